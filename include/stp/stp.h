@@ -1,0 +1,516 @@
+/*
+ * stp: Sentry trace propagation for C.
+ *
+ * Parses, holds and produces the `sentry-trace`, `baggage` and W3C
+ * `traceparent` headers. Pure C11 and libc; no third-party dependency.
+ *
+ * Conventions used throughout:
+ * - Functions return 0 (STP_OK) or a negative stp_error; lengths come back
+ *   through `size_t *out_len`, never through the return value.
+ * - Inputs are (pointer, length). No NUL terminator is required and no byte
+ *   past the given length is read.
+ * - Output buffers belong to the caller. When one is too small the function
+ *   returns STP_ERR_BUFFER_TOO_SMALL, the buffer's content is unspecified
+ *   and, if out_len is not NULL, *out_len is the buffer size needed
+ *   (terminator included). buf may be NULL when cap is 0, to ask the size.
+ * - Formatted strings are always NUL-terminated when the call succeeds; the
+ *   terminator is not counted in *out_len but needs room in the buffer.
+ * - `_del(NULL)` does nothing.
+ */
+#ifndef STP_STP_H
+#define STP_STP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stp/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Errors. Values are append-only: never renumbered.                        */
+
+typedef enum stp_error {
+  STP_OK = 0,
+  STP_ERR_INVALID_ARGUMENT = -1,  /* NULL where a pointer is required, ... */
+  STP_ERR_NOMEM = -2,             /* the allocator returned NULL */
+  STP_ERR_BUFFER_TOO_SMALL = -3,  /* *out_len holds the size needed */
+  STP_ERR_ABSENT = -4,            /* the header is not there (not an error
+                                     in the input, just nothing to use) */
+  STP_ERR_EMPTY = -5,             /* present but empty or only spaces */
+  STP_ERR_MALFORMED = -6,         /* wrong shape: missing or extra parts */
+  STP_ERR_TRACE_ID = -7,          /* trace id: wrong length or not hex */
+  STP_ERR_SPAN_ID = -8,           /* span/parent id: wrong length or not hex */
+  STP_ERR_ZERO_ID = -9,           /* all-zero trace or span id */
+  STP_ERR_SAMPLED_FLAG = -10,     /* sentry-trace flag other than 0 or 1 */
+  STP_ERR_CONTROL_CHAR = -11,     /* NUL, CR, LF or another control byte */
+  STP_ERR_TOO_LONG = -12,         /* longer than the format allows */
+  STP_ERR_VERSION = -13,          /* traceparent version ff or not hex */
+  STP_ERR_FLAGS = -14,            /* traceparent flags not two hex digits */
+  STP_ERR_UPPERCASE = -15,        /* uppercase hex in a traceparent */
+  STP_ERR_BAGGAGE_MEMBER = -16,   /* malformed baggage list-member */
+  STP_ERR_LIMIT = -17,            /* a documented size limit was reached */
+  STP_ERR_ORG_MISMATCH = -18,     /* strict continuation refused the trace */
+  STP_ERR_DSN = -19,              /* the DSN could not be parsed */
+  STP_ERR_SAMPLE_RATE = -20,      /* sample rate not a number in [0, 1] */
+  STP_ERR_ORG_ID = -21,           /* org id is not a decimal number */
+  STP_ERR_OPTION_VALUE = -22,     /* option value with control characters */
+  STP_ERR_PATTERN = -23,          /* propagation target is not a valid ERE */
+  STP_ERR_NO_CONTEXT = -24,       /* no current context on this thread */
+  STP_ERR_DETACH_ORDER = -25,     /* detached out of order */
+  STP_ERR_FROZEN = -26,           /* the DSC has already left the process */
+  STP_ERR_CARRIER = -27,          /* a carrier callback reported failure */
+  STP_ERR_DISABLED = -28,         /* SENTRY_USE_ENVIRONMENT turned it off */
+  STP_ERR_NOT_FOUND = -29         /* no such member / key */
+} stp_error;
+
+/* A static English description of `err`; never NULL, also for unknown
+ * values. */
+const char *stp_strerror(int err);
+
+/* A short stable identifier such as "trace_id" or "org_mismatch", suited
+ * to logs and JSON; never NULL ("unknown" for unknown values). */
+const char *stp_error_name(int err);
+
+/* ------------------------------------------------------------------------ */
+/* Allocation. Only stp_config_new and stp_context_new allocate.            */
+
+typedef struct stp_allocator {
+  void *(*malloc)(size_t size, void *user_data);
+  void (*free)(void *ptr, void *user_data);
+  void *user_data;
+} stp_allocator;
+
+/* ------------------------------------------------------------------------ */
+/* Ids.                                                                     */
+
+#define STP_TRACE_ID_HEX_LEN 32
+#define STP_SPAN_ID_HEX_LEN 16
+
+typedef struct stp_trace_id {
+  uint8_t bytes[16];
+} stp_trace_id;
+
+typedef struct stp_span_id {
+  uint8_t bytes[8];
+} stp_span_id;
+
+/* Parse exactly 32 (trace) or 16 (span) hex digits of either case.
+ * Returns STP_ERR_TRACE_ID / STP_ERR_SPAN_ID for a wrong length or a
+ * non-hex byte, STP_ERR_ZERO_ID for all zeros (out is then still filled). */
+int stp_trace_id_parse(stp_trace_id *out, const char *hex, size_t len);
+int stp_span_id_parse(stp_span_id *out, const char *hex, size_t len);
+
+/* Write lowercase hex: 32 or 16 digits plus a NUL. The buffers are fixed
+ * size, so these cannot fail. */
+void stp_trace_id_format(char out[STP_TRACE_ID_HEX_LEN + 1],
+                         const stp_trace_id *id);
+void stp_span_id_format(char out[STP_SPAN_ID_HEX_LEN + 1],
+                        const stp_span_id *id);
+
+bool stp_trace_id_is_zero(const stp_trace_id *id);
+bool stp_span_id_is_zero(const stp_span_id *id);
+
+/* Fresh random non-zero ids. The generator is per thread, seeded once from
+ * the operating system (getrandom) and reseeded in a forked child; no
+ * system call per id. Thread-safe. */
+void stp_trace_id_random(stp_trace_id *out);
+void stp_span_id_random(stp_span_id *out);
+
+/* A uniform random 64-bit value from the same per-thread generator. */
+uint64_t stp_random_u64(void);
+
+/* ------------------------------------------------------------------------ */
+/* sentry-trace and traceparent.                                            */
+
+typedef enum stp_sampled {
+  STP_SAMPLED_DEFERRED = -1, /* no decision yet */
+  STP_SAMPLED_NO = 0,
+  STP_SAMPLED_YES = 1
+} stp_sampled;
+
+/* One parsed trace header (either format). */
+typedef struct stp_trace_header {
+  stp_trace_id trace_id;
+  stp_span_id span_id;
+  stp_sampled sampled;
+  uint8_t trace_flags; /* traceparent FLAGS; for sentry-trace 1 if sampled */
+} stp_trace_header;
+
+#define STP_SENTRY_TRACE_MAX_LEN 51 /* 32 + 1 + 16 + 1 + 1 */
+#define STP_TRACEPARENT_LEN 55      /* 2 + 1 + 32 + 1 + 16 + 1 + 2 */
+
+/* Bytes of one sentry-trace value that the parser looks at. A longer value
+ * is judged on this prefix (every valid element fits in it many times). */
+#define STP_SENTRY_TRACE_SCAN_MAX 1024
+
+/* Parse a `sentry-trace` value (SPEC section 2). Leading and trailing
+ * spaces and tabs are ignored; a value folded with `,` yields its first
+ * non-empty element that is valid; uppercase hex is accepted. Returns 0, or
+ * the error of the first non-empty element when none is valid
+ * (STP_ERR_EMPTY when there is no non-empty element at all). */
+int stp_sentry_trace_parse(stp_trace_header *out, const char *value,
+                           size_t len);
+
+/* Write `trace-span[-flag]` (flag absent when deferred), lowercase,
+ * NUL-terminated. Needs cap >= STP_SENTRY_TRACE_MAX_LEN + 1 at most. */
+int stp_sentry_trace_format(char *buf, size_t cap, size_t *out_len,
+                            const stp_trace_id *trace_id,
+                            const stp_span_id *span_id, stp_sampled sampled);
+
+/* Parse a W3C `traceparent` (SPEC section 3): lowercase only, version ff
+ * invalid, version 00 exactly 55 bytes, later versions at least 55 with a
+ * `-` after byte 55 when longer. Surrounding spaces and tabs are ignored.
+ * `sampled` is YES when bit 0 of the flags is set and DEFERRED otherwise;
+ * the raw flags are in trace_flags. */
+int stp_traceparent_parse(stp_trace_header *out, const char *value,
+                          size_t len);
+
+/* Write `00-trace-span-01` when sampled, `...-00` otherwise. */
+int stp_traceparent_format(char *buf, size_t cap, size_t *out_len,
+                           const stp_trace_id *trace_id,
+                           const stp_span_id *span_id, stp_sampled sampled);
+
+/* ------------------------------------------------------------------------ */
+/* Baggage (W3C): a member iterator over raw bytes that never allocates.    */
+
+#define STP_BAGGAGE_MAX_MEMBERS 64   /* output limit, and what a context keeps */
+#define STP_BAGGAGE_MAX_BYTES 8192   /* output limit, and a context's store */
+/* Input bound per carrier: bytes of `baggage` values examined, and list
+ * members examined (valid or not). Anything past either bound is ignored. */
+#define STP_BAGGAGE_SCAN_MAX_BYTES 32768
+#define STP_BAGGAGE_SCAN_MAX_MEMBERS 512
+
+/* One list-member, as slices of the input. value is still percent-encoded;
+ * props is the raw text after the first `;` (without it), byte for byte,
+ * trailing spaces removed, or empty. */
+typedef struct stp_baggage_member {
+  const char *key;
+  size_t key_len;
+  const char *value;
+  size_t value_len;
+  const char *props;
+  size_t props_len;
+} stp_baggage_member;
+
+/* Iterator state; lives on the caller's stack. Fields are read-only. */
+typedef struct stp_baggage_iter {
+  const char *pos;
+  const char *end;
+  size_t skipped; /* malformed members skipped so far */
+} stp_baggage_iter;
+
+void stp_baggage_iter_init(stp_baggage_iter *it, const char *value,
+                           size_t len);
+
+/* Advance to the next valid member. Returns 1 and fills *m (slices into the
+ * input, valid as long as the input is), or 0 at the end. A malformed
+ * member is skipped on its own and counted in it->skipped. A valid member
+ * is `key OWS = OWS value *(OWS ; property)` with key an RFC 7230 token,
+ * value baggage-octets only (may contain `=`), and properties made of
+ * printable ASCII without `,`. */
+int stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m);
+
+/* Percent-decode (`%XX`; `+` stays a plus; an invalid escape is kept as
+ * it is; invalid UTF-8 after decoding becomes U+FFFD). For printable ASCII
+ * input (every value the iterator returns) the output is never longer than
+ * the input, so cap >= len + 1 suffices; for arbitrary bytes 3 * len + 1. */
+int stp_baggage_decode(char *buf, size_t cap, size_t *out_len,
+                       const char *in, size_t len);
+
+/* Percent-encode everything that is not a baggage-octet, and `%`, with
+ * uppercase hex. cap >= 3 * len + 1 always suffices. */
+int stp_baggage_encode(char *buf, size_t cap, size_t *out_len,
+                       const char *in, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Configuration: immutable once built, shareable between threads.          */
+
+typedef struct stp_options {
+  /* All strings are NUL-terminated and copied by stp_config_new; NULL
+   * means unset. */
+  const char *dsn;          /* https://KEY@oORG.ingest.sentry.io/PROJECT */
+  const char *release;      /* no control characters */
+  const char *environment;  /* no control characters */
+  const char *org_id;       /* decimal; overrides the DSN's org id */
+  bool has_sample_rate;     /* false: tracing without performance */
+  double sample_rate;       /* in [0, 1] */
+  bool strict_trace_continuation;     /* default false */
+  bool propagate_traceparent;         /* default false */
+  bool accept_traceparent;            /* default true */
+  bool propagate_third_party_baggage; /* default false */
+  /* Propagation targets: POSIX extended regular expressions searched
+   * (unanchored) in the outgoing URL, or in "authority/method" for gRPC.
+   * targets == NULL: match everything (the default). A non-NULL array with
+   * targets_len == 0: never inject. */
+  const char *const *targets;
+  size_t targets_len;
+} stp_options;
+
+/* Fill *opts with the defaults listed above. */
+void stp_options_init(stp_options *opts);
+
+typedef struct stp_config stp_config;
+
+/* Build an immutable configuration. Everything in *opts is copied; the
+ * caller may free it afterwards. alloc may be NULL for malloc/free.
+ * On error *out is NULL and nothing is leaked; the error names the bad
+ * option: STP_ERR_DSN, STP_ERR_SAMPLE_RATE, STP_ERR_ORG_ID,
+ * STP_ERR_OPTION_VALUE, STP_ERR_PATTERN or STP_ERR_NOMEM. */
+int stp_config_new(stp_config **out, const stp_options *opts,
+                   const stp_allocator *alloc);
+void stp_config_del(stp_config *cfg);
+
+/* Read-only accessors. Strings are owned by the config, NUL-terminated,
+ * valid until stp_config_del; NULL when unset. */
+const char *stp_config_public_key(const stp_config *cfg);
+const char *stp_config_org_id(const stp_config *cfg);
+const char *stp_config_release(const stp_config *cfg);
+const char *stp_config_environment(const stp_config *cfg);
+bool stp_config_sample_rate(const stp_config *cfg, double *out_rate);
+
+/* Whether an outgoing request to `url` should carry the trace. */
+bool stp_config_should_propagate(const stp_config *cfg, const char *url,
+                                 size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Spans and the per-unit-of-work context.                                  */
+
+/* One span's identity: plain data. */
+typedef struct stp_span {
+  stp_trace_id trace_id;
+  stp_span_id span_id;
+  stp_span_id parent_span_id; /* all zero when has_parent is false */
+  bool has_parent;
+  stp_sampled sampled;
+} stp_span;
+
+/* Internal record of one stored baggage member (offsets into the store). */
+typedef struct stp__member {
+  uint16_t off;
+  uint16_t key_len;
+  uint16_t value_len;
+  uint16_t props_len;
+  uint8_t sentry;
+} stp__member;
+
+/* The context of one unit of work (an incoming call, a stream, a job).
+ * Its size is fixed (about 9 KiB) and it owns no memory: it may live on the
+ * stack, in an arena, or come from stp_context_new. Its fields are private.
+ * A context is used by one thread at a time. It keeps a pointer to its
+ * config, which must outlive it. */
+typedef struct stp_context {
+  const stp_config *cfg;
+  stp_span span;
+  double sample_rand;
+  bool continued;
+  bool frozen;
+  bool feeding;
+  bool have_trace;
+  bool have_traceparent;
+  int status;
+  int trace_error;
+  int traceparent_error;
+  stp_trace_header incoming;
+  stp_trace_header incoming_tp;
+  uint32_t trace_values_seen;
+  uint32_t scan_bytes;
+  uint32_t scan_members;
+  uint32_t skipped;
+  uint32_t dropped;
+  uint16_t n_members;
+  uint16_t store_len;
+  stp__member members[STP_BAGGAGE_MAX_MEMBERS];
+  char store[STP_BAGGAGE_MAX_BYTES];
+} stp_context;
+
+/* Start a new trace as its head: new trace id and span id, no parent, the
+ * sampling decision taken from the config's sample rate (deferred without
+ * one), and a DSC built from the options. cfg must not be NULL. */
+int stp_context_init(stp_context *ctx, const stp_config *cfg);
+
+/* Heap-allocated context (one allocation), initialised as a new head.
+ * alloc may be NULL. Free with stp_context_del using the same allocator. */
+int stp_context_new(stp_context **out, const stp_config *cfg,
+                    const stp_allocator *alloc);
+void stp_context_del(stp_context *ctx, const stp_allocator *alloc);
+
+/* Incremental continuation, for servers that see headers one at a time
+ * (nghttp2's on_header_callback): begin, feed every request header, then
+ * finish. Names are compared case-insensitively; other headers are
+ * ignored cheaply. feed returns 0, or STP_ERR_INVALID_ARGUMENT when called
+ * outside begin/finish; malformed values are recorded, not returned. */
+void stp_context_begin(stp_context *ctx, const stp_config *cfg);
+int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
+                     const char *value, size_t value_len);
+
+/* Decide (SPEC section 5). On return the context is always usable: either
+ * it continues the incoming trace or it is a new head. Returns 0 when the
+ * trace was continued; otherwise why not: STP_ERR_ABSENT (no trace
+ * header), the parse error of the first sentry-trace (or traceparent)
+ * value, or STP_ERR_ORG_MISMATCH. The same value is kept in
+ * stp_context_status. */
+int stp_context_finish(stp_context *ctx);
+
+/* The result of the last finish/continue (0 for a head from init). */
+int stp_context_status(const stp_context *ctx);
+bool stp_context_continued(const stp_context *ctx);
+
+/* The unit of work's own span (trace id, span id, parent, decision). The
+ * pointer is valid as long as the context. */
+const stp_span *stp_context_span(const stp_context *ctx);
+
+/* sample_rand of this trace, in [0, 1). */
+double stp_context_sample_rand(const stp_context *ctx);
+
+/* Whether the DSC is frozen (continued, or already sent out). */
+bool stp_context_frozen(const stp_context *ctx);
+
+/* Freeze the DSC now (it freezes by itself when it first leaves the
+ * process). Call it before sharing a context between threads for
+ * injection. */
+void stp_context_freeze(stp_context *ctx);
+
+/* Set the transaction name of a head before its DSC is frozen (it becomes
+ * `sentry-transaction`, percent-encoded). Returns STP_ERR_FROZEN after,
+ * STP_ERR_LIMIT when the DSC store is full. */
+int stp_context_set_transaction(stp_context *ctx, const char *name,
+                                size_t len);
+
+/* Members dropped because of limits and malformed members skipped while
+ * continuing. */
+size_t stp_context_baggage_skipped(const stp_context *ctx);
+size_t stp_context_baggage_dropped(const stp_context *ctx);
+
+/* Baggage members held by the context: the DSC (`sentry-*`) and the
+ * incoming third-party members, in received order. *m gets slices into the
+ * context (still percent-encoded), valid until the context changes.
+ * Returns STP_ERR_NOT_FOUND past the end. */
+size_t stp_context_member_count(const stp_context *ctx);
+int stp_context_member(const stp_context *ctx, size_t index,
+                       stp_baggage_member *m, bool *is_sentry);
+
+/* Decoded value of a DSC key, given with or without the `sentry-` prefix
+ * (`"release"` or `"sentry-release"`). STP_ERR_NOT_FOUND when absent. */
+int stp_context_dsc_get(const stp_context *ctx, char *buf, size_t cap,
+                        size_t *out_len, const char *key, size_t key_len);
+
+/* A child span for an outgoing call: same trace and decision, new span id,
+ * parent = the context's span. */
+void stp_context_child_span(const stp_context *ctx, stp_span *out);
+
+/* ------------------------------------------------------------------------ */
+/* Outgoing values (SPEC section 6). `span` selects the span to announce;
+ * NULL means the context's own span.                                       */
+
+int stp_context_sentry_trace(const stp_context *ctx, const stp_span *span,
+                             char *buf, size_t cap, size_t *out_len);
+int stp_context_traceparent(const stp_context *ctx, const stp_span *span,
+                            char *buf, size_t cap, size_t *out_len);
+
+/* The outgoing `baggage`: the DSC with `sentry-trace_id` first, preceded by
+ * the members of `existing` (another baggage value the request already has;
+ * its `sentry-*` members are removed, its malformed members skipped) and,
+ * with propagate_third_party_baggage, the incoming third-party members.
+ * At most STP_BAGGAGE_MAX_MEMBERS members and STP_BAGGAGE_MAX_BYTES bytes:
+ * whole members are dropped, others before Sentry ones. *out_len is 0 when
+ * there is nothing to send. Freezes the DSC. cap of
+ * STP_BAGGAGE_MAX_BYTES + 1 always suffices. */
+int stp_context_baggage(stp_context *ctx, const char *existing,
+                        size_t existing_len, char *buf, size_t cap,
+                        size_t *out_len);
+
+/* `<meta name="sentry-trace" content="..."><meta name="baggage"
+ * content="...">` with the content HTML-escaped. Freezes the DSC.
+ * cap of STP_META_MAX_LEN + 1 always suffices. */
+#define STP_META_MAX_LEN (80 + 6 * STP_SENTRY_TRACE_MAX_LEN + \
+                          6 * STP_BAGGAGE_MAX_BYTES)
+int stp_context_meta(stp_context *ctx, char *buf, size_t cap,
+                     size_t *out_len);
+
+/* ------------------------------------------------------------------------ */
+/* Carriers: any key/value header map, through two callbacks.               */
+
+/* Called by a carrier for each header it holds. Return 0 to go on,
+ * non-zero to stop (the carrier's foreach then returns that value). */
+typedef int (*stp_header_fn)(void *arg, const char *name, size_t name_len,
+                             const char *value, size_t value_len);
+
+typedef struct stp_carrier {
+  /* Call fn for every header, in order, repeated names included. Returns 0
+   * or what fn returned. */
+  int (*foreach)(void *user, stp_header_fn fn, void *arg);
+  /* Replace every value of `name` (always lowercase) by `value`, or remove
+   * the header when value is NULL. value is valid only during the call:
+   * copy it. Returns 0 or a negative stp_error. May be NULL for a
+   * read-only carrier. */
+  int (*set)(void *user, const char *name, size_t name_len,
+             const char *value, size_t value_len);
+  void *user;
+} stp_carrier;
+
+/* begin + feed every header of the carrier + finish. */
+int stp_context_continue(stp_context *ctx, const stp_config *cfg,
+                         const stp_carrier *carrier);
+
+/* Write the trace into an outgoing carrier: `sentry-trace` (replacing any
+ * there), `baggage` (merged with the carrier's own, one header), and
+ * `traceparent` with propagate_traceparent. span as above. Returns 0, or
+ * STP_ERR_CARRIER (or the set callback's error) when set failed. Freezes
+ * the DSC. Does not check propagation targets; callers that know the URL
+ * use stp_config_should_propagate first. */
+int stp_context_inject(stp_context *ctx, const stp_span *span,
+                       const stp_carrier *carrier);
+
+/* ------------------------------------------------------------------------ */
+/* Environment variables (SPEC section 7).                                  */
+
+/* Continue from SENTRY_TRACE / SENTRY_BAGGAGE unless SENTRY_USE_ENVIRONMENT
+ * is one of false/no/off/n/0 (any case), which gives STP_ERR_DISABLED and a
+ * new head. Otherwise as stp_context_finish. Reads getenv. */
+int stp_context_continue_env(stp_context *ctx, const stp_config *cfg);
+
+/* The two variables for a child process, as `SENTRY_TRACE=...` and
+ * `SENTRY_BAGGAGE=...` strings for an execve environment (the baggage one
+ * is empty-valued when there is no baggage). span as above. Freezes. */
+int stp_context_env(stp_context *ctx, const stp_span *span, char *trace_buf,
+                    size_t trace_cap, char *baggage_buf, size_t baggage_cap);
+
+/* ------------------------------------------------------------------------ */
+/* The implicit API: one current context per thread (seed page API).        */
+
+typedef struct stp_token {
+  stp_context *prev;
+  stp_context *self;
+} stp_token;
+
+/* The calling thread's current context, or NULL. */
+stp_context *stp_current(void);
+
+/* Make ctx current on this thread; the token restores the previous one. */
+stp_token stp_attach(stp_context *ctx);
+
+/* Restore what was current before the matching attach. Returns
+ * STP_ERR_DETACH_ORDER (and restores anyway) when ctx is not the current
+ * one, i.e. attach/detach were not nested. */
+int stp_detach(stp_token token);
+
+/* continue_trace(headers): continue into ctx from the carrier and make it
+ * current. *token (may be NULL) restores the previous context. Returns as
+ * stp_context_continue; ctx is attached in every case. */
+int stp_continue_trace(stp_context *ctx, const stp_config *cfg,
+                       const stp_carrier *carrier, stp_token *token);
+
+/* get_traceparent() / get_baggage() of the current context. Return
+ * STP_ERR_NO_CONTEXT when none is attached. get_baggage freezes the DSC. */
+int stp_get_traceparent(char *buf, size_t cap, size_t *out_len);
+int stp_get_baggage(char *buf, size_t cap, size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STP_STP_H */

@@ -1,0 +1,9 @@
+#ifndef STP_VERSION_H
+#define STP_VERSION_H
+
+#define STP_VERSION_MAJOR 0
+#define STP_VERSION_MINOR 1
+#define STP_VERSION_PATCH 0
+#define STP_VERSION "0.1.0"
+
+#endif /* STP_VERSION_H */

@@ -1,0 +1,336 @@
+/* Configuration: options, DSN, propagation targets. */
+/* getrandom, O_CLOEXEC, pthread_atfork, REG_STARTEND */
+#define _GNU_SOURCE
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+enum { HEAD_MAX = 5 }; /* public_key, org_id, sample_rate, release, env */
+
+struct stp_config {
+  stp_allocator alloc;
+  const char *public_key, *org_id, *release, *environment;
+  bool has_rate;
+  double rate;
+  bool strict, propagate_tp, accept_tp, propagate_third_party;
+  bool match_all;
+  size_t n_targets;
+  regex_t *targets;
+  /* The head's static DSC members, values percent-encoded, in order. */
+  size_t n_head;
+  stp__dsc_static head[HEAD_MAX];
+};
+
+void stp_options_init(stp_options *opts) {
+  memset(opts, 0, sizeof *opts);
+  opts->accept_traceparent = true;
+}
+
+static void *default_malloc(size_t size, void *ud) {
+  (void)ud;
+  return malloc(size);
+}
+
+static void default_free(void *ptr, void *ud) {
+  (void)ud;
+  free(ptr);
+}
+
+static const stp_allocator default_alloc = {default_malloc, default_free,
+                                            NULL};
+
+/* A slice of the DSN. */
+typedef struct {
+  const char *p;
+  size_t n;
+} slice;
+
+static bool all_digits(const char *s, size_t n) {
+  if (n == 0 || n > 20)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+  return true;
+}
+
+/* SCHEME://KEY[:SECRET]@HOST[:PORT]/[PATH/]PROJECT */
+static int parse_dsn(const char *dsn, slice *key, slice *org) {
+  size_t len = strlen(dsn);
+  if (stp__has_ctl(dsn, len))
+    return STP_ERR_DSN;
+  const char *sep = strstr(dsn, "://");
+  if (!sep || !(stp__name_eq(dsn, (size_t)(sep - dsn), "https", 5) ||
+                stp__name_eq(dsn, (size_t)(sep - dsn), "http", 4)))
+    return STP_ERR_DSN;
+  const char *auth = sep + 3, *end = dsn + len;
+  const char *slash = memchr(auth, '/', (size_t)(end - auth));
+  if (!slash)
+    return STP_ERR_DSN;
+  const char *at = memchr(auth, '@', (size_t)(slash - auth));
+  if (!at)
+    return STP_ERR_DSN;
+  const char *colon = memchr(auth, ':', (size_t)(at - auth));
+  key->p = auth;
+  key->n = (size_t)((colon ? colon : at) - auth);
+  if (key->n == 0)
+    return STP_ERR_DSN;
+  for (size_t i = 0; i < key->n; i++) {
+    char c = key->p[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+          (c >= 'A' && c <= 'Z')))
+      return STP_ERR_DSN;
+  }
+  const char *host = at + 1;
+  const char *host_end = host;
+  while (host_end < slash && *host_end != ':')
+    host_end++;
+  if (host_end == host)
+    return STP_ERR_DSN;
+  /* The project id is the last path segment. */
+  const char *project = end;
+  while (project > slash + 1 && project[-1] != '/')
+    project--;
+  if (!all_digits(project, (size_t)(end - project)))
+    return STP_ERR_DSN;
+  /* Org id from a host such as o447951.ingest.sentry.io. */
+  org->p = NULL;
+  org->n = 0;
+  if (*host == 'o') {
+    const char *d = host + 1;
+    while (d < host_end && *d >= '0' && *d <= '9')
+      d++;
+    if (d > host + 1 && d < host_end && *d == '.') {
+      org->p = host + 1;
+      org->n = (size_t)(d - host - 1);
+    }
+  }
+  return STP_OK;
+}
+
+/* Shortest decimal text that reads back as `rate`, without locale. */
+static size_t format_rate(char *out, size_t cap, double rate) {
+  for (int prec = 1; prec <= 17; prec++) {
+    int n = snprintf(out, cap, "%.*g", prec, rate);
+    if (n <= 0 || (size_t)n >= cap)
+      return 0;
+    for (int i = 0; i < n; i++)
+      if (!((out[i] >= '0' && out[i] <= '9') || out[i] == 'e' ||
+            out[i] == '-' || out[i] == '+'))
+        out[i] = '.'; /* whatever the locale's decimal point is */
+    double back;
+    if (stp__parse_decimal(&back, out, (size_t)n) == STP_OK && back == rate)
+      return (size_t)n;
+  }
+  return 0;
+}
+
+static size_t encoded_len(const char *s) {
+  size_t n;
+  stp_baggage_encode(NULL, 0, &n, s, strlen(s));
+  return n; /* includes the terminator */
+}
+
+int stp_config_new(stp_config **out, const stp_options *opts,
+                   const stp_allocator *alloc) {
+  if (!out)
+    return STP_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  if (!opts || (alloc && (!alloc->malloc || !alloc->free)))
+    return STP_ERR_INVALID_ARGUMENT;
+  if (!alloc)
+    alloc = &default_alloc;
+
+  slice key = {NULL, 0}, org = {NULL, 0};
+  if (opts->dsn) {
+    int err = parse_dsn(opts->dsn, &key, &org);
+    if (err)
+      return err;
+  }
+  if (opts->org_id) {
+    org.p = opts->org_id;
+    org.n = strlen(opts->org_id);
+    if (!all_digits(org.p, org.n))
+      return STP_ERR_ORG_ID;
+  }
+  if (opts->has_sample_rate &&
+      !(opts->sample_rate >= 0.0 && opts->sample_rate <= 1.0))
+    return STP_ERR_SAMPLE_RATE; /* also rejects NaN */
+  if ((opts->release && stp__has_ctl(opts->release, strlen(opts->release))) ||
+      (opts->environment &&
+       stp__has_ctl(opts->environment, strlen(opts->environment))))
+    return STP_ERR_OPTION_VALUE;
+  if (opts->targets_len && !opts->targets)
+    return STP_ERR_INVALID_ARGUMENT;
+  for (size_t i = 0; i < opts->targets_len; i++)
+    if (!opts->targets[i])
+      return STP_ERR_INVALID_ARGUMENT;
+
+  char rate[40];
+  size_t rate_len = 0;
+  if (opts->has_sample_rate &&
+      (rate_len = format_rate(rate, sizeof rate, opts->sample_rate)) == 0)
+    return STP_ERR_SAMPLE_RATE;
+
+  /* One block: the struct, the compiled targets, then the strings. */
+  size_t n_targets = opts->targets ? opts->targets_len : 0;
+  size_t size = sizeof(stp_config) + n_targets * sizeof(regex_t);
+  size_t rel_len = opts->release ? encoded_len(opts->release) : 0;
+  size_t env_len = opts->environment ? encoded_len(opts->environment) : 0;
+  size_t rel_raw = opts->release ? strlen(opts->release) + 1 : 0;
+  size_t env_raw = opts->environment ? strlen(opts->environment) + 1 : 0;
+  size = size + (key.n + 1) + (org.n + 1) + (rate_len + 1) + rel_len +
+         env_len + rel_raw + env_raw;
+  stp_config *cfg = alloc->malloc(size, alloc->user_data);
+  if (!cfg)
+    return STP_ERR_NOMEM;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->alloc = *alloc;
+  cfg->targets = (regex_t *)(cfg + 1);
+  char *str = (char *)(cfg->targets + n_targets);
+
+#define COPY(field, src, n)                                                    \
+  do {                                                                         \
+    memcpy(str, (src), (n));                                                   \
+    str[(n)] = '\0';                                                           \
+    (field) = str;                                                             \
+    str += (n) + 1;                                                            \
+  } while (0)
+
+  const char *enc_rel = NULL, *enc_env = NULL, *enc_rate = NULL;
+  if (key.n)
+    COPY(cfg->public_key, key.p, key.n);
+  if (org.n)
+    COPY(cfg->org_id, org.p, org.n);
+  if (rate_len)
+    COPY(enc_rate, rate, rate_len);
+  if (opts->release) {
+    COPY(cfg->release, opts->release, rel_raw - 1);
+    stp_baggage_encode(str, rel_len, NULL, opts->release, rel_raw - 1);
+    enc_rel = str;
+    str += rel_len;
+  }
+  if (opts->environment) {
+    COPY(cfg->environment, opts->environment, env_raw - 1);
+    stp_baggage_encode(str, env_len, NULL, opts->environment, env_raw - 1);
+    enc_env = str;
+    str += env_len;
+  }
+#undef COPY
+
+  cfg->has_rate = opts->has_sample_rate;
+  cfg->rate = opts->sample_rate;
+  cfg->strict = opts->strict_trace_continuation;
+  cfg->propagate_tp = opts->propagate_traceparent;
+  cfg->accept_tp = opts->accept_traceparent;
+  cfg->propagate_third_party = opts->propagate_third_party_baggage;
+  cfg->match_all = opts->targets == NULL;
+
+  for (size_t i = 0; i < n_targets; i++) {
+    int rc = regcomp(&cfg->targets[i], opts->targets[i],
+                     REG_EXTENDED | REG_NOSUB);
+    if (rc != 0) {
+      cfg->n_targets = i;
+      stp_config_del(cfg);
+      return rc == REG_ESPACE ? STP_ERR_NOMEM : STP_ERR_PATTERN;
+    }
+  }
+  cfg->n_targets = n_targets;
+
+#define HEAD(k, v)                                                             \
+  do {                                                                         \
+    if (v) {                                                                   \
+      stp__dsc_static *h = &cfg->head[cfg->n_head++];                          \
+      h->key = k;                                                              \
+      h->key_len = sizeof(k) - 1;                                              \
+      h->value = (v);                                                          \
+      h->value_len = strlen(v);                                                \
+    }                                                                          \
+  } while (0)
+  /* Keys and values are all baggage-octets: public key and org id are
+   * checked above, the rate is digits, the rest is encoded. */
+  HEAD("sentry-public_key", cfg->public_key);
+  HEAD("sentry-org_id", cfg->org_id);
+  HEAD("sentry-sample_rate", enc_rate);
+  HEAD("sentry-release", enc_rel);
+  HEAD("sentry-environment", enc_env);
+#undef HEAD
+
+  *out = cfg;
+  return STP_OK;
+}
+
+void stp_config_del(stp_config *cfg) {
+  if (!cfg)
+    return;
+  for (size_t i = 0; i < cfg->n_targets; i++)
+    regfree(&cfg->targets[i]);
+  cfg->alloc.free(cfg, cfg->alloc.user_data);
+}
+
+const char *stp_config_public_key(const stp_config *cfg) {
+  return cfg->public_key;
+}
+
+const char *stp_config_org_id(const stp_config *cfg) { return cfg->org_id; }
+
+const char *stp_config_release(const stp_config *cfg) { return cfg->release; }
+
+const char *stp_config_environment(const stp_config *cfg) {
+  return cfg->environment;
+}
+
+bool stp_config_sample_rate(const stp_config *cfg, double *out_rate) {
+  if (cfg->has_rate && out_rate)
+    *out_rate = cfg->rate;
+  return cfg->has_rate;
+}
+
+bool stp_config_should_propagate(const stp_config *cfg, const char *url,
+                                 size_t len) {
+  if (!cfg)
+    return false;
+  if (cfg->match_all)
+    return true;
+  if (!url && len)
+    return false;
+  for (size_t i = 0; i < cfg->n_targets; i++) {
+#ifdef REG_STARTEND
+    regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
+    if (regexec(&cfg->targets[i], url ? url : "", 1, &m, REG_STARTEND) == 0)
+      return true;
+#else
+    char tmp[2048];
+    if (len >= sizeof tmp || memchr(url, '\0', len))
+      return false;
+    memcpy(tmp, url, len);
+    tmp[len] = '\0';
+    if (regexec(&cfg->targets[i], tmp, 0, NULL, 0) == 0)
+      return true;
+#endif
+  }
+  return false;
+}
+
+size_t stp__config_head_members(const stp_config *cfg,
+                                const stp__dsc_static **out) {
+  *out = cfg->head;
+  return cfg->n_head;
+}
+
+bool stp__config_strict(const stp_config *cfg) { return cfg->strict; }
+
+bool stp__config_accept_traceparent(const stp_config *cfg) {
+  return cfg->accept_tp;
+}
+
+bool stp__config_propagate_traceparent(const stp_config *cfg) {
+  return cfg->propagate_tp;
+}
+
+bool stp__config_propagate_third_party(const stp_config *cfg) {
+  return cfg->propagate_third_party;
+}

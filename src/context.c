@@ -1,0 +1,652 @@
+/* The per-unit-of-work context: continuing, the DSC, outgoing values
+ * (SPEC sections 5, 6 and 8). */
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define KEY(lit) lit, (sizeof(lit) - 1)
+
+enum { RAND_SCALE = 1000000 }; /* sample_rand has 6 decimals */
+enum { TRACE_VALUES_MAX = 16 }; /* sentry-trace values examined */
+
+/* ---- the member store --------------------------------------------------- */
+
+static bool is_sentry_key(const char *k, size_t n) {
+  return n >= 7 && memcmp(k, "sentry-", 7) == 0;
+}
+
+static size_t member_size(const stp__member *m) {
+  return (size_t)m->key_len + m->value_len + m->props_len;
+}
+
+static int find_dsc(const stp_context *ctx, const char *key, size_t n) {
+  for (int i = 0; i < ctx->n_members; i++) {
+    const stp__member *m = &ctx->members[i];
+    if (m->sentry && m->key_len == n &&
+        memcmp(ctx->store + m->off, key, n) == 0)
+      return i;
+  }
+  return -1;
+}
+
+static void member_remove(stp_context *ctx, size_t i) {
+  stp__member *m = &ctx->members[i];
+  size_t len = member_size(m), from = (size_t)m->off + len;
+  memmove(ctx->store + m->off, ctx->store + from, ctx->store_len - from);
+  ctx->store_len = (uint16_t)(ctx->store_len - len);
+  for (size_t j = i + 1; j < ctx->n_members; j++)
+    ctx->members[j].off = (uint16_t)(ctx->members[j].off - len);
+  memmove(&ctx->members[i], &ctx->members[i + 1],
+          (ctx->n_members - i - 1) * sizeof *m);
+  ctx->n_members--;
+}
+
+/* Sentry members win over third-party ones: when the store is full a
+ * Sentry member evicts the latest third-party members. */
+static int member_add(stp_context *ctx, const char *key, size_t kl,
+                      const char *val, size_t vl, const char *props,
+                      size_t pl, bool sentry) {
+  size_t need = kl + vl + pl;
+  if (need > STP_BAGGAGE_MAX_BYTES)
+    return STP_ERR_LIMIT;
+  if (ctx->n_members == STP_BAGGAGE_MAX_MEMBERS ||
+      ctx->store_len + need > STP_BAGGAGE_MAX_BYTES) {
+    if (!sentry)
+      return STP_ERR_LIMIT;
+    size_t third_bytes = 0, third = 0;
+    for (size_t i = 0; i < ctx->n_members; i++)
+      if (!ctx->members[i].sentry) {
+        third++;
+        third_bytes += member_size(&ctx->members[i]);
+      }
+    if (ctx->n_members - third == STP_BAGGAGE_MAX_MEMBERS ||
+        ctx->store_len - third_bytes + need > STP_BAGGAGE_MAX_BYTES)
+      return STP_ERR_LIMIT;
+    for (size_t i = ctx->n_members; i-- > 0 &&
+                                    (ctx->n_members == STP_BAGGAGE_MAX_MEMBERS ||
+                                     ctx->store_len + need >
+                                         STP_BAGGAGE_MAX_BYTES);)
+      if (!ctx->members[i].sentry) {
+        member_remove(ctx, i);
+        ctx->dropped++;
+      }
+  }
+  stp__member *m = &ctx->members[ctx->n_members++];
+  m->off = ctx->store_len;
+  m->key_len = (uint16_t)kl;
+  m->value_len = (uint16_t)vl;
+  m->props_len = (uint16_t)pl;
+  m->sentry = sentry;
+  char *p = ctx->store + ctx->store_len;
+  memcpy(p, key, kl);
+  if (vl)
+    memcpy(p + kl, val, vl);
+  if (pl)
+    memcpy(p + kl + vl, props, pl);
+  ctx->store_len = (uint16_t)(ctx->store_len + need);
+  return STP_OK;
+}
+
+static void member_slices(const stp_context *ctx, const stp__member *m,
+                          stp_baggage_member *out) {
+  const char *p = ctx->store + m->off;
+  out->key = p;
+  out->key_len = m->key_len;
+  out->value = p + m->key_len;
+  out->value_len = m->value_len;
+  out->props = p + m->key_len + m->value_len;
+  out->props_len = m->props_len;
+}
+
+/* ---- sampling ----------------------------------------------------------- */
+
+/* The smallest k with k / 1e6 >= rate: draws below it are sampled. */
+static uint32_t rate_cut(double rate) {
+  if (!(rate > 0))
+    return 0;
+  if (rate >= 1)
+    return RAND_SCALE;
+  uint32_t k = (uint32_t)(rate * RAND_SCALE);
+  while (k > 0 && (double)(k - 1) / RAND_SCALE >= rate)
+    k--;
+  while ((double)k / RAND_SCALE < rate)
+    k++;
+  return k;
+}
+
+static uint32_t draw_rand(stp_sampled sampled, bool has_rate, double rate) {
+  if (has_rate && sampled != STP_SAMPLED_DEFERRED) {
+    uint32_t cut = rate_cut(rate);
+    if (sampled == STP_SAMPLED_YES && cut > 0)
+      return stp__random_range(0, cut);
+    if (sampled == STP_SAMPLED_NO && cut < RAND_SCALE)
+      return stp__random_range(cut, RAND_SCALE);
+  }
+  return stp__random_range(0, RAND_SCALE);
+}
+
+static int add_sample_rand(stp_context *ctx, uint32_t k) {
+  char txt[8] = {'0', '.'};
+  for (int i = 7; i >= 2; i--) {
+    txt[i] = (char)('0' + k % 10);
+    k /= 10;
+  }
+  return member_add(ctx, KEY("sentry-sample_rand"), txt, 8, NULL, 0, true);
+}
+
+/* ---- heads -------------------------------------------------------------- */
+
+static void start_head(stp_context *ctx) {
+  const stp_config *cfg = ctx->cfg;
+  double rate = 0;
+  bool has_rate = stp_config_sample_rate(cfg, &rate);
+
+  stp_trace_id_random(&ctx->span.trace_id);
+  stp_span_id_random(&ctx->span.span_id);
+  memset(&ctx->span.parent_span_id, 0, sizeof ctx->span.parent_span_id);
+  ctx->span.has_parent = false;
+  uint32_t k = stp__random_range(0, RAND_SCALE);
+  ctx->sample_rand = (double)k / RAND_SCALE;
+  ctx->span.sampled = !has_rate                ? STP_SAMPLED_DEFERRED
+                      : ctx->sample_rand < rate ? STP_SAMPLED_YES
+                                                : STP_SAMPLED_NO;
+  ctx->continued = false;
+  ctx->frozen = false;
+  ctx->n_members = 0;
+  ctx->store_len = 0;
+
+  /* DSC order: trace_id, public_key, org_id, sample_rate, sample_rand,
+   * sampled, release, environment (transaction when set). */
+  char hex[STP_TRACE_ID_HEX_LEN + 1];
+  stp_trace_id_format(hex, &ctx->span.trace_id);
+  member_add(ctx, KEY("sentry-trace_id"), hex, STP_TRACE_ID_HEX_LEN, NULL, 0,
+             true);
+  const stp__dsc_static *head;
+  size_t n = stp__config_head_members(cfg, &head);
+  size_t i = 0;
+  /* public_key, org_id, sample_rate come before sample_rand. */
+  for (; i < n && strcmp(head[i].key, "sentry-release") != 0 &&
+         strcmp(head[i].key, "sentry-environment") != 0;
+       i++)
+    member_add(ctx, head[i].key, head[i].key_len, head[i].value,
+               head[i].value_len, NULL, 0, true);
+  add_sample_rand(ctx, k);
+  if (ctx->span.sampled == STP_SAMPLED_YES)
+    member_add(ctx, KEY("sentry-sampled"), KEY("true"), NULL, 0, true);
+  else if (ctx->span.sampled == STP_SAMPLED_NO)
+    member_add(ctx, KEY("sentry-sampled"), KEY("false"), NULL, 0, true);
+  for (; i < n; i++)
+    member_add(ctx, head[i].key, head[i].key_len, head[i].value,
+               head[i].value_len, NULL, 0, true);
+}
+
+int stp_context_init(stp_context *ctx, const stp_config *cfg) {
+  if (!ctx || !cfg)
+    return STP_ERR_INVALID_ARGUMENT;
+  stp_context_begin(ctx, cfg);
+  ctx->feeding = false;
+  start_head(ctx);
+  ctx->status = STP_OK;
+  return STP_OK;
+}
+
+int stp_context_new(stp_context **out, const stp_config *cfg,
+                    const stp_allocator *alloc) {
+  if (!out)
+    return STP_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  if (!cfg || (alloc && (!alloc->malloc || !alloc->free)))
+    return STP_ERR_INVALID_ARGUMENT;
+  stp_context *ctx = alloc ? alloc->malloc(sizeof *ctx, alloc->user_data)
+                           : malloc(sizeof *ctx);
+  if (!ctx)
+    return STP_ERR_NOMEM;
+  stp_context_init(ctx, cfg);
+  *out = ctx;
+  return STP_OK;
+}
+
+void stp_context_del(stp_context *ctx, const stp_allocator *alloc) {
+  if (!ctx)
+    return;
+  if (alloc)
+    alloc->free(ctx, alloc->user_data);
+  else
+    free(ctx);
+}
+
+/* ---- continuing --------------------------------------------------------- */
+
+void stp_context_begin(stp_context *ctx, const stp_config *cfg) {
+  if (!ctx)
+    return;
+  /* Only the header is reset: the store is overwritten as it fills. */
+  ctx->cfg = cfg;
+  memset(&ctx->span, 0, sizeof ctx->span);
+  ctx->span.sampled = STP_SAMPLED_DEFERRED;
+  ctx->sample_rand = 0;
+  ctx->continued = false;
+  ctx->frozen = false;
+  ctx->feeding = cfg != NULL;
+  ctx->have_trace = false;
+  ctx->have_traceparent = false;
+  ctx->status = STP_ERR_ABSENT;
+  ctx->trace_error = 0;
+  ctx->traceparent_error = 0;
+  ctx->trace_values_seen = 0;
+  ctx->scan_bytes = 0;
+  ctx->scan_members = 0;
+  ctx->skipped = 0;
+  ctx->dropped = 0;
+  ctx->n_members = 0;
+  ctx->store_len = 0;
+}
+
+static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
+  if (ctx->scan_bytes >= STP_BAGGAGE_SCAN_MAX_BYTES ||
+      ctx->scan_members >= STP_BAGGAGE_SCAN_MAX_MEMBERS) {
+    if (len)
+      ctx->dropped++;
+    return;
+  }
+  size_t room = STP_BAGGAGE_SCAN_MAX_BYTES - ctx->scan_bytes;
+  if (len > room) {
+    /* Keep only whole members: cut at the last comma within the bound. */
+    size_t cut = room;
+    while (cut > 0 && value[cut] != ',')
+      cut--;
+    len = cut;
+    ctx->scan_bytes = STP_BAGGAGE_SCAN_MAX_BYTES;
+    ctx->dropped++;
+  } else {
+    ctx->scan_bytes += (uint32_t)len;
+  }
+
+  stp_baggage_iter it;
+  stp_baggage_member m;
+  size_t seen_skipped = 0;
+  stp_baggage_iter_init(&it, value, len);
+  while (ctx->scan_members < STP_BAGGAGE_SCAN_MAX_MEMBERS &&
+         stp_baggage_iter_next(&it, &m)) {
+    ctx->scan_members += (uint32_t)(1 + it.skipped - seen_skipped);
+    seen_skipped = it.skipped;
+    bool sentry = is_sentry_key(m.key, m.key_len);
+    if ((sentry && find_dsc(ctx, m.key, m.key_len) >= 0) ||
+        member_add(ctx, m.key, m.key_len, m.value, m.value_len, m.props,
+                   m.props_len, sentry) != STP_OK)
+      ctx->dropped++; /* a repeated DSC key (first wins), or no room */
+  }
+  ctx->skipped += (uint32_t)it.skipped;
+}
+
+int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
+                     const char *value, size_t value_len) {
+  if (!ctx || !ctx->feeding || (!name && name_len) || (!value && value_len))
+    return STP_ERR_INVALID_ARGUMENT;
+  switch (name_len) {
+  case 12:
+    if (stp__name_eq(name, name_len, KEY("sentry-trace")) &&
+        !ctx->have_trace && ctx->trace_values_seen < TRACE_VALUES_MAX) {
+      ctx->trace_values_seen++;
+      int err = stp_sentry_trace_parse(&ctx->incoming, value, value_len);
+      if (err == STP_OK)
+        ctx->have_trace = true;
+      else if (!ctx->trace_error)
+        ctx->trace_error = err;
+    }
+    break;
+  case 11:
+    if (stp__name_eq(name, name_len, KEY("traceparent")) &&
+        !ctx->have_traceparent && !ctx->traceparent_error &&
+        stp__config_accept_traceparent(ctx->cfg)) {
+      /* W3C: a second traceparent is not looked at. */
+      int err = stp_traceparent_parse(&ctx->incoming_tp, value, value_len);
+      if (err == STP_OK)
+        ctx->have_traceparent = true;
+      else
+        ctx->traceparent_error = err;
+    }
+    break;
+  case 7:
+    if (stp__name_eq(name, name_len, KEY("baggage")))
+      feed_baggage(ctx, value, value_len);
+    break;
+  default:
+    break;
+  }
+  return STP_OK;
+}
+
+/* Decoded DSC value into buf; false when absent or too long. */
+static bool dsc_value(const stp_context *ctx, const char *key, size_t kl,
+                      char *buf, size_t cap, size_t *len) {
+  int i = find_dsc(ctx, key, kl);
+  if (i < 0)
+    return false;
+  stp_baggage_member m;
+  member_slices(ctx, &ctx->members[i], &m);
+  return stp_baggage_decode(buf, cap, len, m.value, m.value_len) == STP_OK;
+}
+
+static int org_check(const stp_context *ctx) {
+  const char *mine = stp_config_org_id(ctx->cfg);
+  char in[64];
+  size_t in_len = 0;
+  bool has_in =
+      dsc_value(ctx, KEY("sentry-org_id"), in, sizeof in, &in_len) &&
+      in_len > 0;
+  if (find_dsc(ctx, KEY("sentry-org_id")) >= 0 && !has_in)
+    has_in = true, in_len = SIZE_MAX; /* present but too long to match */
+  if (has_in && mine)
+    return in_len == strlen(mine) && memcmp(in, mine, in_len) == 0
+               ? STP_OK
+               : STP_ERR_ORG_MISMATCH;
+  if (has_in != (mine != NULL) && stp__config_strict(ctx->cfg))
+    return STP_ERR_ORG_MISMATCH;
+  return STP_OK;
+}
+
+static bool parse_unit(const stp_context *ctx, const char *key, size_t kl,
+                       double *out, bool open_top) {
+  char buf[64];
+  size_t n;
+  double v;
+  if (!dsc_value(ctx, key, kl, buf, sizeof buf, &n) ||
+      stp__parse_decimal(&v, buf, n) != STP_OK || !(v >= 0) ||
+      (open_top ? !(v < 1) : !(v <= 1)))
+    return false;
+  *out = v;
+  return true;
+}
+
+int stp_context_finish(stp_context *ctx) {
+  if (!ctx || !ctx->cfg)
+    return STP_ERR_INVALID_ARGUMENT;
+  ctx->feeding = false;
+  const stp_trace_header *in = ctx->have_trace         ? &ctx->incoming
+                               : ctx->have_traceparent ? &ctx->incoming_tp
+                                                       : NULL;
+  int status = STP_ERR_ABSENT;
+  if (in)
+    status = org_check(ctx);
+  else if (ctx->trace_error)
+    status = ctx->trace_error;
+  else if (ctx->traceparent_error)
+    status = ctx->traceparent_error;
+  if (status != STP_OK) {
+    start_head(ctx); /* incoming baggage is dropped with it */
+    ctx->status = status;
+    return status;
+  }
+
+  ctx->span.trace_id = in->trace_id;
+  ctx->span.parent_span_id = in->span_id;
+  ctx->span.has_parent = true;
+  stp_span_id_random(&ctx->span.span_id);
+  ctx->span.sampled = in->sampled;
+
+  double r, rate;
+  if (parse_unit(ctx, KEY("sentry-sample_rand"), &r, true)) {
+    ctx->sample_rand = r;
+  } else {
+    int i = find_dsc(ctx, KEY("sentry-sample_rand"));
+    if (i >= 0)
+      member_remove(ctx, (size_t)i); /* invalid: replaced */
+    bool has_rate = parse_unit(ctx, KEY("sentry-sample_rate"), &rate, false);
+    uint32_t k = draw_rand(in->sampled, has_rate, rate);
+    ctx->sample_rand = (double)k / RAND_SCALE;
+    if (add_sample_rand(ctx, k) != STP_OK)
+      ctx->dropped++;
+  }
+  /* No decision upstream: decide here as a Sentry SDK would. */
+  if (ctx->span.sampled == STP_SAMPLED_DEFERRED &&
+      stp_config_sample_rate(ctx->cfg, &rate))
+    ctx->span.sampled =
+        ctx->sample_rand < rate ? STP_SAMPLED_YES : STP_SAMPLED_NO;
+
+  ctx->continued = true;
+  ctx->frozen = true;
+  ctx->status = STP_OK;
+  return STP_OK;
+}
+
+/* ---- accessors ---------------------------------------------------------- */
+
+int stp_context_status(const stp_context *ctx) { return ctx->status; }
+
+bool stp_context_continued(const stp_context *ctx) { return ctx->continued; }
+
+const stp_span *stp_context_span(const stp_context *ctx) {
+  return &ctx->span;
+}
+
+double stp_context_sample_rand(const stp_context *ctx) {
+  return ctx->sample_rand;
+}
+
+bool stp_context_frozen(const stp_context *ctx) { return ctx->frozen; }
+
+void stp_context_freeze(stp_context *ctx) {
+  if (ctx)
+    ctx->frozen = true;
+}
+
+size_t stp_context_baggage_skipped(const stp_context *ctx) {
+  return ctx->skipped;
+}
+
+size_t stp_context_baggage_dropped(const stp_context *ctx) {
+  return ctx->dropped;
+}
+
+size_t stp_context_member_count(const stp_context *ctx) {
+  return ctx->n_members;
+}
+
+int stp_context_member(const stp_context *ctx, size_t index,
+                       stp_baggage_member *m, bool *is_sentry) {
+  if (!ctx || !m)
+    return STP_ERR_INVALID_ARGUMENT;
+  if (index >= ctx->n_members)
+    return STP_ERR_NOT_FOUND;
+  member_slices(ctx, &ctx->members[index], m);
+  if (is_sentry)
+    *is_sentry = ctx->members[index].sentry;
+  return STP_OK;
+}
+
+int stp_context_dsc_get(const stp_context *ctx, char *buf, size_t cap,
+                        size_t *out_len, const char *key, size_t key_len) {
+  if (!ctx || (!key && key_len))
+    return STP_ERR_INVALID_ARGUMENT;
+  char full[128];
+  if (!is_sentry_key(key, key_len)) {
+    if (key_len > sizeof full - 7)
+      return STP_ERR_NOT_FOUND;
+    memcpy(full, "sentry-", 7);
+    if (key_len)
+      memcpy(full + 7, key, key_len);
+    key = full;
+    key_len += 7;
+  }
+  int i = find_dsc(ctx, key, key_len);
+  if (i < 0)
+    return STP_ERR_NOT_FOUND;
+  stp_baggage_member m;
+  member_slices(ctx, &ctx->members[i], &m);
+  return stp_baggage_decode(buf, cap, out_len, m.value, m.value_len);
+}
+
+int stp_context_set_transaction(stp_context *ctx, const char *name,
+                                size_t len) {
+  if (!ctx || !ctx->cfg || (!name && len))
+    return STP_ERR_INVALID_ARGUMENT;
+  if (ctx->frozen)
+    return STP_ERR_FROZEN;
+  char enc[STP_BAGGAGE_MAX_BYTES + 1];
+  size_t enc_len;
+  if (stp_baggage_encode(enc, sizeof enc, &enc_len, name, len) != STP_OK)
+    return STP_ERR_LIMIT;
+  int i = find_dsc(ctx, KEY("sentry-transaction"));
+  if (i >= 0)
+    member_remove(ctx, (size_t)i);
+  return member_add(ctx, KEY("sentry-transaction"), enc, enc_len, NULL, 0,
+                    true);
+}
+
+void stp_context_child_span(const stp_context *ctx, stp_span *out) {
+  out->trace_id = ctx->span.trace_id;
+  out->parent_span_id = ctx->span.span_id;
+  out->has_parent = true;
+  out->sampled = ctx->span.sampled;
+  stp_span_id_random(&out->span_id);
+}
+
+/* ---- outgoing values ---------------------------------------------------- */
+
+int stp_context_sentry_trace(const stp_context *ctx, const stp_span *span,
+                             char *buf, size_t cap, size_t *out_len) {
+  if (!ctx)
+    return STP_ERR_INVALID_ARGUMENT;
+  if (!span)
+    span = &ctx->span;
+  return stp_sentry_trace_format(buf, cap, out_len, &span->trace_id,
+                                 &span->span_id, span->sampled);
+}
+
+int stp_context_traceparent(const stp_context *ctx, const stp_span *span,
+                            char *buf, size_t cap, size_t *out_len) {
+  if (!ctx)
+    return STP_ERR_INVALID_ARGUMENT;
+  if (!span)
+    span = &ctx->span;
+  return stp_traceparent_format(buf, cap, out_len, &span->trace_id,
+                                &span->span_id, span->sampled);
+}
+
+static size_t text_len(const stp_baggage_member *m) {
+  return m->key_len + 1 + m->value_len + (m->props_len ? 1 + m->props_len : 0);
+}
+
+static void put_member(stp__buf *b, const stp_baggage_member *m) {
+  if (b->len > 0)
+    stp__putc(b, ',');
+  stp__put(b, m->key, m->key_len);
+  stp__putc(b, '=');
+  stp__put(b, m->value, m->value_len);
+  if (m->props_len) {
+    stp__putc(b, ';');
+    stp__put(b, m->props, m->props_len);
+  }
+}
+
+/* What has been written, for the limits: members and bytes. */
+typedef struct {
+  size_t members, bytes, reserve_members, reserve_bytes;
+} budget;
+
+/* Whether one more member of `len` bytes fits besides the reserved DSC. */
+static bool budget_take(budget *bu, size_t len) {
+  size_t members = bu->members + 1 + bu->reserve_members;
+  size_t bytes = bu->bytes + len + bu->reserve_bytes + (members - 1);
+  if (members > STP_BAGGAGE_MAX_MEMBERS || bytes > STP_BAGGAGE_MAX_BYTES)
+    return false;
+  bu->members++;
+  bu->bytes += len;
+  return true;
+}
+
+int stp_context_baggage(stp_context *ctx, const char *existing,
+                        size_t existing_len, char *buf, size_t cap,
+                        size_t *out_len) {
+  if (!ctx || !ctx->cfg || (!existing && existing_len) || (!buf && cap))
+    return STP_ERR_INVALID_ARGUMENT;
+  ctx->frozen = true;
+
+  /* The DSC: sentry-trace_id first, then the others as received. */
+  uint8_t order[STP_BAGGAGE_MAX_MEMBERS];
+  size_t n_dsc = 0, dsc_bytes = 0;
+  int first = find_dsc(ctx, KEY("sentry-trace_id"));
+  if (first >= 0)
+    order[n_dsc++] = (uint8_t)first;
+  for (size_t i = 0; i < ctx->n_members; i++)
+    if (ctx->members[i].sentry && (int)i != first)
+      order[n_dsc++] = (uint8_t)i;
+  stp_baggage_member m;
+  for (size_t i = 0; i < n_dsc; i++) {
+    member_slices(ctx, &ctx->members[order[i]], &m);
+    dsc_bytes += text_len(&m);
+  }
+  while (n_dsc > 0 && dsc_bytes + n_dsc - 1 > STP_BAGGAGE_MAX_BYTES) {
+    member_slices(ctx, &ctx->members[order[--n_dsc]], &m);
+    dsc_bytes -= text_len(&m);
+  }
+
+  budget bu = {0, 0, n_dsc, dsc_bytes};
+  stp__buf out = {buf, cap, 0};
+  stp_baggage_iter it;
+  stp_baggage_iter_init(&it, existing, existing_len);
+  while (stp_baggage_iter_next(&it, &m))
+    if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
+      put_member(&out, &m);
+  if (stp__config_propagate_third_party(ctx->cfg))
+    for (size_t i = 0; i < ctx->n_members; i++) {
+      if (ctx->members[i].sentry)
+        continue;
+      member_slices(ctx, &ctx->members[i], &m);
+      if (budget_take(&bu, text_len(&m)))
+        put_member(&out, &m);
+    }
+  for (size_t i = 0; i < n_dsc; i++) {
+    member_slices(ctx, &ctx->members[order[i]], &m);
+    put_member(&out, &m);
+  }
+  return stp__finish(&out, out_len);
+}
+
+static void put_escaped(stp__buf *b, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    switch (s[i]) {
+    case '&':
+      stp__put(b, KEY("&amp;"));
+      break;
+    case '<':
+      stp__put(b, KEY("&lt;"));
+      break;
+    case '>':
+      stp__put(b, KEY("&gt;"));
+      break;
+    case '"':
+      stp__put(b, KEY("&quot;"));
+      break;
+    case '\'':
+      stp__put(b, KEY("&#x27;"));
+      break;
+    default:
+      stp__putc(b, s[i]);
+    }
+  }
+}
+
+int stp_context_meta(stp_context *ctx, char *buf, size_t cap,
+                     size_t *out_len) {
+  if (!ctx || !ctx->cfg || (!buf && cap))
+    return STP_ERR_INVALID_ARGUMENT;
+  char trace[STP_SENTRY_TRACE_MAX_LEN + 1], bag[STP_BAGGAGE_MAX_BYTES + 1];
+  size_t tl, bl;
+  int err = stp_context_sentry_trace(ctx, NULL, trace, sizeof trace, &tl);
+  if (err == STP_OK)
+    err = stp_context_baggage(ctx, NULL, 0, bag, sizeof bag, &bl);
+  if (err != STP_OK)
+    return err;
+  stp__buf out = {buf, cap, 0};
+  stp__put(&out, KEY("<meta name=\"sentry-trace\" content=\""));
+  put_escaped(&out, trace, tl);
+  stp__put(&out, KEY("\">"));
+  if (bl) {
+    stp__put(&out, KEY("<meta name=\"baggage\" content=\""));
+    put_escaped(&out, bag, bl);
+    stp__put(&out, KEY("\">"));
+  }
+  return stp__finish(&out, out_len);
+}

@@ -1,0 +1,194 @@
+/* Trace and span ids, and the per-thread random generator behind them. */
+/* getrandom, O_CLOEXEC, pthread_atfork, REG_STARTEND */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* ---- hex ---------------------------------------------------------------- */
+
+static int hex_decode(uint8_t *out, const char *hex, size_t nbytes) {
+  uint8_t ok = STP__HEX_DIGIT;
+  for (size_t i = 0; i < nbytes; i++) {
+    uint8_t hi = stp__hex[(unsigned char)hex[2 * i]];
+    uint8_t lo = stp__hex[(unsigned char)hex[2 * i + 1]];
+    ok &= hi & lo;
+    out[i] = (uint8_t)(((hi & 15) << 4) | (lo & 15));
+  }
+  return ok ? STP_OK : -1;
+}
+
+static bool all_zero(const uint8_t *b, size_t n) {
+  uint8_t acc = 0;
+  for (size_t i = 0; i < n; i++)
+    acc |= b[i];
+  return acc == 0;
+}
+
+int stp_trace_id_parse(stp_trace_id *out, const char *hex, size_t len) {
+  if (!out || (!hex && len))
+    return STP_ERR_INVALID_ARGUMENT;
+  if (len != STP_TRACE_ID_HEX_LEN || hex_decode(out->bytes, hex, 16) != 0)
+    return STP_ERR_TRACE_ID;
+  return all_zero(out->bytes, 16) ? STP_ERR_ZERO_ID : STP_OK;
+}
+
+int stp_span_id_parse(stp_span_id *out, const char *hex, size_t len) {
+  if (!out || (!hex && len))
+    return STP_ERR_INVALID_ARGUMENT;
+  if (len != STP_SPAN_ID_HEX_LEN || hex_decode(out->bytes, hex, 8) != 0)
+    return STP_ERR_SPAN_ID;
+  return all_zero(out->bytes, 8) ? STP_ERR_ZERO_ID : STP_OK;
+}
+
+void stp_trace_id_format(char out[STP_TRACE_ID_HEX_LEN + 1],
+                         const stp_trace_id *id) {
+  *stp__hex_put(out, id->bytes, 16) = '\0';
+}
+
+void stp_span_id_format(char out[STP_SPAN_ID_HEX_LEN + 1],
+                        const stp_span_id *id) {
+  *stp__hex_put(out, id->bytes, 8) = '\0';
+}
+
+bool stp_trace_id_is_zero(const stp_trace_id *id) {
+  return all_zero(id->bytes, 16);
+}
+
+bool stp_span_id_is_zero(const stp_span_id *id) {
+  return all_zero(id->bytes, 8);
+}
+
+/* ---- random ------------------------------------------------------------- */
+
+/* xoshiro256** per thread (Blackman and Vigna's published algorithm). The
+ * state is seeded from getrandom once per thread, and again in a forked
+ * child so that parent and child never hand out the same ids. */
+
+typedef struct {
+  uint64_t s[4];
+  unsigned generation;
+  bool seeded;
+} rng_state;
+
+static _Thread_local rng_state rng;
+static atomic_uint fork_generation;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void) {
+  atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+}
+
+static void register_atfork(void) {
+  pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+static uint64_t splitmix(uint64_t *x) {
+  uint64_t z = (*x += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+static bool os_random(void *buf, size_t len) {
+  uint8_t *p = buf;
+  while (len > 0) {
+    ssize_t n = getrandom(p, len, 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  if (len == 0)
+    return true;
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  while (len > 0) {
+    ssize_t n = read(fd, p, len);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR)
+        continue;
+      break;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  close(fd);
+  return len == 0;
+}
+
+static void seed(void) {
+  pthread_once(&atfork_once, register_atfork);
+  uint64_t s[4];
+  if (!os_random(s, sizeof s)) {
+    /* No OS entropy at all: fall back on what differs between threads and
+     * runs. Ids stay unique in practice, not unpredictable. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    x ^= (uint64_t)(uintptr_t)&rng ^ ((uint64_t)getpid() << 32);
+    for (int i = 0; i < 4; i++)
+      s[i] = splitmix(&x);
+  }
+  if ((s[0] | s[1] | s[2] | s[3]) == 0)
+    s[0] = 1;
+  memcpy(rng.s, s, sizeof s);
+  rng.generation =
+      atomic_load_explicit(&fork_generation, memory_order_relaxed);
+  rng.seeded = true;
+}
+
+static inline uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
+
+uint64_t stp_random_u64(void) {
+  if (!rng.seeded ||
+      rng.generation !=
+          atomic_load_explicit(&fork_generation, memory_order_relaxed))
+    seed();
+  uint64_t *s = rng.s;
+  uint64_t result = rotl(s[1] * 5, 7) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return result;
+}
+
+uint32_t stp__random_range(uint32_t lo, uint32_t hi) {
+  uint64_t span = (uint64_t)hi - lo;
+  return lo + (uint32_t)(((stp_random_u64() >> 32) * span) >> 32);
+}
+
+static void put64(uint8_t *out, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    out[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+void stp_trace_id_random(stp_trace_id *out) {
+  do {
+    put64(out->bytes, stp_random_u64());
+    put64(out->bytes + 8, stp_random_u64());
+  } while (stp_trace_id_is_zero(out));
+}
+
+void stp_span_id_random(stp_span_id *out) {
+  do {
+    put64(out->bytes, stp_random_u64());
+  } while (stp_span_id_is_zero(out));
+}

@@ -1,0 +1,97 @@
+/* Declarations shared by the core's source files; not installed. */
+#ifndef STP_INTERNAL_H
+#define STP_INTERNAL_H
+
+#include <string.h>
+
+#include "stp/stp.h"
+
+/* Character classes (chars.c). */
+enum {
+  STP__TCHAR = 1,  /* RFC 7230 token character: a baggage key */
+  STP__BOCTET = 2, /* W3C baggage-octet: written raw in a value */
+};
+extern const uint8_t stp__cclass[256];
+
+/* Hex digit table: 0x10 | value for a digit, 0x20 more for A-F, 0 else. */
+enum { STP__HEX_DIGIT = 0x10, STP__HEX_UPPER = 0x20 };
+extern const uint8_t stp__hex[256];
+extern const char stp__hex_lower[16];
+extern const char stp__hex_upper[16];
+
+static inline bool stp__is_ows(char c) { return c == ' ' || c == '\t'; }
+
+static inline bool stp__is_ctl(unsigned char c) {
+  return c < 0x20 || c == 0x7f;
+}
+
+/* Strip spaces and tabs on both sides of [*s, *s + *len). */
+static inline void stp__trim(const char **s, size_t *len) {
+  const char *p = *s;
+  size_t n = *len;
+  while (n > 0 && stp__is_ows(p[0])) {
+    p++;
+    n--;
+  }
+  while (n > 0 && stp__is_ows(p[n - 1]))
+    n--;
+  *s = p;
+  *len = n;
+}
+
+/* ASCII case-insensitive comparison with a lowercase literal. */
+bool stp__name_eq(const char *name, size_t len, const char *lower,
+                  size_t lower_len);
+
+bool stp__has_ctl(const char *s, size_t len);
+
+/* Decimal number: digits [. digits] [e [+-] digits], or . digits. No sign,
+ * no spaces, locale-independent. */
+int stp__parse_decimal(double *out, const char *s, size_t len);
+
+/* Uniform integer in [lo, hi), hi - lo <= 2^32. */
+uint32_t stp__random_range(uint32_t lo, uint32_t hi);
+
+/* A bounded writer: counts what does not fit so callers can report the
+ * size needed. Every bounds check of formatted output lives here. */
+typedef struct stp__buf {
+  char *p;
+  size_t cap;
+  size_t len;
+} stp__buf;
+
+static inline void stp__put(stp__buf *b, const char *s, size_t n) {
+  if (n > 0 && b->len < b->cap && b->cap - b->len >= n)
+    memcpy(b->p + b->len, s, n);
+  b->len += n;
+}
+
+static inline void stp__putc(stp__buf *b, char c) {
+  if (b->len < b->cap)
+    b->p[b->len] = c;
+  b->len++;
+}
+
+/* NUL-terminate; STP_ERR_BUFFER_TOO_SMALL with *out_len = size needed
+ * (terminator included) when it did not fit. */
+int stp__finish(stp__buf *b, size_t *out_len);
+
+/* Hex output helpers. */
+char *stp__hex_put(char *p, const uint8_t *bytes, size_t n);
+
+/* Config internals used by the context (config.c). */
+typedef struct stp__dsc_static {
+  const char *key; /* full key, "sentry-..." */
+  size_t key_len;
+  const char *value; /* already percent-encoded */
+  size_t value_len;
+} stp__dsc_static;
+
+size_t stp__config_head_members(const stp_config *cfg,
+                                const stp__dsc_static **out);
+bool stp__config_strict(const stp_config *cfg);
+bool stp__config_accept_traceparent(const stp_config *cfg);
+bool stp__config_propagate_traceparent(const stp_config *cfg);
+bool stp__config_propagate_third_party(const stp_config *cfg);
+
+#endif /* STP_INTERNAL_H */

@@ -1,0 +1,195 @@
+/* sentry-trace and W3C traceparent (SPEC sections 2 and 3). */
+#include "internal.h"
+
+/* Decode 2 * n hex digits. *upper is set when any digit is A-F. Returns
+ * false on a non-hex byte. */
+static bool hex_bytes(uint8_t *out, const char *s, size_t n, bool *upper) {
+  uint8_t ok = STP__HEX_DIGIT, up = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint8_t hi = stp__hex[(unsigned char)s[2 * i]];
+    uint8_t lo = stp__hex[(unsigned char)s[2 * i + 1]];
+    ok &= hi & lo;
+    up |= hi | lo;
+    out[i] = (uint8_t)(((hi & 15) << 4) | (lo & 15));
+  }
+  *upper = (up & STP__HEX_UPPER) != 0;
+  return ok != 0;
+}
+
+static bool zero(const uint8_t *b, size_t n) {
+  uint8_t acc = 0;
+  for (size_t i = 0; i < n; i++)
+    acc |= b[i];
+  return acc == 0;
+}
+
+/* One trimmed, non-empty element: TRACE "-" SPAN [ "-" [FLAG] ]. */
+static int parse_sentry_element(stp_trace_header *out, const char *s,
+                                 size_t n) {
+  bool upper;
+  const char *dash = memchr(s, '-', n);
+  if (!dash || dash == s)
+    return STP_ERR_MALFORMED; /* no dashes, or no trace id */
+  if (dash - s != STP_TRACE_ID_HEX_LEN ||
+      !hex_bytes(out->trace_id.bytes, s, 16, &upper))
+    return STP_ERR_TRACE_ID;
+
+  const char *span = dash + 1, *end = s + n;
+  const char *dash2 = memchr(span, '-', (size_t)(end - span));
+  const char *span_end = dash2 ? dash2 : end;
+  if (span_end == span)
+    return STP_ERR_MALFORMED; /* no span id */
+  if (span_end - span != STP_SPAN_ID_HEX_LEN ||
+      !hex_bytes(out->span_id.bytes, span, 8, &upper))
+    return STP_ERR_SPAN_ID;
+
+  out->sampled = STP_SAMPLED_DEFERRED;
+  if (dash2) {
+    const char *flag = dash2 + 1;
+    size_t flag_len = (size_t)(end - flag);
+    if (flag_len == 1 && (flag[0] == '0' || flag[0] == '1'))
+      out->sampled = flag[0] == '1' ? STP_SAMPLED_YES : STP_SAMPLED_NO;
+    else if (flag_len > 1 && (flag[0] == '0' || flag[0] == '1'))
+      return STP_ERR_MALFORMED; /* trailing bytes after the flag */
+    else if (flag_len != 0)
+      return STP_ERR_SAMPLED_FLAG;
+  }
+  if (zero(out->trace_id.bytes, 16) || zero(out->span_id.bytes, 8))
+    return STP_ERR_ZERO_ID;
+  out->trace_flags = out->sampled == STP_SAMPLED_YES ? 1 : 0;
+  return STP_OK;
+}
+
+int stp_sentry_trace_parse(stp_trace_header *out, const char *value,
+                           size_t len) {
+  if (!out || (!value && len))
+    return STP_ERR_INVALID_ARGUMENT;
+  bool cut = len > STP_SENTRY_TRACE_SCAN_MAX;
+  const char *p = value, *end = value + (cut ? STP_SENTRY_TRACE_SCAN_MAX : len);
+  int first_err = STP_ERR_EMPTY;
+
+  for (;;) {
+    const char *comma = memchr(p, ',', (size_t)(end - p));
+    const char *e = comma ? comma : end;
+    const char *s = p;
+    size_t n = (size_t)(e - p);
+    stp__trim(&s, &n);
+    if (n > 0) {
+      int err;
+      if (!comma && cut)
+        err = STP_ERR_TOO_LONG; /* the element runs past the scan bound */
+      else if ((err = parse_sentry_element(out, s, n)) == STP_OK)
+        return STP_OK;
+      else if (stp__has_ctl(s, n))
+        err = STP_ERR_CONTROL_CHAR;
+      if (first_err == STP_ERR_EMPTY)
+        first_err = err;
+    }
+    if (!comma)
+      break;
+    p = comma + 1;
+  }
+  memset(out, 0, sizeof *out);
+  out->sampled = STP_SAMPLED_DEFERRED;
+  return first_err;
+}
+
+static int format_ids(char *buf, size_t cap, size_t *out_len,
+                      const stp_trace_id *trace_id,
+                      const stp_span_id *span_id, const char *prefix,
+                      const char *suffix) {
+  size_t pre = strlen(prefix), suf = strlen(suffix);
+  size_t need = pre + 32 + 1 + 16 + suf;
+  if (!buf || cap < need + 1) {
+    if (out_len)
+      *out_len = need + 1;
+    return buf ? STP_ERR_BUFFER_TOO_SMALL : STP_ERR_INVALID_ARGUMENT;
+  }
+  char *p = buf;
+  memcpy(p, prefix, pre);
+  p = stp__hex_put(p + pre, trace_id->bytes, 16);
+  *p++ = '-';
+  p = stp__hex_put(p, span_id->bytes, 8);
+  memcpy(p, suffix, suf + 1);
+  if (out_len)
+    *out_len = need;
+  return STP_OK;
+}
+
+int stp_sentry_trace_format(char *buf, size_t cap, size_t *out_len,
+                            const stp_trace_id *trace_id,
+                            const stp_span_id *span_id, stp_sampled sampled) {
+  if (!trace_id || !span_id)
+    return STP_ERR_INVALID_ARGUMENT;
+  const char *suffix = sampled == STP_SAMPLED_YES  ? "-1"
+                       : sampled == STP_SAMPLED_NO ? "-0"
+                                                   : "";
+  if (sampled != STP_SAMPLED_DEFERRED && sampled != STP_SAMPLED_YES &&
+      sampled != STP_SAMPLED_NO)
+    return STP_ERR_INVALID_ARGUMENT;
+  return format_ids(buf, cap, out_len, trace_id, span_id, "", suffix);
+}
+
+int stp_traceparent_format(char *buf, size_t cap, size_t *out_len,
+                           const stp_trace_id *trace_id,
+                           const stp_span_id *span_id, stp_sampled sampled) {
+  if (!trace_id || !span_id)
+    return STP_ERR_INVALID_ARGUMENT;
+  return format_ids(buf, cap, out_len, trace_id, span_id, "00-",
+                    sampled == STP_SAMPLED_YES ? "-01" : "-00");
+}
+
+/* Lowercase hex only; the error names the part. */
+static int tp_hex(uint8_t *out, const char *s, size_t nbytes, int err) {
+  bool upper;
+  if (!hex_bytes(out, s, nbytes, &upper))
+    return err;
+  return upper ? STP_ERR_UPPERCASE : STP_OK;
+}
+
+static int parse_traceparent(stp_trace_header *out, const char *s, size_t n) {
+  uint8_t version, flags;
+  int err;
+  if (n < 2)
+    return STP_ERR_MALFORMED;
+  if ((err = tp_hex(&version, s, 1, STP_ERR_VERSION)) != STP_OK)
+    return err;
+  if (version == 0xff)
+    return STP_ERR_VERSION;
+  if (n < STP_TRACEPARENT_LEN)
+    return STP_ERR_MALFORMED;
+  if (version == 0 && n > STP_TRACEPARENT_LEN)
+    return STP_ERR_TOO_LONG;
+  if (n > STP_TRACEPARENT_LEN && s[STP_TRACEPARENT_LEN] != '-')
+    return STP_ERR_MALFORMED;
+  if (s[2] != '-' || s[35] != '-' || s[52] != '-')
+    return STP_ERR_MALFORMED;
+  if ((err = tp_hex(out->trace_id.bytes, s + 3, 16, STP_ERR_TRACE_ID)) ||
+      (err = tp_hex(out->span_id.bytes, s + 36, 8, STP_ERR_SPAN_ID)) ||
+      (err = tp_hex(&flags, s + 53, 1, STP_ERR_FLAGS)))
+    return err;
+  if (zero(out->trace_id.bytes, 16) || zero(out->span_id.bytes, 8))
+    return STP_ERR_ZERO_ID;
+  out->trace_flags = flags;
+  /* Only a set sampled bit is a decision: OpenTelemetry sends 00 for
+   * undecided spans too. */
+  out->sampled = (flags & 1) ? STP_SAMPLED_YES : STP_SAMPLED_DEFERRED;
+  return STP_OK;
+}
+
+int stp_traceparent_parse(stp_trace_header *out, const char *value,
+                          size_t len) {
+  if (!out || (!value && len))
+    return STP_ERR_INVALID_ARGUMENT;
+  const char *s = value;
+  size_t n = len;
+  stp__trim(&s, &n);
+  int err = n == 0 ? STP_ERR_EMPTY : parse_traceparent(out, s, n);
+  if (err == STP_OK)
+    return STP_OK;
+  if (err != STP_ERR_EMPTY && stp__has_ctl(s, n < 1024 ? n : 1024))
+    err = STP_ERR_CONTROL_CHAR;
+  memset(out, 0, sizeof *out);
+  out->sampled = STP_SAMPLED_DEFERRED;
+  return err;
+}

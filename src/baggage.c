@@ -8,68 +8,74 @@ void stp_baggage_iter_init(stp_baggage_iter *it, const char *value,
   it->skipped = 0;
 }
 
-static bool is_prop_byte(unsigned char c) {
-  return c == '\t' || (c >= 0x20 && c < 0x7f);
+/* Skip past the next comma (or to the end): the rest of a bad member. */
+static const char *skip_member(const char *s, const char *end) {
+  const char *comma = memchr(s, ',', (size_t)(end - s));
+  return comma ? comma + 1 : end;
 }
 
-/* Parse [s, e) as one list-member. */
-static bool parse_member(const char *s, const char *e,
-                         stp_baggage_member *m) {
-  while (s < e && stp__is_ows(*s))
+/* One pass over one list-member starting at s. Returns where the next
+ * member starts, and whether this one was valid. */
+static const char *parse_member(const char *s, const char *end,
+                                stp_baggage_member *m, bool *valid) {
+  *valid = false;
+  while (s < end && stp__is_ows(*s))
     s++;
   const char *key = s;
-  while (s < e && (stp__cclass[(unsigned char)*s] & STP__TCHAR))
+  while (s < end && (stp__cclass[(unsigned char)*s] & STP__TCHAR))
     s++;
-  if (s == key)
-    return false;
   m->key = key;
   m->key_len = (size_t)(s - key);
-
-  while (s < e && stp__is_ows(*s))
+  while (s < end && stp__is_ows(*s))
     s++;
-  if (s == e || *s != '=')
-    return false;
+  if (m->key_len == 0 || s == end || *s != '=')
+    return skip_member(s, end);
   s++;
-  while (s < e && stp__is_ows(*s))
+  while (s < end && stp__is_ows(*s))
     s++;
   const char *value = s;
-  while (s < e && (stp__cclass[(unsigned char)*s] & STP__BOCTET))
+  while (s < end && (stp__cclass[(unsigned char)*s] & STP__BOCTET))
     s++;
   m->value = value;
   m->value_len = (size_t)(s - value);
-
-  while (s < e && stp__is_ows(*s))
-    s++;
   m->props = s;
   m->props_len = 0;
-  if (s == e)
-    return true;
+  while (s < end && stp__is_ows(*s))
+    s++;
+  if (s == end || *s == ',') {
+    *valid = true;
+    return s == end ? end : s + 1;
+  }
   if (*s != ';')
-    return false; /* a byte that is not a baggage-octet inside the value */
+    return skip_member(s, end); /* a byte that is not a baggage-octet */
   const char *props = ++s;
-  while (e > props && stp__is_ows(e[-1]))
-    e--;
-  for (const char *p = props; p < e; p++)
-    if (!is_prop_byte((unsigned char)*p))
-      return false;
+  while (s < end && *s != ',') {
+    unsigned char c = (unsigned char)*s;
+    if (c != '\t' && (c < 0x20 || c >= 0x7f))
+      return skip_member(s, end);
+    s++;
+  }
+  const char *props_end = s;
+  while (props_end > props && stp__is_ows(props_end[-1]))
+    props_end--;
   m->props = props;
-  m->props_len = (size_t)(e - props);
-  return true;
+  m->props_len = (size_t)(props_end - props);
+  *valid = true;
+  return s == end ? end : s + 1;
 }
 
 int stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m) {
   while (it->pos < it->end) {
     const char *start = it->pos;
-    const char *comma = memchr(start, ',', (size_t)(it->end - start));
-    const char *end = comma ? comma : it->end;
-    it->pos = comma ? comma + 1 : it->end;
-    if (parse_member(start, end, m))
+    bool valid;
+    it->pos = parse_member(start, it->end, m, &valid);
+    if (valid)
       return 1;
     /* Empty list elements ("a=1,,b=2") are not members; skip quietly. */
     const char *p = start;
-    while (p < end && stp__is_ows(*p))
+    while (p < it->pos && stp__is_ows(*p))
       p++;
-    if (p < end)
+    if (p < it->pos && *p != ',')
       it->skipped++;
   }
   return 0;

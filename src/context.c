@@ -19,10 +19,21 @@ static size_t member_size(const stp__member *m) {
   return (size_t)m->key_len + m->value_len + m->props_len;
 }
 
+/* Every DSC key starts with "sentry-": mix its length and the bytes
+ * after the prefix that tell the known keys apart. */
+static uint8_t key_hash(const char *k, size_t n) {
+  unsigned h = (unsigned)n * 31u;
+  if (n > 8)
+    h += (unsigned char)k[7] * 7u + (unsigned char)k[8] * 3u +
+         (unsigned char)k[n - 1];
+  return (uint8_t)h;
+}
+
 static int find_dsc(const stp_context *ctx, const char *key, size_t n) {
+  uint8_t h = key_hash(key, n);
   for (int i = 0; i < ctx->n_members; i++) {
     const stp__member *m = &ctx->members[i];
-    if (m->sentry && m->key_len == n &&
+    if (m->hash == h && m->sentry && m->key_len == n &&
         memcmp(ctx->store + m->off, key, n) == 0)
       return i;
   }
@@ -77,6 +88,7 @@ static int member_add(stp_context *ctx, const char *key, size_t kl,
   m->value_len = (uint16_t)vl;
   m->props_len = (uint16_t)pl;
   m->sentry = sentry;
+  m->hash = key_hash(key, kl);
   char *p = ctx->store + ctx->store_len;
   memcpy(p, key, kl);
   if (vl)
@@ -536,7 +548,10 @@ static void put_member(stp__buf *b, const stp_baggage_member *m) {
   stp__put(b, m->value, m->value_len);
   if (m->props_len) {
     stp__putc(b, ';');
-    stp__put(b, m->props, m->props_len);
+    /* Properties are kept as received except that a tab (OWS) goes out
+     * as a space: gRPC metadata values allow no tab. */
+    for (size_t i = 0; i < m->props_len; i++)
+      stp__putc(b, m->props[i] == '\t' ? ' ' : m->props[i]);
   }
 }
 

@@ -64,6 +64,11 @@ int stp_sentry_trace_parse(stp_trace_header *out, const char *value,
                            size_t len) {
   if (!out || (!value && len))
     return STP_ERR_INVALID_ARGUMENT;
+  /* The common case: one clean value of 49 or 51 bytes. */
+  if ((len == 49 || (len == 51 && value[49] == '-')) && value[32] == '-' &&
+      parse_sentry_element(out, value, len) == STP_OK)
+    return STP_OK;
+
   bool cut = len > STP_SENTRY_TRACE_SCAN_MAX;
   const char *p = value, *end = value + (cut ? STP_SENTRY_TRACE_SCAN_MAX : len);
   int first_err = STP_ERR_EMPTY;

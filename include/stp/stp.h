@@ -295,6 +295,7 @@ typedef struct stp__member {
   uint16_t value_len;
   uint16_t props_len;
   uint8_t sentry;
+  uint8_t hash; /* of the key, to skip most key comparisons */
 } stp__member;
 
 /* The context of one unit of work (an incoming call, a stream, a job).
@@ -415,6 +416,8 @@ int stp_context_traceparent(const stp_context *ctx, const stp_span *span,
  * the members of `existing` (another baggage value the request already has;
  * its `sentry-*` members are removed, its malformed members skipped) and,
  * with propagate_third_party_baggage, the incoming third-party members.
+ * Properties are written as received, except that tabs become spaces
+ * (gRPC metadata allows no tab).
  * At most STP_BAGGAGE_MAX_MEMBERS members and STP_BAGGAGE_MAX_BYTES bytes:
  * whole members are dropped, others before Sentry ones. *out_len is 0 when
  * there is nothing to send. Freezes the DSC. cap of

@@ -1,0 +1,256 @@
+// Micro-benchmarks of the core, on the reference input of the performance
+// targets. Each benchmark reports heap allocations per operation, counted
+// by wrapping malloc/calloc/realloc at link time.
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "stp/stp.h"
+
+extern "C" {
+void *__real_malloc(size_t);
+void *__real_calloc(size_t, size_t);
+void *__real_realloc(void *, size_t);
+static std::atomic<long> g_allocs{0};
+void *__wrap_malloc(size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  return __real_malloc(n);
+}
+void *__wrap_calloc(size_t a, size_t b) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  return __real_calloc(a, b);
+}
+void *__wrap_realloc(void *p, size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  return __real_realloc(p, n);
+}
+}
+
+namespace {
+
+const char kTrace[] = "771a43a4192642f0b136d5159a501700-b1c2d3e4f5a6b7c8-1";
+// 321 bytes: 8 sentry-* members and 2 third-party members with properties.
+const char kBaggage[] =
+    "sentry-trace_id=771a43a4192642f0b136d5159a501700,"
+    "sentry-public_key=49d0f7386ad645858ae85020e393bef3,"
+    "sentry-sample_rate=0.25,sentry-sampled=true,"
+    "sentry-release=backend%401.2.3,sentry-environment=production,"
+    "sentry-transaction=GET%20%2Fapi%2Fusers,sentry-sample_rand=0.123456,"
+    "vendor-a=alpha;prop1=1;prop2,vendor-b=beta%20two;p=x";
+
+// Allocation count per iteration, as a benchmark counter.
+class AllocCounter {
+ public:
+  explicit AllocCounter(benchmark::State &state)
+      : state_(state), start_(g_allocs.load()) {}
+  ~AllocCounter() {
+    state_.counters["allocs/op"] = benchmark::Counter(
+        static_cast<double>(g_allocs.load() - start_),
+        benchmark::Counter::kAvgIterations);
+  }
+
+ private:
+  benchmark::State &state_;
+  long start_;
+};
+
+struct Header {
+  const char *name;
+  std::string value;
+};
+
+// A small fixed header list, as a server or client would hold.
+struct Headers {
+  Header h[8];
+  int n = 0;
+};
+
+int ForEach(void *user, stp_header_fn fn, void *arg) {
+  auto *hs = static_cast<Headers *>(user);
+  for (int i = 0; i < hs->n; i++) {
+    int rc = fn(arg, hs->h[i].name, strlen(hs->h[i].name),
+                hs->h[i].value.data(), hs->h[i].value.size());
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+int Set(void *user, const char *name, size_t name_len, const char *value,
+        size_t value_len) {
+  auto *hs = static_cast<Headers *>(user);
+  for (int i = 0; i < hs->n; i++) {
+    if (strlen(hs->h[i].name) == name_len &&
+        memcmp(hs->h[i].name, name, name_len) == 0) {
+      if (value)
+        hs->h[i].value.assign(value, value_len);
+      return 0;
+    }
+  }
+  if (value && hs->n < 8) {
+    hs->h[hs->n].name = name_len == 7 ? "baggage" : "sentry-trace";
+    hs->h[hs->n].value.assign(value, value_len);
+    hs->n++;
+  }
+  return 0;
+}
+
+const stp_config *Config() {
+  static stp_config *cfg = [] {
+    stp_options o;
+    stp_options_init(&o);
+    o.dsn = "https://49d0f7386ad645858ae85020e393bef3@o447951.ingest.sentry.io/5";
+    o.has_sample_rate = true;
+    o.sample_rate = 0.25;
+    stp_config *c = nullptr;
+    if (stp_config_new(&c, &o, nullptr) != STP_OK)
+      abort();
+    return c;
+  }();
+  return cfg;
+}
+
+void BM_ParseSentryTrace(benchmark::State &state) {
+  stp_trace_header h;
+  AllocCounter ac(state);
+  for (auto _ : state) {
+    int rc = stp_sentry_trace_parse(&h, kTrace, sizeof kTrace - 1);
+    benchmark::DoNotOptimize(rc);
+    benchmark::DoNotOptimize(h);
+  }
+}
+BENCHMARK(BM_ParseSentryTrace);
+
+void BM_FormatSentryTraceNewSpan(benchmark::State &state) {
+  stp_trace_header h;
+  stp_sentry_trace_parse(&h, kTrace, sizeof kTrace - 1);
+  char buf[STP_SENTRY_TRACE_MAX_LEN + 1];
+  size_t n;
+  AllocCounter ac(state);
+  for (auto _ : state) {
+    stp_span_id span;
+    stp_span_id_random(&span);
+    int rc = stp_sentry_trace_format(buf, sizeof buf, &n, &h.trace_id, &span,
+                                     h.sampled);
+    benchmark::DoNotOptimize(rc);
+    benchmark::DoNotOptimize(buf);
+  }
+}
+BENCHMARK(BM_FormatSentryTraceNewSpan);
+
+void BM_ParseTraceparent(benchmark::State &state) {
+  static const char tp[] =
+      "00-771a43a4192642f0b136d5159a501700-b1c2d3e4f5a6b7c8-01";
+  stp_trace_header h;
+  AllocCounter ac(state);
+  for (auto _ : state) {
+    int rc = stp_traceparent_parse(&h, tp, sizeof tp - 1);
+    benchmark::DoNotOptimize(rc);
+    benchmark::DoNotOptimize(h);
+  }
+}
+BENCHMARK(BM_ParseTraceparent);
+
+void BM_SpanIdRandom(benchmark::State &state) {
+  AllocCounter ac(state);
+  for (auto _ : state) {
+    stp_span_id id;
+    stp_span_id_random(&id);
+    benchmark::DoNotOptimize(id);
+  }
+}
+BENCHMARK(BM_SpanIdRandom);
+
+// The baggage iterator alone: members as slices, nothing stored.
+void BM_BaggageIterate(benchmark::State &state) {
+  AllocCounter ac(state);
+  for (auto _ : state) {
+    stp_baggage_iter it;
+    stp_baggage_member m;
+    int n = 0;
+    stp_baggage_iter_init(&it, kBaggage, sizeof kBaggage - 1);
+    while (stp_baggage_iter_next(&it, &m))
+      n++;
+    benchmark::DoNotOptimize(n);
+  }
+}
+BENCHMARK(BM_BaggageIterate);
+
+// Baggage parsed into a context: DSC and third-party members stored.
+void BM_ParseBaggageIntoContext(benchmark::State &state) {
+  static stp_context ctx;
+  const stp_config *cfg = Config();
+  AllocCounter ac(state);
+  for (auto _ : state) {
+    stp_context_begin(&ctx, cfg);
+    stp_context_feed(&ctx, "baggage", 7, kBaggage, sizeof kBaggage - 1);
+    benchmark::DoNotOptimize(ctx.n_members);
+  }
+}
+BENCHMARK(BM_ParseBaggageIntoContext);
+
+// The whole unit of work: continue from a carrier holding both headers,
+// make a child span, inject both headers into an outgoing carrier. The
+// context lives in caller storage.
+void BM_UnitOfWork(benchmark::State &state) {
+  static stp_context ctx;
+  const stp_config *cfg = Config();
+  Headers in;
+  in.h[0] = {":path", "/api/users"};
+  in.h[1] = {"sentry-trace", kTrace};
+  in.h[2] = {"baggage", kBaggage};
+  in.n = 3;
+  Headers out;
+  out.h[0] = {":path", "/downstream"};
+  out.h[1] = {"sentry-trace", std::string(64, 'x')};  // capacity reserved
+  out.h[2] = {"baggage", std::string(1024, 'x')};
+  out.n = 3;
+  stp_carrier cin = {ForEach, nullptr, &in};
+  stp_carrier cout = {ForEach, Set, &out};
+  AllocCounter ac(state);
+  for (auto _ : state) {
+    out.h[2].value.clear();
+    int rc = stp_context_continue(&ctx, cfg, &cin);
+    stp_span child;
+    stp_context_child_span(&ctx, &child);
+    rc |= stp_context_inject(&ctx, &child, &cout);
+    benchmark::DoNotOptimize(rc);
+  }
+}
+BENCHMARK(BM_UnitOfWork);
+
+void BM_OutgoingBaggage(benchmark::State &state) {
+  static stp_context ctx;
+  const stp_config *cfg = Config();
+  stp_context_begin(&ctx, cfg);
+  stp_context_feed(&ctx, "sentry-trace", 12, kTrace, sizeof kTrace - 1);
+  stp_context_feed(&ctx, "baggage", 7, kBaggage, sizeof kBaggage - 1);
+  stp_context_finish(&ctx);
+  char buf[STP_BAGGAGE_MAX_BYTES + 1];
+  size_t n;
+  AllocCounter ac(state);
+  for (auto _ : state) {
+    int rc = stp_context_baggage(&ctx, nullptr, 0, buf, sizeof buf, &n);
+    benchmark::DoNotOptimize(rc);
+    benchmark::DoNotOptimize(buf);
+  }
+}
+BENCHMARK(BM_OutgoingBaggage);
+
+void BM_NewHead(benchmark::State &state) {
+  static stp_context ctx;
+  const stp_config *cfg = Config();
+  AllocCounter ac(state);
+  for (auto _ : state) {
+    stp_context_init(&ctx, cfg);
+    benchmark::DoNotOptimize(ctx.n_members);
+  }
+}
+BENCHMARK(BM_NewHead);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,74 @@
+/* Continue from a carrier of fuzzer-made headers (repeated, mixed case),
+ * then inject into an outgoing carrier that already holds some of them:
+ * every emitted value is printable, within limits, and announces the
+ * context's trace. The first byte picks the options. */
+#include "fuzz_common.h"
+
+static stp_config *configs[8];
+
+static stp_config *config_for(unsigned bits) {
+  if (!configs[bits]) {
+    stp_options o;
+    stp_options_init(&o);
+    o.dsn = "https://49d0f7386ad645858ae85020e393bef3@o447951.ingest.sentry.io/5";
+    o.has_sample_rate = true;
+    o.sample_rate = 0.25;
+    o.strict_trace_continuation = bits & 1;
+    o.propagate_traceparent = bits & 2;
+    o.propagate_third_party_baggage = bits & 4;
+    CHECK(stp_config_new(&configs[bits], &o, NULL) == STP_OK);
+  }
+  return configs[bits];
+}
+
+static stp_context ctx;
+static fuzz_headers in, out;
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
+  if (size < 2)
+    return 0;
+  stp_config *cfg = config_for(data[0] & 7);
+  size_t half = data[1] % (size - 1);
+  fuzz_split(&in, data + 2, size - 2);
+  stp_carrier cin = {fuzz_foreach, NULL, &in};
+  int rc = stp_context_continue(&ctx, cfg, &cin);
+  CHECK(rc <= 0);
+  CHECK(stp_context_continued(&ctx) == (rc == STP_OK));
+  CHECK(stp_context_member_count(&ctx) <= STP_BAGGAGE_MAX_MEMBERS);
+
+  /* The outgoing request already carries part of the input. */
+  fuzz_split(&out, data + 2, half);
+  stp_carrier cout = {fuzz_foreach, fuzz_set, &out};
+  stp_span child;
+  stp_context_child_span(&ctx, &child);
+  CHECK(stp_context_inject(&ctx, &child, &cout) == STP_OK);
+
+  /* inject replaced every value of its names (whatever their case), so
+   * what remains under those names is what it wrote. */
+  size_t traces = 0, baggages = 0;
+  for (size_t i = 0; i < out.n; i++) {
+    const fuzz_header *h = &out.h[i];
+    if (h->name_len == 12 && !strncasecmp(h->name, "sentry-trace", 12)) {
+      stp_trace_header t;
+      CHECK(stp_sentry_trace_parse(&t, h->value, h->value_len) == STP_OK);
+      CHECK(!memcmp(&t.trace_id, &child.trace_id, sizeof t.trace_id));
+      CHECK(!memcmp(&t.span_id, &child.span_id, sizeof t.span_id));
+      traces++;
+    } else if (h->name_len == 7 && !strncasecmp(h->name, "baggage", 7)) {
+      check_baggage_out(h->value, h->value_len);
+      baggages++;
+    } else if ((data[0] & 2) && h->name_len == 11 &&
+               !strncasecmp(h->name, "traceparent", 11)) {
+      check_header_value(h->value, h->value_len);
+    }
+  }
+  CHECK(traces == 1 && baggages <= 1);
+  (void)half;
+
+  char meta[STP_META_MAX_LEN + 1];
+  size_t n;
+  CHECK(stp_context_meta(&ctx, meta, sizeof meta, &n) == STP_OK);
+  for (size_t i = 0; i < n; i++)
+    CHECK(meta[i] != '\n' && meta[i] != '\r' && meta[i] != '\0');
+  return 0;
+}

@@ -48,7 +48,10 @@ static const char *parse_member(const char *s, const char *end,
   }
   if (*s != ';')
     return skip_member(s, end); /* a byte that is not a baggage-octet */
-  const char *props = ++s;
+  s++;
+  while (s < end && stp__is_ows(*s))
+    s++;
+  const char *props = s;
   while (s < end && *s != ',') {
     unsigned char c = (unsigned char)*s;
     if (c != '\t' && (c < 0x20 || c >= 0x7f))

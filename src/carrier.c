@@ -37,21 +37,21 @@ static int collect_existing(void *arg, const char *name, size_t name_len,
   existing_members *ex = arg;
   if (!stp__name_eq(name, name_len, KEY("baggage")))
     return 0;
-  if (value_len > STP_BAGGAGE_SCAN_MAX_BYTES)
-    value_len = STP_BAGGAGE_SCAN_MAX_BYTES; /* the cut member is malformed
-                                               or partial: see below */
+  bool cut = value_len > STP_BAGGAGE_SCAN_MAX_BYTES;
+  if (cut)
+    value_len = STP_BAGGAGE_SCAN_MAX_BYTES;
   stp_baggage_iter it;
   stp_baggage_member m;
   stp_baggage_iter_init(&it, value, value_len);
-  while (stp_baggage_iter_next(&it, &m)) {
+  while (ex->members < STP_BAGGAGE_MAX_MEMBERS &&
+         stp_baggage_iter_next(&it, &m)) {
+    if (cut && it.pos == value + value_len && value[value_len - 1] != ',')
+      break; /* cut short by the bound */
     if (m.key_len >= 7 && memcmp(m.key, "sentry-", 7) == 0)
       continue;
-    if (it.pos == value + value_len && value_len == STP_BAGGAGE_SCAN_MAX_BYTES)
-      break; /* may have been cut at the bound */
     size_t need = (ex->len ? 1 : 0) + m.key_len + 1 + m.value_len +
                   (m.props_len ? 1 + m.props_len : 0);
-    if (ex->members == STP_BAGGAGE_MAX_MEMBERS ||
-        ex->len + need > sizeof ex->buf)
+    if (ex->len + need > sizeof ex->buf)
       continue;
     char *p = ex->buf + ex->len;
     if (ex->len)

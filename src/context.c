@@ -262,17 +262,12 @@ static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
     return;
   }
   size_t room = STP_BAGGAGE_SCAN_MAX_BYTES - ctx->scan_bytes;
-  if (len > room) {
-    /* Keep only whole members: cut at the last comma within the bound. */
-    size_t cut = room;
-    while (cut > 0 && value[cut] != ',')
-      cut--;
-    len = cut;
-    ctx->scan_bytes = STP_BAGGAGE_SCAN_MAX_BYTES;
+  bool cut = len > room;
+  if (cut) {
+    len = room;
     ctx->dropped++;
-  } else {
-    ctx->scan_bytes += (uint32_t)len;
   }
+  ctx->scan_bytes += (uint32_t)len;
 
   stp_baggage_iter it;
   stp_baggage_member m;
@@ -282,6 +277,10 @@ static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
          stp_baggage_iter_next(&it, &m)) {
     ctx->scan_members += (uint32_t)(1 + it.skipped - seen_skipped);
     seen_skipped = it.skipped;
+    /* The bound may have cut the last member short: only a member that
+     * ended with a comma inside the bound is known to be whole. */
+    if (cut && it.pos == value + len && value[len - 1] != ',')
+      break;
     bool sentry = is_sentry_key(m.key, m.key_len);
     if ((sentry && find_dsc(ctx, m.key, m.key_len) >= 0) ||
         member_add(ctx, m.key, m.key_len, m.value, m.value_len, m.props,

@@ -188,11 +188,17 @@ int stp_traceparent_parse(stp_trace_header *out, const char *value,
     return STP_ERR_INVALID_ARGUMENT;
   const char *s = value;
   size_t n = len;
-  stp__trim(&s, &n);
-  int err = n == 0 ? STP_ERR_EMPTY : parse_traceparent(out, s, n);
-  if (err == STP_OK)
-    return STP_OK;
-  if (err != STP_ERR_EMPTY && stp__has_ctl(s, n < 1024 ? n : 1024))
+  int err;
+  if (len > STP_SENTRY_TRACE_SCAN_MAX) {
+    err = STP_ERR_TOO_LONG; /* not looked at past the bound */
+    n = STP_SENTRY_TRACE_SCAN_MAX;
+  } else {
+    stp__trim(&s, &n);
+    err = n == 0 ? STP_ERR_EMPTY : parse_traceparent(out, s, n);
+    if (err == STP_OK)
+      return STP_OK;
+  }
+  if (err != STP_ERR_EMPTY && stp__has_ctl(s, n))
     err = STP_ERR_CONTROL_CHAR;
   memset(out, 0, sizeof *out);
   out->sampled = STP_SAMPLED_DEFERRED;

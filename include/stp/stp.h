@@ -144,7 +144,9 @@ typedef struct stp_trace_header {
 #define STP_TRACEPARENT_LEN 55      /* 2 + 1 + 32 + 1 + 16 + 1 + 2 */
 
 /* Bytes of one sentry-trace value that the parser looks at. A longer value
- * is judged on this prefix (every valid element fits in it many times). */
+ * is judged on this prefix (every valid element fits in it many times);
+ * an element cut by the bound is STP_ERR_TOO_LONG. A traceparent longer
+ * than this is STP_ERR_TOO_LONG outright. */
 #define STP_SENTRY_TRACE_SCAN_MAX 1024
 
 /* Parse a `sentry-trace` value (SPEC section 2). Leading and trailing
@@ -185,8 +187,8 @@ int stp_traceparent_format(char *buf, size_t cap, size_t *out_len,
 #define STP_BAGGAGE_SCAN_MAX_MEMBERS 512
 
 /* One list-member, as slices of the input. value is still percent-encoded;
- * props is the raw text after the first `;` (without it), byte for byte,
- * trailing spaces removed, or empty. */
+ * props is the raw text after the first `;` and the spaces around it,
+ * byte for byte up to the trailing spaces, or empty. */
 typedef struct stp_baggage_member {
   const char *key;
   size_t key_len;

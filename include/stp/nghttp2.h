@@ -1,0 +1,157 @@
+/*
+ * stp for nghttp2: carry the trace on raw HTTP/2 requests.
+ *
+ * Client side: stp_nghttp2_inject() adds `sentry-trace`, `baggage` (and
+ * `traceparent` when the config propagates it) to the nghttp2_nv array of
+ * a request. Server side: an stp_nghttp2_stream per incoming stream is fed
+ * from nghttp2's header callback and yields the stream's stp_context once
+ * the request headers are complete.
+ *
+ * Nothing here allocates except stp_nghttp2_stream_new. Conventions are
+ * those of stp/stp.h (0 or a negative stp_error; `_del(NULL)` is a no-op).
+ */
+#ifndef STP_NGHTTP2_H
+#define STP_NGHTTP2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "stp/stp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Client: outgoing requests.                                               */
+
+/* Entries stp_nghttp2_inject may add: sentry-trace, baggage, traceparent. */
+#define STP_NGHTTP2_NV_EXTRA 3
+
+/* Longest URL stp_nghttp2_inject composes from the pseudo-headers when it
+ * is given no URL (terminator included). */
+#define STP_NGHTTP2_URL_MAX 8192
+
+/* Storage for the values of the entries stp_nghttp2_inject adds (about
+ * 8.3 KiB; it may live on the stack). Plain data, fields private.
+ *
+ * Lifetime rule: the added entries point into this struct, with flags
+ * NGHTTP2_NV_FLAG_NONE, so nghttp2_submit_request() (or _submit_headers)
+ * copies them: the struct must stay valid and unchanged until that call
+ * returns, and may be reused or freed right after. If you set
+ * NGHTTP2_NV_FLAG_NO_COPY_VALUE on those entries yourself, it must instead
+ * live until nghttp2's on_frame_send_callback or
+ * on_frame_not_send_callback has been called for that HEADERS frame. */
+typedef struct stp_nghttp2_headers {
+  char sentry_trace[STP_SENTRY_TRACE_MAX_LEN + 1];
+  char traceparent[STP_TRACEPARENT_LEN + 1];
+  char baggage[STP_BAGGAGE_MAX_BYTES + 1];
+} stp_nghttp2_headers;
+
+/* Put the trace of `ctx` into a request's header array.
+ *
+ * nva holds *nvlen entries (the caller's request, pseudo-headers first)
+ * and has room for nvcap. On success the array is rewritten in place:
+ * every `sentry-trace` entry (any case) is removed and one is appended;
+ * every `baggage` entry is removed and one merged `baggage` is appended
+ * (the caller's non-Sentry members, then the DSC; SPEC section 6), or none
+ * when there is nothing to send; `traceparent` likewise when the config
+ * has propagate_traceparent. Other entries keep their order. Added names
+ * are lowercase literals; added values are valid HTTP/2 field values
+ * (printable ASCII, no CR, LF or NUL) stored in *hb (see its lifetime
+ * rule). *nvlen is updated. The caller's removed entries are only read.
+ *
+ * span selects the span to announce (NULL: the context's own span; an
+ * outgoing call usually gets one from stp_context_child_span).
+ *
+ * Propagation targets: the request URL is checked with
+ * stp_config_should_propagate. url/url_len give it; with url == NULL it is
+ * composed as `scheme://authority/path` from the :scheme, :authority (or
+ * `host`) and :path entries of nva. When it does not match, nothing is
+ * changed and 0 is returned (*nvlen is then unchanged).
+ *
+ * Returns 0, STP_ERR_INVALID_ARGUMENT, STP_ERR_BUFFER_TOO_SMALL when nvcap
+ * is less than the entries kept plus STP_NGHTTP2_NV_EXTRA (nvcap >=
+ * *nvlen + STP_NGHTTP2_NV_EXTRA always suffices), STP_ERR_TOO_LONG when
+ * url is NULL and the composed URL exceeds STP_NGHTTP2_URL_MAX, or an
+ * error of stp_context_inject. On any error nva and *nvlen are unchanged.
+ * Freezes the DSC. Uses about 25 KiB of stack and no heap. */
+int stp_nghttp2_inject(stp_context *ctx, const stp_span *span,
+                       stp_nghttp2_headers *hb, nghttp2_nv *nva,
+                       size_t nvcap, size_t *nvlen, const char *url,
+                       size_t url_len);
+
+/* Compose `scheme://authority/path` from the :scheme, :authority (or
+ * `host`) and :path entries of nva, NUL-terminated; a missing part is left
+ * empty. Buffer rules of stp/stp.h. */
+int stp_nghttp2_request_url(char *buf, size_t cap, size_t *out_len,
+                            const nghttp2_nv *nva, size_t nvlen);
+
+/* ------------------------------------------------------------------------ */
+/* Server: incoming streams.                                                */
+
+/* Per-stream state. Plain data of fixed size (sizeof(stp_context), about
+ * 9 KiB, plus a few bytes), owning no memory: embed it in your own stream
+ * object, or use stp_nghttp2_stream_new. Hostile headers (a huge baggage,
+ * thousands of members, junk bytes) cost no more memory than this: the
+ * context keeps at most STP_BAGGAGE_MAX_MEMBERS members in
+ * STP_BAGGAGE_MAX_BYTES and examines at most STP_BAGGAGE_SCAN_MAX_BYTES
+ * of baggage per stream. Fields are private.
+ *
+ * Use, in the nghttp2 server callbacks:
+ *   on_begin_headers_callback  (HEADERS, cat NGHTTP2_HCAT_REQUEST):
+ *       create your stream object, stp_nghttp2_stream_begin(),
+ *       nghttp2_session_set_stream_user_data();
+ *   on_header_callback:     stp_nghttp2_stream_on_header();
+ *   on_frame_recv_callback: stp_nghttp2_stream_on_frame_recv() returns the
+ *       context when the request headers are complete;
+ *   on_stream_close_callback: free your stream object.
+ * nghttp2_session_del() does not call on_stream_close_callback for the
+ * streams still open: when a connection is dropped, free the stream
+ * objects it still holds yourself (keep them in a per-connection list). */
+typedef struct stp_nghttp2_stream {
+  stp_context ctx;
+  int32_t stream_id;
+  int state;
+} stp_nghttp2_stream;
+
+/* Start collecting the request headers of stream_id. cfg (not NULL) must
+ * outlive the stream state. */
+void stp_nghttp2_stream_begin(stp_nghttp2_stream *st, const stp_config *cfg,
+                              int32_t stream_id);
+
+/* Feed one header from on_header_callback. Only the request header block
+ * of this stream is used (trailers and other frames are ignored); repeated
+ * headers are handled as SPEC section 1 says. Returns 0, or
+ * STP_ERR_INVALID_ARGUMENT for NULL st or frame. Malformed values are
+ * recorded in the context, never returned: return 0 from the callback. */
+int stp_nghttp2_stream_on_header(stp_nghttp2_stream *st,
+                                 const nghttp2_frame *frame,
+                                 const uint8_t *name, size_t namelen,
+                                 const uint8_t *value, size_t valuelen);
+
+/* From on_frame_recv_callback. When frame completes this stream's request
+ * header block, decides (stp_context_finish) and returns the context;
+ * otherwise NULL. The context is valid as long as st. */
+stp_context *stp_nghttp2_stream_on_frame_recv(stp_nghttp2_stream *st,
+                                              const nghttp2_frame *frame);
+
+/* The stream's context once its request headers are complete, else NULL. */
+stp_context *stp_nghttp2_stream_context(stp_nghttp2_stream *st);
+
+/* A heap stream state (one allocation of sizeof(stp_nghttp2_stream)),
+ * begun for stream_id. alloc may be NULL for malloc/free; free with
+ * stp_nghttp2_stream_del and the same allocator. Returns 0,
+ * STP_ERR_INVALID_ARGUMENT or STP_ERR_NOMEM (*out is then NULL). */
+int stp_nghttp2_stream_new(stp_nghttp2_stream **out, const stp_config *cfg,
+                           int32_t stream_id, const stp_allocator *alloc);
+void stp_nghttp2_stream_del(stp_nghttp2_stream *st,
+                            const stp_allocator *alloc);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STP_NGHTTP2_H */

@@ -1,5 +1,5 @@
 /* Configuration: options, DSN, propagation targets. */
-/* getrandom, O_CLOEXEC, pthread_atfork, REG_STARTEND */
+/* POSIX regex.h */
 #define _GNU_SOURCE
 
 #include <regex.h>
@@ -171,8 +171,10 @@ int stp_config_new(stp_config **out, const stp_options *opts,
 
   char rate[40];
   size_t rate_len = 0;
+  /* -0.0 is in [0, 1] too; it goes out as "0". */
+  double sample_rate = opts->sample_rate == 0 ? 0.0 : opts->sample_rate;
   if (opts->has_sample_rate &&
-      (rate_len = format_rate(rate, sizeof rate, opts->sample_rate)) == 0)
+      (rate_len = format_rate(rate, sizeof rate, sample_rate)) == 0)
     return STP_ERR_SAMPLE_RATE;
 
   /* One block: the struct, the compiled targets, then the strings. */
@@ -222,7 +224,7 @@ int stp_config_new(stp_config **out, const stp_options *opts,
 #undef COPY
 
   cfg->has_rate = opts->has_sample_rate;
-  cfg->rate = opts->sample_rate;
+  cfg->rate = sample_rate;
   cfg->strict = opts->strict_trace_continuation;
   cfg->propagate_tp = opts->propagate_traceparent;
   cfg->accept_tp = opts->accept_traceparent;
@@ -295,24 +297,25 @@ bool stp_config_should_propagate(const stp_config *cfg, const char *url,
     return false;
   if (cfg->match_all)
     return true;
-  if (!url && len)
-    return false;
-  for (size_t i = 0; i < cfg->n_targets; i++) {
-#ifdef REG_STARTEND
-    regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
-    if (regexec(&cfg->targets[i], url ? url : "", 1, &m, REG_STARTEND) == 0)
-      return true;
-#else
-    char tmp[2048];
-    if (len >= sizeof tmp || memchr(url, '\0', len))
+  if ((!url && len) || (len && memchr(url, '\0', len)))
+    return false; /* a NUL cannot be part of a URL */
+  /* regexec wants a C string (REG_STARTEND is not honoured everywhere,
+   * sanitizer interceptors included): copy, on the heap only when long. */
+  char small[512], *str = small;
+  if (len >= sizeof small) {
+    str = cfg->alloc.malloc(len + 1, cfg->alloc.user_data);
+    if (!str)
       return false;
-    memcpy(tmp, url, len);
-    tmp[len] = '\0';
-    if (regexec(&cfg->targets[i], tmp, 0, NULL, 0) == 0)
-      return true;
-#endif
   }
-  return false;
+  if (len)
+    memcpy(str, url, len);
+  str[len] = '\0';
+  bool match = false;
+  for (size_t i = 0; i < cfg->n_targets && !match; i++)
+    match = regexec(&cfg->targets[i], str, 0, NULL, 0) == 0;
+  if (str != small)
+    cfg->alloc.free(str, cfg->alloc.user_data);
+  return match;
 }
 
 size_t stp__config_head_members(const stp_config *cfg,

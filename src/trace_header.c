@@ -64,6 +64,11 @@ int stp_sentry_trace_parse(stp_trace_header *out, const char *value,
                            size_t len) {
   if (!out || (!value && len))
     return STP_ERR_INVALID_ARGUMENT;
+  if (len == 0) {
+    memset(out, 0, sizeof *out);
+    out->sampled = STP_SAMPLED_DEFERRED;
+    return STP_ERR_EMPTY;
+  }
   /* The common case: one clean value of 49 or 51 bytes. */
   if ((len == 49 || (len == 51 && value[49] == '-')) && value[32] == '-' &&
       parse_sentry_element(out, value, len) == STP_OK)
@@ -105,10 +110,12 @@ static int format_ids(char *buf, size_t cap, size_t *out_len,
                       const char *suffix) {
   size_t pre = strlen(prefix), suf = strlen(suffix);
   size_t need = pre + 32 + 1 + 16 + suf;
-  if (!buf || cap < need + 1) {
+  if (!buf && cap)
+    return STP_ERR_INVALID_ARGUMENT;
+  if (cap < need + 1) {
     if (out_len)
       *out_len = need + 1;
-    return buf ? STP_ERR_BUFFER_TOO_SMALL : STP_ERR_INVALID_ARGUMENT;
+    return STP_ERR_BUFFER_TOO_SMALL;
   }
   char *p = buf;
   memcpy(p, prefix, pre);

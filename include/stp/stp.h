@@ -457,7 +457,9 @@ typedef struct stp_carrier {
   void *user;
 } stp_carrier;
 
-/* begin + feed every header of the carrier + finish. */
+/* begin + feed every header of the carrier + finish. Bounds on what is
+ * looked at: the first 16 `sentry-trace` values, the first `traceparent`,
+ * and STP_BAGGAGE_SCAN_MAX_BYTES / _MEMBERS of all `baggage` values. */
 int stp_context_continue(stp_context *ctx, const stp_config *cfg,
                          const stp_carrier *carrier);
 
@@ -480,7 +482,11 @@ int stp_context_continue_env(stp_context *ctx, const stp_config *cfg);
 
 /* The two variables for a child process, as `SENTRY_TRACE=...` and
  * `SENTRY_BAGGAGE=...` strings for an execve environment (the baggage one
- * is empty-valued when there is no baggage). span as above. Freezes. */
+ * is empty-valued when there is no baggage). span as above. Freezes.
+ * Buffers of STP_ENV_TRACE_MAX_LEN + 1 and STP_ENV_BAGGAGE_MAX_LEN + 1
+ * bytes always suffice; smaller ones may give STP_ERR_BUFFER_TOO_SMALL. */
+#define STP_ENV_TRACE_MAX_LEN (13 + STP_SENTRY_TRACE_MAX_LEN)
+#define STP_ENV_BAGGAGE_MAX_LEN (15 + STP_BAGGAGE_MAX_BYTES)
 int stp_context_env(stp_context *ctx, const stp_span *span, char *trace_buf,
                     size_t trace_cap, char *baggage_buf, size_t baggage_cap);
 
@@ -509,7 +515,9 @@ int stp_detach(stp_token token);
 int stp_continue_trace(stp_context *ctx, const stp_config *cfg,
                        const stp_carrier *carrier, stp_token *token);
 
-/* get_traceparent() / get_baggage() of the current context. Return
+/* get_traceparent() / get_baggage() of the current context, named after
+ * Sentry's SDK functions: get_traceparent gives the `sentry-trace` value
+ * (not a W3C traceparent; see stp_context_traceparent for that). Return
  * STP_ERR_NO_CONTEXT when none is attached. get_baggage freezes the DSC. */
 int stp_get_traceparent(char *buf, size_t cap, size_t *out_len);
 int stp_get_baggage(char *buf, size_t cap, size_t *out_len);

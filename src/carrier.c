@@ -97,7 +97,7 @@ int stp_context_inject(stp_context *ctx, const stp_span *span,
     err = set_header(carrier, KEY("sentry-trace"), trace, tl);
   if (err == STP_OK)
     err = set_header(carrier, KEY("baggage"), bl ? bag : NULL, bl);
-  if (err == STP_OK && stp__config_propagate_traceparent(ctx->cfg)) {
+  if (err == STP_OK && stp_config_propagate_traceparent(ctx->cfg)) {
     char tp[STP_TRACEPARENT_LEN + 1];
     err = stp_context_traceparent(ctx, span, tp, sizeof tp, &tl);
     if (err == STP_OK)

@@ -324,16 +324,18 @@ size_t stp__config_head_members(const stp_config *cfg,
   return cfg->n_head;
 }
 
-bool stp__config_strict(const stp_config *cfg) { return cfg->strict; }
-
-bool stp__config_accept_traceparent(const stp_config *cfg) {
-  return cfg->accept_tp;
+bool stp_config_strict_trace_continuation(const stp_config *cfg) {
+  return cfg->strict;
 }
 
-bool stp__config_propagate_traceparent(const stp_config *cfg) {
+bool stp_config_propagate_traceparent(const stp_config *cfg) {
   return cfg->propagate_tp;
 }
 
-bool stp__config_propagate_third_party(const stp_config *cfg) {
+bool stp_config_accept_traceparent(const stp_config *cfg) {
+  return cfg->accept_tp;
+}
+
+bool stp_config_propagate_third_party_baggage(const stp_config *cfg) {
   return cfg->propagate_third_party;
 }

@@ -309,7 +309,7 @@ int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
   case 11:
     if (stp__name_eq(name, name_len, KEY("traceparent")) &&
         !ctx->have_traceparent && !ctx->traceparent_error &&
-        stp__config_accept_traceparent(ctx->cfg)) {
+        stp_config_accept_traceparent(ctx->cfg)) {
       /* W3C: a second traceparent is not looked at. */
       int err = stp_traceparent_parse(&ctx->incoming_tp, value, value_len);
       if (err == STP_OK)
@@ -352,7 +352,7 @@ static int org_check(const stp_context *ctx) {
     return in_len == strlen(mine) && memcmp(in, mine, in_len) == 0
                ? STP_OK
                : STP_ERR_ORG_MISMATCH;
-  if (has_in != (mine != NULL) && stp__config_strict(ctx->cfg))
+  if (has_in != (mine != NULL) && stp_config_strict_trace_continuation(ctx->cfg))
     return STP_ERR_ORG_MISMATCH;
   return STP_OK;
 }
@@ -422,6 +422,10 @@ int stp_context_finish(stp_context *ctx) {
 }
 
 /* ---- accessors ---------------------------------------------------------- */
+
+const stp_config *stp_context_config(const stp_context *ctx) {
+  return ctx->cfg;
+}
 
 int stp_context_status(const stp_context *ctx) { return ctx->status; }
 
@@ -603,7 +607,7 @@ int stp_context_baggage(stp_context *ctx, const char *existing,
   while (stp_baggage_iter_next(&it, &m))
     if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
       put_member(&out, &m);
-  if (stp__config_propagate_third_party(ctx->cfg))
+  if (stp_config_propagate_third_party_baggage(ctx->cfg))
     for (size_t i = 0; i < ctx->n_members; i++) {
       if (ctx->members[i].sentry)
         continue;

@@ -89,9 +89,5 @@ typedef struct stp__dsc_static {
 
 size_t stp__config_head_members(const stp_config *cfg,
                                 const stp__dsc_static **out);
-bool stp__config_strict(const stp_config *cfg);
-bool stp__config_accept_traceparent(const stp_config *cfg);
-bool stp__config_propagate_traceparent(const stp_config *cfg);
-bool stp__config_propagate_third_party(const stp_config *cfg);
 
 #endif /* STP_INTERNAL_H */

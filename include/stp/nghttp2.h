@@ -73,15 +73,15 @@ typedef struct stp_nghttp2_headers {
  * changed and 0 is returned (*nvlen is then unchanged).
  *
  * Returns 0, STP_ERR_INVALID_ARGUMENT, STP_ERR_BUFFER_TOO_SMALL when nvcap
- * is less than the entries kept plus STP_NGHTTP2_NV_EXTRA (nvcap >=
- * *nvlen + STP_NGHTTP2_NV_EXTRA always suffices), STP_ERR_TOO_LONG when
+ * is less than the entries kept plus 2 (3 with propagate_traceparent;
+ * nvcap >= *nvlen + STP_NGHTTP2_NV_EXTRA always suffices), STP_ERR_TOO_LONG
+ * when
  * url is NULL and the composed URL exceeds STP_NGHTTP2_URL_MAX, or an
  * error of stp_context_inject. On any error nva and *nvlen are unchanged.
  * Freezes the DSC. Uses about 25 KiB of stack and no heap. */
 int stp_nghttp2_inject(stp_context *ctx, const stp_span *span,
-                       stp_nghttp2_headers *hb, nghttp2_nv *nva,
-                       size_t nvcap, size_t *nvlen, const char *url,
-                       size_t url_len);
+                       stp_nghttp2_headers *hb, nghttp2_nv *nva, size_t nvcap,
+                       size_t *nvlen, const char *url, size_t url_len);
 
 /* Compose `scheme://authority/path` from the :scheme, :authority (or
  * `host`) and :path entries of nva, NUL-terminated; a missing part is left
@@ -147,8 +147,7 @@ stp_context *stp_nghttp2_stream_context(stp_nghttp2_stream *st);
  * STP_ERR_INVALID_ARGUMENT or STP_ERR_NOMEM (*out is then NULL). */
 int stp_nghttp2_stream_new(stp_nghttp2_stream **out, const stp_config *cfg,
                            int32_t stream_id, const stp_allocator *alloc);
-void stp_nghttp2_stream_del(stp_nghttp2_stream *st,
-                            const stp_allocator *alloc);
+void stp_nghttp2_stream_del(stp_nghttp2_stream *st, const stp_allocator *alloc);
 
 #ifdef __cplusplus
 }

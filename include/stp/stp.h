@@ -274,6 +274,11 @@ const char *stp_config_release(const stp_config *cfg);
 const char *stp_config_environment(const stp_config *cfg);
 bool stp_config_sample_rate(const stp_config *cfg, double *out_rate);
 
+bool stp_config_strict_trace_continuation(const stp_config *cfg);
+bool stp_config_propagate_traceparent(const stp_config *cfg);
+bool stp_config_accept_traceparent(const stp_config *cfg);
+bool stp_config_propagate_third_party_baggage(const stp_config *cfg);
+
 /* Whether an outgoing request to `url` should carry the trace. */
 bool stp_config_should_propagate(const stp_config *cfg, const char *url,
                                  size_t len);
@@ -357,6 +362,9 @@ int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
  * value, or STP_ERR_ORG_MISMATCH. The same value is kept in
  * stp_context_status. */
 int stp_context_finish(stp_context *ctx);
+
+/* The config the context was made with (NULL before init/begin). */
+const stp_config *stp_context_config(const stp_context *ctx);
 
 /* The result of the last finish/continue (0 for a head from init). */
 int stp_context_status(const stp_context *ctx);

@@ -1,0 +1,613 @@
+/* An HTTP/2 server (cleartext, prior knowledge) that continues the trace of
+ * every request and answers with a JSON description of it.
+ *
+ *   h2_server [--port N|0] [--port-file FILE] [--no-propagation]
+ *             [--dsn DSN] [--sample-rate X] [--release R] [--environment E]
+ *             [--org-id N] [--strict] [--traceparent] [--third-party]
+ *
+ * One thread, one poll() loop, any number of connections and concurrent
+ * streams. Listens on 127.0.0.1; port 0 picks a free port, written to
+ * --port-file. SIGTERM or SIGINT frees everything and exits 0.
+ *
+ * Per stream it keeps one stp_nghttp2_stream (about 9 KiB), fed by the
+ * header callback and freed when the stream closes or its connection goes.
+ * --no-propagation answers a fixed body without running stp at all (for
+ * comparing the cost). */
+#define _POSIX_C_SOURCE 200809L
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stp/nghttp2.h"
+
+#define MAX_CONCURRENT_STREAMS 100
+
+typedef struct stream {
+  struct stream *prev, *next;
+  int32_t id;
+  stp_nghttp2_stream *trace; /* NULL with --no-propagation */
+  char *body;                /* owned, or the static fixed body */
+  size_t body_len, body_sent;
+} stream;
+
+typedef struct conn {
+  int fd;
+  int dead;
+  nghttp2_session *session;
+  stream *streams; /* every stream nghttp2 still knows about */
+  uint8_t *out;    /* bytes the socket has not taken yet */
+  size_t out_len, out_off, out_cap;
+  struct server *srv;
+} conn;
+
+typedef struct server {
+  const stp_config *cfg; /* NULL with --no-propagation */
+  int traceparent;       /* also show the outgoing traceparent */
+  nghttp2_session_callbacks *cbs;
+  conn **conns;
+  size_t n_conns, cap_conns;
+} server;
+
+static char kFixedBody[] = "{\"propagation\":false}\n";
+
+/* ---- JSON into a bounded buffer ------------------------------------------ */
+
+typedef struct {
+  char *p;
+  size_t len, cap;
+  int overflow;
+} jbuf;
+
+static void j_raw(jbuf *j, const char *s, size_t n) {
+  if (j->overflow || n > j->cap - j->len) {
+    j->overflow = 1;
+    return;
+  }
+  memcpy(j->p + j->len, s, n);
+  j->len += n;
+}
+
+static void j_lit(jbuf *j, const char *s) {
+  j_raw(j, s, strlen(s));
+}
+
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+static void j_str(jbuf *j, const char *s, size_t n) {
+  j_raw(j, "\"", 1);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    char esc[8];
+    if (c == '"' || c == '\\') {
+      esc[0] = '\\';
+      esc[1] = (char)c;
+      j_raw(j, esc, 2);
+    } else if (c < 0x20 || c == 0x7f) {
+      snprintf(esc, sizeof esc, "\\u%04x", c);
+      j_raw(j, esc, 6);
+    } else {
+      j_raw(j, (const char *)&s[i], 1);
+    }
+  }
+  j_raw(j, "\"", 1);
+}
+
+static void j_key(jbuf *j, const char *key) {
+  j_str(j, key, strlen(key));
+  j_raw(j, ":", 1);
+}
+
+/* The answer for one continued request. */
+static void describe(jbuf *j, stp_context *ctx, int traceparent) {
+  const stp_span *span = stp_context_span(ctx);
+  char trace[STP_TRACE_ID_HEX_LEN + 1], id[STP_SPAN_ID_HEX_LEN + 1];
+  char num[32];
+
+  j_lit(j, "{");
+  stp_trace_id_format(trace, &span->trace_id);
+  j_key(j, "trace_id");
+  j_str(j, trace, STP_TRACE_ID_HEX_LEN);
+  j_lit(j, ",");
+  j_key(j, "parent_span_id");
+  if (span->has_parent) {
+    stp_span_id_format(id, &span->parent_span_id);
+    j_str(j, id, STP_SPAN_ID_HEX_LEN);
+  } else {
+    j_lit(j, "null");
+  }
+  j_lit(j, ",");
+  stp_span_id_format(id, &span->span_id);
+  j_key(j, "span_id");
+  j_str(j, id, STP_SPAN_ID_HEX_LEN);
+  j_lit(j, ",");
+  j_key(j, "sampled");
+  j_lit(j, span->sampled == STP_SAMPLED_YES  ? "true"
+           : span->sampled == STP_SAMPLED_NO ? "false"
+                                             : "null");
+  j_lit(j, ",");
+  j_key(j, "sample_rand");
+  snprintf(num, sizeof num, "%.6f", stp_context_sample_rand(ctx));
+  j_lit(j, num);
+  j_lit(j, ",");
+  j_key(j, "continued");
+  j_lit(j, stp_context_continued(ctx) ? "true" : "false");
+  j_lit(j, ",");
+  j_key(j, "status");
+  j_lit(j, "\"");
+  j_lit(j, stp_error_name(stp_context_status(ctx)));
+  j_lit(j, "\",");
+
+  /* The DSC, keys without their `sentry-` prefix, values decoded. */
+  j_key(j, "dsc");
+  j_lit(j, "{");
+  int first = 1;
+  for (size_t i = 0; i < stp_context_member_count(ctx); i++) {
+    stp_baggage_member m;
+    bool is_sentry;
+    char value[STP_BAGGAGE_MAX_BYTES + 1];
+    size_t vlen;
+    if (stp_context_member(ctx, i, &m, &is_sentry) != STP_OK || !is_sentry ||
+        stp_baggage_decode(value, sizeof value, &vlen, m.value, m.value_len) !=
+            STP_OK)
+      continue;
+    if (!first)
+      j_lit(j, ",");
+    first = 0;
+    j_str(j, m.key + 7, m.key_len - 7);
+    j_lit(j, ":");
+    j_str(j, value, vlen);
+  }
+  j_lit(j, "},");
+
+  /* What a call made from here would carry: a child span of ours. */
+  stp_span child;
+  stp_context_child_span(ctx, &child);
+  char st[STP_SENTRY_TRACE_MAX_LEN + 1], bag[STP_BAGGAGE_MAX_BYTES + 1];
+  size_t st_len = 0, bag_len = 0;
+  stp_context_sentry_trace(ctx, &child, st, sizeof st, &st_len);
+  stp_context_baggage(ctx, NULL, 0, bag, sizeof bag, &bag_len);
+  j_key(j, "outgoing");
+  j_lit(j, "{");
+  j_key(j, "sentry-trace");
+  j_str(j, st, st_len);
+  j_lit(j, ",");
+  j_key(j, "baggage");
+  if (bag_len)
+    j_str(j, bag, bag_len);
+  else
+    j_lit(j, "null");
+  if (traceparent) {
+    char tp[STP_TRACEPARENT_LEN + 1];
+    size_t tp_len = 0;
+    stp_context_traceparent(ctx, &child, tp, sizeof tp, &tp_len);
+    j_lit(j, ",");
+    j_key(j, "traceparent");
+    j_str(j, tp, tp_len);
+  }
+  j_lit(j, "}}\n");
+}
+
+/* ---- streams ------------------------------------------------------------- */
+
+static void stream_free(conn *c, stream *s) {
+  if (s->prev)
+    s->prev->next = s->next;
+  else
+    c->streams = s->next;
+  if (s->next)
+    s->next->prev = s->prev;
+  stp_nghttp2_stream_del(s->trace, NULL);
+  if (s->body != kFixedBody)
+    free(s->body);
+  free(s);
+}
+
+static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
+                         uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *source, void *user) {
+  (void)session;
+  (void)stream_id;
+  (void)user;
+  stream *s = source->ptr;
+  size_t n = s->body_len - s->body_sent;
+  if (n > len)
+    n = len;
+  memcpy(buf, s->body + s->body_sent, n);
+  s->body_sent += n;
+  if (s->body_sent == s->body_len)
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return (ssize_t)n;
+}
+
+static int respond(conn *c, stream *s) {
+  static char scratch[128 * 1024]; /* one thread: one request at a time */
+  if (!s->trace) {
+    s->body = kFixedBody;
+    s->body_len = sizeof kFixedBody - 1;
+  } else {
+    jbuf j = {scratch, 0, sizeof scratch, 0};
+    describe(&j, stp_nghttp2_stream_context(s->trace), c->srv->traceparent);
+    if (j.overflow || !(s->body = malloc(j.len)))
+      return nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id,
+                                       NGHTTP2_INTERNAL_ERROR);
+    memcpy(s->body, scratch, j.len);
+    s->body_len = j.len;
+  }
+  char length[24];
+  snprintf(length, sizeof length, "%zu", s->body_len);
+  const nghttp2_nv hdrs[] = {
+      {(uint8_t *)":status", (uint8_t *)"200", 7, 3, NGHTTP2_NV_FLAG_NONE},
+      {(uint8_t *)"content-type", (uint8_t *)"application/json", 12, 16,
+       NGHTTP2_NV_FLAG_NONE},
+      {(uint8_t *)"content-length", (uint8_t *)length, 14, strlen(length),
+       NGHTTP2_NV_FLAG_NONE},
+  };
+  nghttp2_data_provider body = {{.ptr = s}, read_body};
+  return nghttp2_submit_response(c->session, s->id, hdrs, 3, &body);
+}
+
+/* ---- nghttp2 callbacks --------------------------------------------------- */
+
+static int on_begin_headers(nghttp2_session *session,
+                            const nghttp2_frame *frame, void *user) {
+  conn *c = user;
+  if (frame->hd.type != NGHTTP2_HEADERS ||
+      frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+    return 0;
+  stream *s = calloc(1, sizeof *s);
+  if (!s)
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+  s->id = frame->hd.stream_id;
+  if (c->srv->cfg &&
+      stp_nghttp2_stream_new(&s->trace, c->srv->cfg, s->id, NULL) != STP_OK) {
+    free(s);
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+  s->next = c->streams;
+  if (c->streams)
+    c->streams->prev = s;
+  c->streams = s;
+  nghttp2_session_set_stream_user_data(session, s->id, s);
+  return 0;
+}
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
+                     const uint8_t *name, size_t namelen, const uint8_t *value,
+                     size_t valuelen, uint8_t flags, void *user) {
+  (void)flags;
+  (void)user;
+  stream *s =
+      nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+  if (s && s->trace)
+    stp_nghttp2_stream_on_header(s->trace, frame, name, namelen, value,
+                                 valuelen);
+  return 0;
+}
+
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
+                         void *user) {
+  conn *c = user;
+  stream *s =
+      nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+  if (!s)
+    return 0;
+  if (s->trace)
+    stp_nghttp2_stream_on_frame_recv(s->trace, frame);
+  /* Answer once the request is complete (GET: its HEADERS frame). */
+  if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+      (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && !s->body &&
+      (!s->trace || stp_nghttp2_stream_context(s->trace)))
+    return respond(c, s) == 0 ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
+  return 0;
+}
+
+static int on_stream_close(nghttp2_session *session, int32_t stream_id,
+                           uint32_t error_code, void *user) {
+  (void)error_code;
+  stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
+  if (s) {
+    nghttp2_session_set_stream_user_data(session, stream_id, NULL);
+    stream_free(user, s);
+  }
+  return 0;
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+static void conn_free(conn *c) {
+  nghttp2_session_del(c->session);
+  while (c->streams) /* streams of a dropped connection */
+    stream_free(c, c->streams);
+  close(c->fd);
+  free(c->out);
+  free(c);
+}
+
+/* Hand nghttp2's output to the socket; keep what it does not take. */
+static int conn_flush(conn *c) {
+  for (;;) {
+    while (c->out_off < c->out_len) {
+      ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+                       MSG_NOSIGNAL);
+      if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0
+                                                                         : -1;
+      c->out_off += (size_t)n;
+    }
+    c->out_off = c->out_len = 0;
+    const uint8_t *data;
+    ssize_t n = nghttp2_session_mem_send(c->session, &data);
+    if (n < 0)
+      return -1;
+    if (n == 0)
+      return 0;
+    if ((size_t)n > c->out_cap) {
+      uint8_t *p = realloc(c->out, (size_t)n);
+      if (!p)
+        return -1;
+      c->out = p;
+      c->out_cap = (size_t)n;
+    }
+    memcpy(c->out, data, (size_t)n); /* data is valid until the next call */
+    c->out_len = (size_t)n;
+  }
+}
+
+static int conn_read(conn *c) {
+  uint8_t buf[16384];
+  ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+  if (n < 0)
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+  if (n == 0)
+    return -1; /* peer gone, maybe mid-request */
+  return nghttp2_session_mem_recv(c->session, buf, (size_t)n) < 0 ? -1 : 0;
+}
+
+static int set_nonblocking(int fd) {
+  int fl = fcntl(fd, F_GETFL, 0);
+  return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void accept_all(server *srv, int lfd) {
+  for (;;) {
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0)
+      return;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    conn *c = calloc(1, sizeof *c);
+    if (srv->n_conns == srv->cap_conns) {
+      size_t cap = srv->cap_conns ? 2 * srv->cap_conns : 16;
+      conn **p = realloc(srv->conns, cap * sizeof *p);
+      if (p) {
+        srv->conns = p;
+        srv->cap_conns = cap;
+      }
+    }
+    if (!c || srv->n_conns == srv->cap_conns || set_nonblocking(fd) != 0 ||
+        nghttp2_session_server_new(&c->session, srv->cbs, c) != 0) {
+      free(c);
+      close(fd);
+      continue;
+    }
+    c->fd = fd;
+    c->srv = srv;
+    nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_CONCURRENT_STREAMS}};
+    nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings, 1);
+    srv->conns[srv->n_conns++] = c;
+    if (conn_flush(c) != 0)
+      c->dead = 1;
+  }
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static int stop_pipe[2] = {-1, -1};
+
+static void on_signal(int sig) {
+  (void)sig;
+  int saved = errno;
+  if (write(stop_pipe[1], "x", 1) < 0) {
+    /* the pipe is full: a stop is already pending */
+  }
+  errno = saved;
+}
+
+static int listen_on(int port, int *bound_port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  struct sockaddr_in a;
+  socklen_t alen = sizeof a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+      bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 512) != 0 ||
+      set_nonblocking(fd) != 0 ||
+      getsockname(fd, (struct sockaddr *)&a, &alen) != 0) {
+    perror("listen");
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  *bound_port = ntohs(a.sin_port);
+  return fd;
+}
+
+/* Written then renamed, so a reader never sees a partial file. */
+static int write_port_file(const char *path, int port) {
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f)
+    return -1;
+  fprintf(f, "%d\n", port);
+  if (fclose(f) != 0)
+    return -1;
+  return rename(tmp, path);
+}
+
+static int usage(void) {
+  fprintf(stderr,
+          "usage: h2_server [--port N|0] [--port-file FILE] "
+          "[--no-propagation]\n"
+          "                 [--dsn DSN] [--sample-rate X] [--release R] "
+          "[--environment E]\n"
+          "                 [--org-id N] [--strict] [--traceparent] "
+          "[--third-party]\n");
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  stp_options opts;
+  stp_options_init(&opts);
+  int port = 8080, propagation = 1;
+  const char *port_file = NULL;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int used = 1;
+    if (strcmp(a, "--port") == 0 && v)
+      port = atoi(v);
+    else if (strcmp(a, "--port-file") == 0 && v)
+      port_file = v;
+    else if (strcmp(a, "--dsn") == 0 && v)
+      opts.dsn = v;
+    else if (strcmp(a, "--release") == 0 && v)
+      opts.release = v;
+    else if (strcmp(a, "--environment") == 0 && v)
+      opts.environment = v;
+    else if (strcmp(a, "--org-id") == 0 && v)
+      opts.org_id = v;
+    else if (strcmp(a, "--sample-rate") == 0 && v) {
+      opts.has_sample_rate = true;
+      opts.sample_rate = strtod(v, NULL);
+    } else {
+      used = 0;
+      if (strcmp(a, "--no-propagation") == 0)
+        propagation = 0;
+      else if (strcmp(a, "--strict") == 0)
+        opts.strict_trace_continuation = true;
+      else if (strcmp(a, "--traceparent") == 0)
+        opts.propagate_traceparent = true;
+      else if (strcmp(a, "--third-party") == 0)
+        opts.propagate_third_party_baggage = true;
+      else
+        return usage();
+    }
+    i += used;
+  }
+
+  stp_config *cfg = NULL;
+  int err = stp_config_new(&cfg, &opts, NULL);
+  if (err != STP_OK) {
+    fprintf(stderr, "config: %s\n", stp_strerror(err));
+    return 2;
+  }
+  server srv = {
+      propagation ? cfg : NULL, opts.propagate_traceparent, NULL, NULL, 0, 0};
+  int lfd = -1, rc = 1;
+  struct pollfd *pfds = NULL;
+  if (pipe(stop_pipe) != 0 || set_nonblocking(stop_pipe[0]) != 0 ||
+      set_nonblocking(stop_pipe[1]) != 0)
+    goto out;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  int bound;
+  if ((lfd = listen_on(port, &bound)) < 0)
+    goto out;
+  if (port_file && write_port_file(port_file, bound) != 0) {
+    perror(port_file);
+    goto out;
+  }
+  fprintf(stderr, "h2_server: listening on 127.0.0.1:%d%s\n", bound,
+          propagation ? "" : " (no propagation)");
+
+  nghttp2_session_callbacks_new(&srv.cbs);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(srv.cbs,
+                                                          on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(srv.cbs, on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(srv.cbs, on_frame_recv);
+  nghttp2_session_callbacks_set_on_stream_close_callback(srv.cbs,
+                                                         on_stream_close);
+
+  size_t cap_pfds = 0;
+  for (;;) {
+    if (srv.n_conns + 2 > cap_pfds) {
+      cap_pfds = 2 * (srv.n_conns + 2);
+      struct pollfd *p = realloc(pfds, cap_pfds * sizeof *p);
+      if (!p)
+        goto out;
+      pfds = p;
+    }
+    pfds[0] = (struct pollfd){stop_pipe[0], POLLIN, 0};
+    pfds[1] = (struct pollfd){lfd, POLLIN, 0};
+    size_t n = srv.n_conns;
+    for (size_t i = 0; i < n; i++) {
+      conn *c = srv.conns[i];
+      short ev = POLLIN;
+      if (c->out_off < c->out_len)
+        ev |= POLLOUT;
+      pfds[2 + i] = (struct pollfd){c->fd, ev, 0};
+    }
+    if (poll(pfds, n + 2, -1) < 0 && errno != EINTR)
+      goto out;
+    if (pfds[0].revents)
+      break; /* SIGTERM / SIGINT */
+
+    for (size_t i = 0; i < n; i++) {
+      conn *c = srv.conns[i];
+      short re = pfds[2 + i].revents;
+      if ((re & (POLLIN | POLLHUP | POLLERR)) && conn_read(c) != 0)
+        c->dead = 1;
+      if (!c->dead && conn_flush(c) != 0)
+        c->dead = 1;
+      if (!c->dead && !nghttp2_session_want_read(c->session) &&
+          !nghttp2_session_want_write(c->session) && c->out_len == 0)
+        c->dead = 1; /* GOAWAY exchanged, nothing left to say */
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < srv.n_conns; i++) {
+      if (srv.conns[i]->dead)
+        conn_free(srv.conns[i]);
+      else
+        srv.conns[kept++] = srv.conns[i];
+    }
+    srv.n_conns = kept;
+    if (pfds[1].revents & POLLIN)
+      accept_all(&srv, lfd);
+  }
+  rc = 0;
+
+out:
+  for (size_t i = 0; i < srv.n_conns; i++)
+    conn_free(srv.conns[i]);
+  free(srv.conns);
+  free(pfds);
+  nghttp2_session_callbacks_del(srv.cbs);
+  if (lfd >= 0)
+    close(lfd);
+  for (int i = 0; i < 2; i++)
+    if (stop_pipe[i] >= 0)
+      close(stop_pipe[i]);
+  stp_config_del(cfg);
+  if (rc == 0)
+    fprintf(stderr, "h2_server: stopped\n");
+  return rc;
+}

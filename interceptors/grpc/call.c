@@ -1,0 +1,607 @@
+/* The interceptor layer: channel and server handles, per-call state in the
+ * call arena, and the outgoing initial-metadata builder. */
+#define _GNU_SOURCE
+
+#include <grpc/support/alloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define ALIGN16(n) (((n) + 15) & ~(size_t)15)
+
+uint64_t stp__grpc_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The interceptor list of a channel or a server. */
+typedef struct ic_list {
+  stp_grpc_interceptor items[STP_GRPC_MAX_INTERCEPTORS];
+  size_t n;
+} ic_list;
+
+static int ic_list_add(ic_list *l, const stp_grpc_interceptor *ic) {
+  if (!ic)
+    return STP_ERR_INVALID_ARGUMENT;
+  if (l->n == STP_GRPC_MAX_INTERCEPTORS)
+    return STP_ERR_LIMIT;
+  l->items[l->n++] = *ic;
+  return STP_OK;
+}
+
+/* Allocate the call state, the interceptors' call data and `extra` bytes of
+ * string space in one arena block. */
+static stp_grpc_call *call_alloc(grpc_call *gc, const ic_list *l,
+                                 size_t extra, char **strings) {
+  size_t size = ALIGN16(sizeof(stp_grpc_call));
+  size_t ics_off = size;
+  size += ALIGN16(l->n * sizeof(stp_grpc_interceptor));
+  size_t data_off[STP_GRPC_MAX_INTERCEPTORS];
+  for (size_t i = 0; i < l->n; i++) {
+    data_off[i] = size;
+    size += ALIGN16(l->items[i].call_data_size);
+  }
+  size_t str_off = size;
+  size += extra;
+  char *base = grpc_call_arena_alloc(gc, size);
+  memset(base, 0, size);
+  stp_grpc_call *c = (stp_grpc_call *)base;
+  c->call = gc;
+  c->n_ics = l->n;
+  stp_grpc_interceptor *ics = (stp_grpc_interceptor *)(base + ics_off);
+  memcpy(ics, l->items, l->n * sizeof *ics);
+  c->ics = ics;
+  for (size_t i = 0; i < l->n; i++)
+    c->call_data[i] = l->items[i].call_data_size ? base + data_off[i] : NULL;
+  c->status = GRPC_STATUS_UNKNOWN;
+  c->start_ns = stp__grpc_now_ns();
+  *strings = base + str_off;
+  return c;
+}
+
+static void run_start(stp_grpc_call *c) {
+  for (size_t i = 0; i < c->n_ics; i++)
+    if (c->ics[i].start)
+      c->ics[i].start(c->ics[i].user, c, c->call_data[i]);
+}
+
+/* ---- calls ------------------------------------------------------------- */
+
+grpc_call *stp_grpc_call_get(const stp_grpc_call *call) {
+  return call ? call->call : NULL;
+}
+
+bool stp_grpc_call_is_server(const stp_grpc_call *call) {
+  return call && call->is_server;
+}
+
+const char *stp_grpc_call_method(const stp_grpc_call *call, size_t *out_len) {
+  *out_len = call->target_len - call->authority_len;
+  return call->target + call->authority_len;
+}
+
+const char *stp_grpc_call_authority(const stp_grpc_call *call,
+                                    size_t *out_len) {
+  *out_len = call->authority_len;
+  return call->target;
+}
+
+const char *stp_grpc_call_target(const stp_grpc_call *call, size_t *out_len) {
+  *out_len = call->target_len;
+  return call->target;
+}
+
+stp_context *stp_grpc_call_context(const stp_grpc_call *call) {
+  return call ? call->ctx : NULL;
+}
+
+const stp_span *stp_grpc_call_span(const stp_grpc_call *call) {
+  return call ? call->span : NULL;
+}
+
+void stp_grpc_call_set_context(stp_grpc_call *call, stp_context *ctx,
+                               const stp_span *span) {
+  call->ctx = ctx;
+  call->span = span;
+}
+
+stp_context *stp_grpc_call_parent(const stp_grpc_call *call) {
+  return call ? call->parent : NULL;
+}
+
+const grpc_metadata *stp_grpc_call_request_metadata(const stp_grpc_call *call,
+                                                    size_t *out_count) {
+  *out_count = call ? call->req_md_count : 0;
+  return call ? call->req_md : NULL;
+}
+
+bool stp_grpc_call_status(const stp_grpc_call *call, grpc_status_code *out) {
+  if (call->cancelled_ptr && *call->cancelled_ptr) {
+    *out = GRPC_STATUS_CANCELLED;
+    return true;
+  }
+  if (call->status_set) {
+    *out = call->status;
+    return true;
+  }
+  if (call->status_ptr) {
+    *out = *call->status_ptr;
+    return true;
+  }
+  *out = GRPC_STATUS_UNKNOWN;
+  return false;
+}
+
+void stp_grpc_call_set_status(stp_grpc_call *call, grpc_status_code status) {
+  call->status = status;
+  call->status_set = true;
+  call->status_ptr = NULL;
+  call->cancelled_ptr = NULL;
+}
+
+uint64_t stp_grpc_call_start_ns(const stp_grpc_call *call) {
+  return call->start_ns;
+}
+
+uint64_t stp_grpc_call_end_ns(const stp_grpc_call *call) {
+  return call->end_ns;
+}
+
+void stp_grpc_call_unref(stp_grpc_call *call) {
+  if (!call)
+    return;
+  grpc_call *gc = call->call;
+  if (!call->ended) {
+    call->ended = true;
+    call->end_ns = stp__grpc_now_ns();
+    for (size_t i = 0; i < call->n_ics; i++)
+      if (call->ics[i].end)
+        call->ics[i].end(call->ics[i].user, call, call->call_data[i]);
+  }
+  grpc_call_unref(gc); /* frees the arena, and call with it */
+}
+
+/* ---- the initial-metadata builder -------------------------------------- */
+
+size_t stp_grpc_metadata_count(const stp_grpc_metadata *md) {
+  return md->count;
+}
+
+const grpc_metadata *stp_grpc_metadata_at(const stp_grpc_metadata *md,
+                                          size_t i) {
+  return i < md->count ? &md->items[i] : NULL;
+}
+
+static bool key_eq(grpc_slice s, const char *key, size_t len) {
+  if (GRPC_SLICE_LENGTH(s) != len)
+    return false;
+  const unsigned char *p = GRPC_SLICE_START_PTR(s);
+  for (size_t i = 0; i < len; i++) {
+    unsigned char a = p[i], b = (unsigned char)key[i];
+    if (a >= 'A' && a <= 'Z')
+      a = (unsigned char)(a + 32);
+    if (b >= 'A' && b <= 'Z')
+      b = (unsigned char)(b + 32);
+    if (a != b)
+      return false;
+  }
+  return true;
+}
+
+static bool is_bin_key(const char *key, size_t len) {
+  return len >= 4 && memcmp(key + len - 4, "-bin", 4) == 0;
+}
+
+/* Room for one more item and two more owned slices, growing in the arena
+ * (the old arrays stay there until the call ends). */
+static void md_reserve(stp_grpc_metadata *md) {
+  if (md->count == md->cap) {
+    size_t cap = md->cap * 2 + 4;
+    grpc_metadata *items = grpc_call_arena_alloc(md->call, cap * sizeof *items);
+    if (md->count)
+      memcpy(items, md->items, md->count * sizeof *items);
+    md->items = items;
+    md->cap = cap;
+  }
+  if (md->n_owned + 2 > md->cap_owned) {
+    size_t cap = md->cap_owned * 2 + 8;
+    grpc_slice *owned = grpc_call_arena_alloc(md->call, cap * sizeof *owned);
+    if (md->n_owned)
+      memcpy(owned, md->owned, md->n_owned * sizeof *owned);
+    md->owned = owned;
+    md->cap_owned = cap;
+  }
+}
+
+int stp_grpc_metadata_set(stp_grpc_metadata *md, const char *key,
+                          size_t key_len, const char *value,
+                          size_t value_len) {
+  if (!md || !key || key_len == 0 || (!value && value_len))
+    return STP_ERR_INVALID_ARGUMENT;
+  if (!grpc_header_key_is_legal(grpc_slice_from_static_buffer(key, key_len)))
+    return STP_ERR_INVALID_ARGUMENT;
+  if (value && !is_bin_key(key, key_len) &&
+      !grpc_header_nonbin_value_is_legal(
+          grpc_slice_from_static_buffer(value, value_len)))
+    return STP_ERR_CONTROL_CHAR;
+
+  size_t w = 0;
+  for (size_t r = 0; r < md->count; r++)
+    if (!key_eq(md->items[r].key, key, key_len))
+      md->items[w++] = md->items[r];
+  md->count = w;
+  if (!value)
+    return STP_OK;
+
+  md_reserve(md);
+  grpc_metadata *m = &md->items[md->count++];
+  memset(m, 0, sizeof *m);
+  m->key = grpc_slice_from_copied_buffer(key, key_len);
+  m->value = grpc_slice_from_copied_buffer(value, value_len);
+  md->owned[md->n_owned++] = m->key;
+  md->owned[md->n_owned++] = m->value;
+  return STP_OK;
+}
+
+static int md_foreach(void *user, stp_header_fn fn, void *arg) {
+  stp_grpc_metadata *md = user;
+  for (size_t i = 0; i < md->count; i++) {
+    grpc_slice k = md->items[i].key, v = md->items[i].value;
+    int rc = fn(arg, (const char *)GRPC_SLICE_START_PTR(k),
+                GRPC_SLICE_LENGTH(k), (const char *)GRPC_SLICE_START_PTR(v),
+                GRPC_SLICE_LENGTH(v));
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+static int md_set(void *user, const char *name, size_t name_len,
+                  const char *value, size_t value_len) {
+  return stp_grpc_metadata_set(user, name, name_len, value, value_len);
+}
+
+void stp_grpc_metadata_carrier(stp_grpc_metadata *md, stp_carrier *out) {
+  out->foreach = md_foreach;
+  out->set = md_set;
+  out->user = md;
+}
+
+/* ---- batches ------------------------------------------------------------ */
+
+/* A batch holds at most one op of each type. */
+#define MAX_OPS 8
+
+grpc_call_error stp_grpc_call_start_batch(stp_grpc_call *call,
+                                          const grpc_op *ops, size_t nops,
+                                          void *tag) {
+  if (!call)
+    return GRPC_CALL_ERROR;
+  if (nops > MAX_OPS)
+    return grpc_call_start_batch(call->call, ops, nops, tag, NULL);
+
+  size_t send_md = nops;
+  for (size_t i = 0; i < nops; i++) {
+    switch (ops[i].op) {
+    case GRPC_OP_SEND_INITIAL_METADATA:
+      send_md = i;
+      break;
+    case GRPC_OP_RECV_STATUS_ON_CLIENT:
+      if (ops[i].data.recv_status_on_client.status) {
+        *ops[i].data.recv_status_on_client.status = GRPC_STATUS_UNKNOWN;
+        if (!call->status_set)
+          call->status_ptr = ops[i].data.recv_status_on_client.status;
+      }
+      break;
+    case GRPC_OP_SEND_STATUS_FROM_SERVER:
+      call->status = ops[i].data.send_status_from_server.status;
+      call->status_set = true;
+      break;
+    case GRPC_OP_RECV_CLOSE_ON_SERVER:
+      if (ops[i].data.recv_close_on_server.cancelled) {
+        *ops[i].data.recv_close_on_server.cancelled = 0;
+        call->cancelled_ptr = ops[i].data.recv_close_on_server.cancelled;
+      }
+      break;
+    default:
+      break;
+    }
+  }
+
+  bool hooks = false;
+  for (size_t i = 0; i < call->n_ics; i++)
+    hooks = hooks || call->ics[i].send_initial_metadata;
+  if (send_md == nops || call->md_sent || !hooks) {
+    grpc_call_error err = grpc_call_start_batch(call->call, ops, nops, tag,
+                                                NULL);
+    if (err == GRPC_CALL_OK && send_md != nops)
+      call->md_sent = true;
+    return err;
+  }
+
+  const struct grpc_op_send_initial_metadata *in =
+      &ops[send_md].data.send_initial_metadata;
+  stp_grpc_metadata md;
+  memset(&md, 0, sizeof md);
+  md.call = call->call;
+  md.cap = in->count + 4;
+  md.items = grpc_call_arena_alloc(call->call, md.cap * sizeof *md.items);
+  if (in->count)
+    memcpy(md.items, in->metadata, in->count * sizeof *md.items);
+  md.count = in->count;
+
+  for (size_t i = 0; i < call->n_ics; i++)
+    if (call->ics[i].send_initial_metadata)
+      call->ics[i].send_initial_metadata(call->ics[i].user, call,
+                                         call->call_data[i], &md);
+
+  grpc_op copy[MAX_OPS];
+  memcpy(copy, ops, nops * sizeof *ops);
+  copy[send_md].data.send_initial_metadata.count = md.count;
+  copy[send_md].data.send_initial_metadata.metadata = md.items;
+  grpc_call_error err = grpc_call_start_batch(call->call, copy, nops, tag,
+                                              NULL);
+  /* gRPC took its own references during the call. */
+  for (size_t i = 0; i < md.n_owned; i++)
+    grpc_slice_unref(md.owned[i]);
+  if (err == GRPC_CALL_OK)
+    call->md_sent = true;
+  return err;
+}
+
+/* ---- client ------------------------------------------------------------- */
+
+struct stp_grpc_channel {
+  grpc_channel *channel;
+  char *authority;
+  size_t authority_len;
+  ic_list ics;
+};
+
+/* "dns:///host:443" -> "host:443", "ipv4:1.2.3.4:5" -> "1.2.3.4:5";
+ * "host:443" stays as it is. */
+static const char *strip_scheme(const char *t) {
+  const char *colon = strchr(t, ':');
+  if (colon) {
+    bool scheme = colon > t;
+    for (const char *p = t; p < colon; p++)
+      if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '+' || *p == '-' || *p == '.'))
+        scheme = false;
+    /* host:port has only digits after the colon; a scheme does not. */
+    bool port = colon[1] != '\0';
+    for (const char *p = colon + 1; *p; p++)
+      if (!(*p >= '0' && *p <= '9'))
+        port = false;
+    if (scheme && !port) {
+      t = colon + 1;
+      if (t[0] == '/' && t[1] == '/') {
+        t += 2;
+        const char *slash = strchr(t, '/'); /* skip the DNS authority */
+        if (slash)
+          t = slash + 1;
+      }
+    }
+  }
+  return t;
+}
+
+int stp_grpc_channel_new(stp_grpc_channel **out, grpc_channel *channel,
+                         const char *authority) {
+  if (!out)
+    return STP_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  if (!channel)
+    return STP_ERR_INVALID_ARGUMENT;
+  char *target = NULL;
+  if (!authority) {
+    target = grpc_channel_get_target(channel);
+    authority = target ? strip_scheme(target) : "";
+  }
+  size_t len = strlen(authority);
+  stp_grpc_channel *ch = calloc(1, sizeof *ch + len + 1);
+  if (!ch) {
+    gpr_free(target);
+    return STP_ERR_NOMEM;
+  }
+  ch->channel = channel;
+  ch->authority = (char *)(ch + 1);
+  memcpy(ch->authority, authority, len + 1);
+  ch->authority_len = len;
+  gpr_free(target);
+  *out = ch;
+  return STP_OK;
+}
+
+void stp_grpc_channel_del(stp_grpc_channel *ch) { free(ch); }
+
+grpc_channel *stp_grpc_channel_get(const stp_grpc_channel *ch) {
+  return ch ? ch->channel : NULL;
+}
+
+int stp_grpc_channel_add(stp_grpc_channel *ch,
+                         const stp_grpc_interceptor *ic) {
+  if (!ch)
+    return STP_ERR_INVALID_ARGUMENT;
+  return ic_list_add(&ch->ics, ic);
+}
+
+int stp_grpc_call_create(stp_grpc_call **out, stp_grpc_channel *ch,
+                         stp_context *parent, grpc_completion_queue *cq,
+                         const char *method, gpr_timespec deadline) {
+  return stp_grpc_call_create_ex(out, ch, parent, NULL,
+                                 GRPC_PROPAGATE_DEFAULTS, cq, method, NULL,
+                                 deadline);
+}
+
+int stp_grpc_call_create_ex(stp_grpc_call **out, stp_grpc_channel *ch,
+                            stp_context *parent, grpc_call *parent_call,
+                            uint32_t propagation_mask,
+                            grpc_completion_queue *cq, const char *method,
+                            const char *host, gpr_timespec deadline) {
+  if (!out)
+    return STP_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  if (!ch || !cq || !method)
+    return STP_ERR_INVALID_ARGUMENT;
+  grpc_slice host_slice;
+  if (host)
+    host_slice = grpc_slice_from_static_string(host);
+  grpc_call *gc = grpc_channel_create_call(
+      ch->channel, parent_call, propagation_mask, cq,
+      grpc_slice_from_static_string(method), host ? &host_slice : NULL,
+      deadline, NULL);
+  if (!gc)
+    return STP_ERR_CARRIER;
+
+  const char *auth = host ? host : ch->authority;
+  size_t auth_len = host ? strlen(host) : ch->authority_len;
+  size_t method_len = strlen(method);
+  char *strings;
+  stp_grpc_call *c = call_alloc(gc, &ch->ics, auth_len + method_len + 1,
+                                &strings);
+  memcpy(strings, auth, auth_len);
+  memcpy(strings + auth_len, method, method_len + 1);
+  c->target = strings;
+  c->authority_len = auth_len;
+  c->target_len = auth_len + method_len;
+  c->parent = parent ? parent : stp_current();
+  run_start(c);
+  c->parent = NULL; /* owned by the caller: not kept */
+  *out = c;
+  return STP_OK;
+}
+
+/* ---- server ------------------------------------------------------------- */
+
+struct stp_grpc_server {
+  grpc_server *server;
+  ic_list ics;
+};
+
+int stp_grpc_server_new(stp_grpc_server **out, grpc_server *server) {
+  if (!out)
+    return STP_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  if (!server)
+    return STP_ERR_INVALID_ARGUMENT;
+  stp_grpc_server *srv = calloc(1, sizeof *srv);
+  if (!srv)
+    return STP_ERR_NOMEM;
+  srv->server = server;
+  *out = srv;
+  return STP_OK;
+}
+
+void stp_grpc_server_del(stp_grpc_server *srv) { free(srv); }
+
+grpc_server *stp_grpc_server_get(const stp_grpc_server *srv) {
+  return srv ? srv->server : NULL;
+}
+
+int stp_grpc_server_add(stp_grpc_server *srv,
+                        const stp_grpc_interceptor *ic) {
+  if (!srv)
+    return STP_ERR_INVALID_ARGUMENT;
+  return ic_list_add(&srv->ics, ic);
+}
+
+static void request_init(stp_grpc_request *req) {
+  memset(req, 0, sizeof *req);
+  grpc_call_details_init(&req->details);
+  grpc_metadata_array_init(&req->metadata);
+}
+
+grpc_call_error stp_grpc_server_request_call(
+    stp_grpc_server *srv, stp_grpc_request *req,
+    grpc_completion_queue *cq_bound_to_call,
+    grpc_completion_queue *cq_for_notification, void *tag) {
+  if (!srv || !req)
+    return GRPC_CALL_ERROR;
+  request_init(req);
+  return grpc_server_request_call(srv->server, &req->call, &req->details,
+                                  &req->metadata, cq_bound_to_call,
+                                  cq_for_notification, tag);
+}
+
+grpc_call_error stp_grpc_server_request_registered_call(
+    stp_grpc_server *srv, stp_grpc_request *req, void *registered_method,
+    const char *method, grpc_completion_queue *cq_bound_to_call,
+    grpc_completion_queue *cq_for_notification, void *tag) {
+  if (!srv || !req)
+    return GRPC_CALL_ERROR;
+  request_init(req);
+  req->method = method;
+  return grpc_server_request_registered_call(
+      srv->server, registered_method, &req->call, &req->deadline,
+      &req->metadata, &req->payload, cq_bound_to_call, cq_for_notification,
+      tag);
+}
+
+void stp_grpc_request_destroy(stp_grpc_request *req) {
+  if (!req)
+    return;
+  grpc_call_details_destroy(&req->details);
+  grpc_metadata_array_destroy(&req->metadata);
+  grpc_call_details_init(&req->details);
+  grpc_metadata_array_init(&req->metadata);
+  if (req->call)
+    grpc_call_unref(req->call);
+  req->call = NULL;
+}
+
+int stp_grpc_server_accept(stp_grpc_server *srv, stp_grpc_request *req,
+                           stp_grpc_call **out) {
+  if (!out)
+    return STP_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  if (!srv || !req || !req->call)
+    return STP_ERR_INVALID_ARGUMENT;
+
+  const char *method, *auth;
+  size_t method_len, auth_len;
+  if (req->method) {
+    method = req->method;
+    method_len = strlen(method);
+    auth = "";
+    auth_len = 0;
+  } else {
+    method = (const char *)GRPC_SLICE_START_PTR(req->details.method);
+    method_len = GRPC_SLICE_LENGTH(req->details.method);
+    auth = (const char *)GRPC_SLICE_START_PTR(req->details.host);
+    auth_len = GRPC_SLICE_LENGTH(req->details.host);
+  }
+  size_t n = req->metadata.count;
+  size_t md_size = ALIGN16(n * sizeof(grpc_metadata));
+  char *strings;
+  stp_grpc_call *c =
+      call_alloc(req->call, &srv->ics, md_size + auth_len + method_len + 1,
+                 &strings);
+  c->is_server = true;
+  if (n) {
+    grpc_metadata *md = (grpc_metadata *)strings;
+    memcpy(md, req->metadata.metadata, n * sizeof *md);
+    c->req_md = md;
+    c->req_md_count = n;
+  }
+  char *t = strings + md_size;
+  if (auth_len)
+    memcpy(t, auth, auth_len);
+  if (method_len)
+    memcpy(t + auth_len, method, method_len);
+  t[auth_len + method_len] = '\0';
+  c->target = t;
+  c->authority_len = auth_len;
+  c->target_len = auth_len + method_len;
+
+  /* The call now belongs to c; the arrays are no longer needed (the
+   * metadata's keys and values belong to the call). */
+  req->call = NULL;
+  stp_grpc_request_destroy(req);
+  run_start(c);
+  *out = c;
+  return STP_OK;
+}

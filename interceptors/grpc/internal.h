@@ -1,0 +1,49 @@
+/* State shared by the gRPC interceptor layer's source files; not installed. */
+#ifndef STP_GRPC_INTERNAL_H
+#define STP_GRPC_INTERNAL_H
+
+#include "stp/grpc.h"
+
+struct stp_grpc_call {
+  grpc_call *call;
+  size_t n_ics;
+  const stp_grpc_interceptor *ics; /* copied into the arena */
+  void *call_data[STP_GRPC_MAX_INTERCEPTORS];
+
+  bool is_server;
+  bool md_sent; /* the first SEND_INITIAL_METADATA went through */
+  bool ended;
+  bool status_set;      /* stp_grpc_call_set_status or a server status op */
+  grpc_status_code status;
+  grpc_status_code *status_ptr; /* client: the user's RECV_STATUS out */
+  int *cancelled_ptr;           /* server: the user's RECV_CLOSE out */
+
+  stp_context *parent; /* client, during the start hooks only */
+  stp_context *ctx;
+  const stp_span *span;
+
+  const char *target; /* authority followed by method, in the arena */
+  size_t authority_len;
+  size_t target_len;
+
+  const grpc_metadata *req_md;
+  size_t req_md_count;
+
+  uint64_t start_ns;
+  uint64_t end_ns;
+};
+
+struct stp_grpc_metadata {
+  grpc_call *call;
+  grpc_metadata *items;
+  size_t count;
+  size_t cap;
+  grpc_slice *owned; /* slices this builder made, unreffed after the batch */
+  size_t n_owned;
+  size_t cap_owned;
+};
+
+/* Unix time in nanoseconds. */
+uint64_t stp__grpc_now_ns(void);
+
+#endif /* STP_GRPC_INTERNAL_H */

@@ -1,0 +1,129 @@
+/* The Sentry propagation interceptors: continue on the server, inject on
+ * the client, one span record per call. */
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct client_data {
+  stp_context ctx; /* frozen copy of the caller's context, or a new head */
+  stp_span span;   /* the client span */
+  bool injected;
+} client_data;
+
+typedef struct server_data {
+  stp_context ctx;
+} server_data;
+
+static void emit(const stp_grpc_sentry *s, stp_grpc_call *call,
+                 const stp_span *span, bool server, int continue_status,
+                 bool injected) {
+  if (!s->on_record || !span)
+    return;
+  stp_grpc_span_record rec;
+  memset(&rec, 0, sizeof rec);
+  rec.trace_id = span->trace_id;
+  rec.span_id = span->span_id;
+  rec.parent_span_id = span->parent_span_id;
+  rec.has_parent = span->has_parent;
+  rec.sampled = span->sampled;
+  rec.op = server ? "grpc.server" : "grpc.client";
+  rec.description = stp_grpc_call_method(call, &rec.description_len);
+  rec.has_status = stp_grpc_call_status(call, &rec.status);
+  rec.start_ns = stp_grpc_call_start_ns(call);
+  rec.end_ns = stp_grpc_call_end_ns(call);
+  rec.continue_status = continue_status;
+  rec.injected = injected;
+  s->on_record(s->record_user, &rec);
+}
+
+/* ---- client ------------------------------------------------------------- */
+
+static void client_start(void *user, stp_grpc_call *call, void *data) {
+  const stp_grpc_sentry *s = user;
+  client_data *cd = data;
+  stp_context *parent = stp_grpc_call_parent(call);
+  if (parent) {
+    /* The DSC leaves the process with this call: freeze it in the parent
+     * too, so that every call of the unit of work carries the same one. */
+    stp_context_freeze(parent);
+    memcpy(&cd->ctx, parent, sizeof cd->ctx);
+    stp_context_child_span(&cd->ctx, &cd->span);
+  } else {
+    if (stp_context_init(&cd->ctx, s->cfg) != STP_OK)
+      return;
+    cd->span = *stp_context_span(&cd->ctx);
+  }
+  stp_grpc_call_set_context(call, &cd->ctx, &cd->span);
+}
+
+static void client_send_md(void *user, stp_grpc_call *call, void *data,
+                           stp_grpc_metadata *md) {
+  const stp_grpc_sentry *s = user;
+  client_data *cd = data;
+  if (!stp_grpc_call_context(call))
+    return;
+  size_t len;
+  const char *target = stp_grpc_call_target(call, &len);
+  if (!stp_config_should_propagate(s->cfg, target, len))
+    return;
+  stp_carrier carrier;
+  stp_grpc_metadata_carrier(md, &carrier);
+  cd->injected = stp_context_inject(&cd->ctx, &cd->span, &carrier) == STP_OK;
+}
+
+static void client_end(void *user, stp_grpc_call *call, void *data) {
+  client_data *cd = data;
+  if (stp_grpc_call_context(call))
+    emit(user, call, &cd->span, false, 0, cd->injected);
+}
+
+void stp_grpc_sentry_client(stp_grpc_interceptor *out,
+                            const stp_grpc_sentry *sentry) {
+  memset(out, 0, sizeof *out);
+  out->call_data_size = sizeof(client_data);
+  out->start = client_start;
+  out->send_initial_metadata = client_send_md;
+  out->end = client_end;
+  out->user = (void *)sentry;
+}
+
+/* ---- server ------------------------------------------------------------- */
+
+static bool is_bin(grpc_slice key) {
+  size_t n = GRPC_SLICE_LENGTH(key);
+  return n >= 4 && memcmp(GRPC_SLICE_START_PTR(key) + n - 4, "-bin", 4) == 0;
+}
+
+static void server_start(void *user, stp_grpc_call *call, void *data) {
+  const stp_grpc_sentry *s = user;
+  server_data *sd = data;
+  size_t n;
+  const grpc_metadata *md = stp_grpc_call_request_metadata(call, &n);
+  stp_context_begin(&sd->ctx, s->cfg);
+  for (size_t i = 0; i < n; i++) {
+    /* Binary values are base64 on the wire and never carry a trace. */
+    if (is_bin(md[i].key))
+      continue;
+    stp_context_feed(&sd->ctx, (const char *)GRPC_SLICE_START_PTR(md[i].key),
+                     GRPC_SLICE_LENGTH(md[i].key),
+                     (const char *)GRPC_SLICE_START_PTR(md[i].value),
+                     GRPC_SLICE_LENGTH(md[i].value));
+  }
+  stp_context_finish(&sd->ctx);
+  stp_grpc_call_set_context(call, &sd->ctx, stp_context_span(&sd->ctx));
+}
+
+static void server_end(void *user, stp_grpc_call *call, void *data) {
+  server_data *sd = data;
+  emit(user, call, stp_context_span(&sd->ctx), true,
+       stp_context_status(&sd->ctx), false);
+}
+
+void stp_grpc_sentry_server(stp_grpc_interceptor *out,
+                            const stp_grpc_sentry *sentry) {
+  memset(out, 0, sizeof *out);
+  out->call_data_size = sizeof(server_data);
+  out->start = server_start;
+  out->end = server_end;
+  out->user = (void *)sentry;
+}

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Hostile requests against the example server, sent as hand-made HTTP/2
+frames: oversized and malformed headers, junk bytes, a stream reset in the
+middle of its headers, connections dropped mid-request. After each one the
+server must still answer; at the end it must stop cleanly (exit 0 after
+SIGTERM; under --config=asan that includes the leak check, which proves
+the per-stream state of reset streams and dropped connections was freed).
+
+usage: hostile_test.py H2_SERVER"""
+
+import json
+import sys
+
+import h2test as t
+from h2test import (CONTINUATION, DATA, END_HEADERS, GOAWAY, HEADERS,
+                    RST_STREAM, SPAN, TRACE)
+
+GOOD_TRACE = ("sentry-trace", "%s-%s-1" % (TRACE, SPAN))
+
+
+def ask(port, extra, stream_id=1, sock=None):
+    """One GET with the extra headers; returns (frames, JSON or None)."""
+    s = sock or t.open_h2(port)
+    try:
+        s.sendall(t.headers_frames(stream_id,
+                                   t.hpack(t.request_headers(extra))))
+        frames = t.read_frames(s, until_stream=stream_id)
+    finally:
+        if sock is None:
+            s.close()
+    body = t.body_of(frames, stream_id)
+    return frames, (json.loads(body) if body else None)
+
+
+def still_answering(port, what):
+    _, j = ask(port, [GOOD_TRACE])
+    if not j or j["trace_id"] != TRACE:
+        raise AssertionError("%s: server stopped answering (%r)" % (what, j))
+    print("ok: %s: server still answers" % what)
+
+
+def ended(frames, stream_id=1):
+    """How the server ended the request: 'answered', 'reset', 'goaway' or
+    'closed'."""
+    kinds = [f[0] for f in frames]
+    if any(f[0] == DATA and f[2] == stream_id for f in frames):
+        return "answered"
+    if RST_STREAM in kinds:
+        return "reset"
+    if GOAWAY in kinds:
+        return "goaway"
+    return "closed"
+
+
+def test():
+    server = t.Server(sys.argv[1], "--dsn", t.DSN, "--sample-rate", "1")
+    port = server.port
+    still_answering(port, "baseline")
+
+    # -- oversized and malformed headers, each answered or refused --------
+    # nghttp2 itself refuses a field much over 64 KiB (a connection error),
+    # so the largest that reaches the server's callbacks is about that.
+    many = ",".join("k%d=v%d" % (i, i) for i in range(5000))  # 56 KiB
+    frames, j = ask(port, [GOOD_TRACE, ("baggage", many),
+                           ("baggage", "sentry-release=late")])
+    t.eq(ended(frames), "answered", "5000 members in 56 KiB: answered")
+    t.eq(j["trace_id"], TRACE, "5000 members: trace still continued")
+    t.eq(sorted(j["dsc"]), ["sample_rand"],
+         "5000 members: the late member is past the scan bound")
+    t.check(len(j["outgoing"]["baggage"]) <= 8192, "outgoing baggage bounded")
+
+    frames, j = ask(port, [GOOD_TRACE] + [("baggage", "a%d=1" % i)
+                                          for i in range(3000)])
+    t.eq(ended(frames), "answered", "3000 baggage fields: answered")
+    t.eq(j["trace_id"], TRACE, "3000 baggage fields: trace continued")
+
+    dsc_after_junk = ("baggage", "x" * 40000 + ",sentry-release=late")
+    frames, j = ask(port, [GOOD_TRACE, dsc_after_junk])
+    t.eq(ended(frames), "answered", "40 KB junk member: answered")
+
+    frames, j = ask(port, [GOOD_TRACE, ("baggage", "v" * 65536)])
+    t.check(ended(frames) in ("answered", "goaway"),
+            "64 KiB value: handled (%s)" % ended(frames))
+    still_answering(port, "64 KiB value")
+
+    frames, j = ask(port, [GOOD_TRACE, ("baggage", "x" * (1 << 20))])
+    t.eq(ended(frames), "goaway", "1 MiB value: refused by nghttp2")
+    still_answering(port, "1 MiB value")
+
+    junk_values = [
+        ("sentry-trace", ",,,;;;===%%%"),
+        ("sentry-trace", "-" * 51),
+        ("sentry-trace", "%s-%s-1" % ("0" * 32, SPAN)),
+        ("baggage", ";;;,,,===%%%,=,sentry-=,sentry-x=%ZZ"),
+        ("baggage", "k=\x01\x7f\xff"),
+        ("sentry-trace", "\x00\r\n"),
+        ("sentry-trace", "\xff" * 100),
+    ]
+    for name, value in junk_values:
+        frames, j = ask(port, [(name, value.encode("latin-1"))])
+        how = ended(frames)
+        t.check(how in ("answered", "reset"),
+                "junk %s %r: %s" % (name, value[:20], how))
+        if j is not None:
+            t.check(j["trace_id"] != TRACE or name == "baggage",
+                    "junk %s: no trace made up from it" % name)
+    still_answering(port, "junk values")
+
+    # -- junk bytes instead of HTTP/2 -------------------------------------
+    for what, data in [
+            ("junk instead of the preface", b"\x00\xff" * 500),
+            ("HTTP/1.1 request", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ("junk frame after the preface",
+             t.PREFACE + t.frame(t.SETTINGS, 0, 0) + b"\xff" * 64),
+            ("CONTINUATION without HEADERS",
+             t.PREFACE + t.frame(t.SETTINGS, 0, 0) +
+             t.frame(CONTINUATION, END_HEADERS, 1, b"\x00")),
+            ("broken HPACK", t.PREFACE + t.frame(t.SETTINGS, 0, 0) +
+             t.frame(HEADERS, END_HEADERS | t.END_STREAM, 1, b"\xff" * 20))]:
+        s = t.connect(port)
+        s.sendall(data)
+        frames = t.read_frames(s, timeout=5)
+        s.close()
+        t.check(ended(frames) in ("goaway", "closed"),
+                "%s: connection ended (%s)" % (what, ended(frames)))
+        still_answering(port, what)
+
+    # -- a stream reset in the middle of its headers ----------------------
+    block = t.hpack(t.request_headers([GOOD_TRACE, ("baggage", "a=1")]))
+    s = t.open_h2(port)
+    s.sendall(t.headers_frames(1, block[:10], end_headers=False) +
+              t.frame(RST_STREAM, 0, 1, b"\x00\x00\x00\x08"))
+    frames = t.read_frames(s, timeout=5)
+    s.close()
+    t.eq(ended(frames), "goaway",
+         "RST_STREAM between HEADERS and CONTINUATION: connection error")
+    still_answering(port, "reset inside a header block")
+
+    s = t.open_h2(port)
+    s.sendall(t.headers_frames(1, block, end_stream=False) +
+              t.frame(RST_STREAM, 0, 1, b"\x00\x00\x00\x08"))
+    frames, j = ask(port, [GOOD_TRACE], stream_id=3, sock=s)
+    s.close()
+    t.eq(ended(frames, 3), "answered",
+         "request reset before its end: same connection answers the next")
+
+    # Headers split over CONTINUATION frames are still one request. (The
+    # distribution's nghttp2 ends a connection that sends more than a few
+    # CONTINUATION frames for one block.)
+    s = t.open_h2(port)
+    s.sendall(t.headers_frames(1, block, max_frame=len(block) // 4 + 1))
+    frames = t.read_frames(s, until_stream=1)
+    s.close()
+    j = json.loads(t.body_of(frames, 1) or b"null")
+    t.eq(j and j["trace_id"], TRACE,
+         "header block in HEADERS + 3 CONTINUATION frames: continued")
+    s = t.open_h2(port)
+    s.sendall(t.headers_frames(1, block, max_frame=3))
+    frames = t.read_frames(s, until_stream=1)
+    s.close()
+    t.check(ended(frames) in ("answered", "goaway", "closed"),
+            "header block in 3-byte pieces: handled (%s)" % ended(frames))
+
+    # -- connections dropped mid-request -----------------------------------
+    drops = [
+        ("inside a header block", t.headers_frames(1, block[:10],
+                                                   end_headers=False)),
+        ("after the headers, before the end of the request",
+         b"".join(t.headers_frames(sid, block, end_stream=False)
+                  for sid in range(1, 100, 2))),
+        ("inside a frame", t.headers_frames(1, block)[:12]),
+    ]
+    for what, data in drops:
+        s = t.open_h2(port)
+        s.sendall(data)
+        s.close()
+        still_answering(port, "dropped " + what)
+
+    # Many connections, each with open streams, dropped together.
+    socks = []
+    for _ in range(40):
+        s = t.open_h2(port)
+        s.sendall(b"".join(t.headers_frames(sid, block, end_stream=False)
+                           for sid in range(1, 20, 2)))
+        socks.append(s)
+    still_answering(port, "40 connections with 10 open streams each")
+    for s in socks:
+        s.close()
+    still_answering(port, "40 connections dropped")
+
+    rc, _, err = server.stop(timeout=60)
+    t.eq(rc, 0, "server exits 0 on SIGTERM (%s)" % err.strip()[-2000:])
+
+
+if __name__ == "__main__":
+    t.main(test)

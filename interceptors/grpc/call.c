@@ -34,8 +34,8 @@ static int ic_list_add(ic_list *l, const stp_grpc_interceptor *ic) {
 
 /* Allocate the call state, the interceptors' call data and `extra` bytes of
  * string space in one arena block. */
-static stp_grpc_call *call_alloc(grpc_call *gc, const ic_list *l,
-                                 size_t extra, char **strings) {
+static stp_grpc_call *call_alloc(grpc_call *gc, const ic_list *l, size_t extra,
+                                 char **strings) {
   size_t size = ALIGN16(sizeof(stp_grpc_call));
   size_t ics_off = size;
   size += ALIGN16(l->n * sizeof(stp_grpc_interceptor));
@@ -217,8 +217,7 @@ static void md_reserve(stp_grpc_metadata *md) {
 }
 
 int stp_grpc_metadata_set(stp_grpc_metadata *md, const char *key,
-                          size_t key_len, const char *value,
-                          size_t value_len) {
+                          size_t key_len, const char *value, size_t value_len) {
   if (!md || !key || key_len == 0 || (!value && value_len))
     return STP_ERR_INVALID_ARGUMENT;
   if (!grpc_header_key_is_legal(grpc_slice_from_static_buffer(key, key_len)))
@@ -250,9 +249,9 @@ static int md_foreach(void *user, stp_header_fn fn, void *arg) {
   stp_grpc_metadata *md = user;
   for (size_t i = 0; i < md->count; i++) {
     grpc_slice k = md->items[i].key, v = md->items[i].value;
-    int rc = fn(arg, (const char *)GRPC_SLICE_START_PTR(k),
-                GRPC_SLICE_LENGTH(k), (const char *)GRPC_SLICE_START_PTR(v),
-                GRPC_SLICE_LENGTH(v));
+    int rc =
+        fn(arg, (const char *)GRPC_SLICE_START_PTR(k), GRPC_SLICE_LENGTH(k),
+           (const char *)GRPC_SLICE_START_PTR(v), GRPC_SLICE_LENGTH(v));
     if (rc)
       return rc;
   }
@@ -315,8 +314,8 @@ grpc_call_error stp_grpc_call_start_batch(stp_grpc_call *call,
   for (size_t i = 0; i < call->n_ics; i++)
     hooks = hooks || call->ics[i].send_initial_metadata;
   if (send_md == nops || call->md_sent || !hooks) {
-    grpc_call_error err = grpc_call_start_batch(call->call, ops, nops, tag,
-                                                NULL);
+    grpc_call_error err =
+        grpc_call_start_batch(call->call, ops, nops, tag, NULL);
     if (err == GRPC_CALL_OK && send_md != nops)
       call->md_sent = true;
     return err;
@@ -342,8 +341,8 @@ grpc_call_error stp_grpc_call_start_batch(stp_grpc_call *call,
   memcpy(copy, ops, nops * sizeof *ops);
   copy[send_md].data.send_initial_metadata.count = md.count;
   copy[send_md].data.send_initial_metadata.metadata = md.items;
-  grpc_call_error err = grpc_call_start_batch(call->call, copy, nops, tag,
-                                              NULL);
+  grpc_call_error err =
+      grpc_call_start_batch(call->call, copy, nops, tag, NULL);
   /* gRPC took its own references during the call. */
   for (size_t i = 0; i < md.n_owned; i++)
     grpc_slice_unref(md.owned[i]);
@@ -368,8 +367,8 @@ static const char *strip_scheme(const char *t) {
   if (colon) {
     bool scheme = colon > t;
     for (const char *p = t; p < colon; p++)
-      if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            *p == '+' || *p == '-' || *p == '.'))
+      if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '+' ||
+            *p == '-' || *p == '.'))
         scheme = false;
     /* host:port has only digits after the colon; a scheme does not. */
     bool port = colon[1] != '\0';
@@ -416,14 +415,15 @@ int stp_grpc_channel_new(stp_grpc_channel **out, grpc_channel *channel,
   return STP_OK;
 }
 
-void stp_grpc_channel_del(stp_grpc_channel *ch) { free(ch); }
+void stp_grpc_channel_del(stp_grpc_channel *ch) {
+  free(ch);
+}
 
 grpc_channel *stp_grpc_channel_get(const stp_grpc_channel *ch) {
   return ch ? ch->channel : NULL;
 }
 
-int stp_grpc_channel_add(stp_grpc_channel *ch,
-                         const stp_grpc_interceptor *ic) {
+int stp_grpc_channel_add(stp_grpc_channel *ch, const stp_grpc_interceptor *ic) {
   if (!ch)
     return STP_ERR_INVALID_ARGUMENT;
   return ic_list_add(&ch->ics, ic);
@@ -432,9 +432,8 @@ int stp_grpc_channel_add(stp_grpc_channel *ch,
 int stp_grpc_call_create(stp_grpc_call **out, stp_grpc_channel *ch,
                          stp_context *parent, grpc_completion_queue *cq,
                          const char *method, gpr_timespec deadline) {
-  return stp_grpc_call_create_ex(out, ch, parent, NULL,
-                                 GRPC_PROPAGATE_DEFAULTS, cq, method, NULL,
-                                 deadline);
+  return stp_grpc_call_create_ex(out, ch, parent, NULL, GRPC_PROPAGATE_DEFAULTS,
+                                 cq, method, NULL, deadline);
 }
 
 int stp_grpc_call_create_ex(stp_grpc_call **out, stp_grpc_channel *ch,
@@ -450,10 +449,10 @@ int stp_grpc_call_create_ex(stp_grpc_call **out, stp_grpc_channel *ch,
   grpc_slice host_slice;
   if (host)
     host_slice = grpc_slice_from_static_string(host);
-  grpc_call *gc = grpc_channel_create_call(
-      ch->channel, parent_call, propagation_mask, cq,
-      grpc_slice_from_static_string(method), host ? &host_slice : NULL,
-      deadline, NULL);
+  grpc_call *gc =
+      grpc_channel_create_call(ch->channel, parent_call, propagation_mask, cq,
+                               grpc_slice_from_static_string(method),
+                               host ? &host_slice : NULL, deadline, NULL);
   if (!gc)
     return STP_ERR_CARRIER;
 
@@ -461,8 +460,8 @@ int stp_grpc_call_create_ex(stp_grpc_call **out, stp_grpc_channel *ch,
   size_t auth_len = host ? strlen(host) : ch->authority_len;
   size_t method_len = strlen(method);
   char *strings;
-  stp_grpc_call *c = call_alloc(gc, &ch->ics, auth_len + method_len + 1,
-                                &strings);
+  stp_grpc_call *c =
+      call_alloc(gc, &ch->ics, auth_len + method_len + 1, &strings);
   memcpy(strings, auth, auth_len);
   memcpy(strings + auth_len, method, method_len + 1);
   c->target = strings;
@@ -496,14 +495,15 @@ int stp_grpc_server_new(stp_grpc_server **out, grpc_server *server) {
   return STP_OK;
 }
 
-void stp_grpc_server_del(stp_grpc_server *srv) { free(srv); }
+void stp_grpc_server_del(stp_grpc_server *srv) {
+  free(srv);
+}
 
 grpc_server *stp_grpc_server_get(const stp_grpc_server *srv) {
   return srv ? srv->server : NULL;
 }
 
-int stp_grpc_server_add(stp_grpc_server *srv,
-                        const stp_grpc_interceptor *ic) {
+int stp_grpc_server_add(stp_grpc_server *srv, const stp_grpc_interceptor *ic) {
   if (!srv)
     return STP_ERR_INVALID_ARGUMENT;
   return ic_list_add(&srv->ics, ic);
@@ -515,10 +515,11 @@ static void request_init(stp_grpc_request *req) {
   grpc_metadata_array_init(&req->metadata);
 }
 
-grpc_call_error stp_grpc_server_request_call(
-    stp_grpc_server *srv, stp_grpc_request *req,
-    grpc_completion_queue *cq_bound_to_call,
-    grpc_completion_queue *cq_for_notification, void *tag) {
+grpc_call_error
+stp_grpc_server_request_call(stp_grpc_server *srv, stp_grpc_request *req,
+                             grpc_completion_queue *cq_bound_to_call,
+                             grpc_completion_queue *cq_for_notification,
+                             void *tag) {
   if (!srv || !req)
     return GRPC_CALL_ERROR;
   request_init(req);
@@ -529,7 +530,9 @@ grpc_call_error stp_grpc_server_request_call(
 
 grpc_call_error stp_grpc_server_request_registered_call(
     stp_grpc_server *srv, stp_grpc_request *req, void *registered_method,
-    const char *method, grpc_completion_queue *cq_bound_to_call,
+    const char *method,
+    grpc_server_register_method_payload_handling payload_handling,
+    grpc_completion_queue *cq_bound_to_call,
     grpc_completion_queue *cq_for_notification, void *tag) {
   if (!srv || !req)
     return GRPC_CALL_ERROR;
@@ -537,8 +540,9 @@ grpc_call_error stp_grpc_server_request_registered_call(
   req->method = method;
   return grpc_server_request_registered_call(
       srv->server, registered_method, &req->call, &req->deadline,
-      &req->metadata, &req->payload, cq_bound_to_call, cq_for_notification,
-      tag);
+      &req->metadata,
+      payload_handling == GRPC_SRM_PAYLOAD_NONE ? NULL : &req->payload,
+      cq_bound_to_call, cq_for_notification, tag);
 }
 
 void stp_grpc_request_destroy(stp_grpc_request *req) {
@@ -577,9 +581,8 @@ int stp_grpc_server_accept(stp_grpc_server *srv, stp_grpc_request *req,
   size_t n = req->metadata.count;
   size_t md_size = ALIGN16(n * sizeof(grpc_metadata));
   char *strings;
-  stp_grpc_call *c =
-      call_alloc(req->call, &srv->ics, md_size + auth_len + method_len + 1,
-                 &strings);
+  stp_grpc_call *c = call_alloc(req->call, &srv->ics,
+                                md_size + auth_len + method_len + 1, &strings);
   c->is_server = true;
   if (n) {
     grpc_metadata *md = (grpc_metadata *)strings;

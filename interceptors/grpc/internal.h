@@ -13,7 +13,7 @@ struct stp_grpc_call {
   bool is_server;
   bool md_sent; /* the first SEND_INITIAL_METADATA went through */
   bool ended;
-  bool status_set;      /* stp_grpc_call_set_status or a server status op */
+  bool status_set; /* stp_grpc_call_set_status or a server status op */
   grpc_status_code status;
   grpc_status_code *status_ptr; /* client: the user's RECV_STATUS out */
   int *cancelled_ptr;           /* server: the user's RECV_CLOSE out */

@@ -17,9 +17,10 @@
  * Server side:
  *
  *   grpc_server_request_call             -> stp_grpc_server_request_call
- *   grpc_server_request_registered_call  -> stp_grpc_server_request_registered_call
- *   (the tag comes back with success)    -> stp_grpc_server_accept
- *   grpc_call_start_batch / _unref       -> stp_grpc_call_start_batch / _unref
+ *   grpc_server_request_registered_call  ->
+ * stp_grpc_server_request_registered_call (the tag comes back with success) ->
+ * stp_grpc_server_accept grpc_call_start_batch / _unref       ->
+ * stp_grpc_call_start_batch / _unref
  *
  * Sentry propagation, client:
  *
@@ -90,8 +91,7 @@ bool stp_grpc_call_is_server(const stp_grpc_call *call);
  * are matched against). Not NUL-terminated; length in *out_len. Stored in
  * the arena: valid as long as the call. The authority may be empty. */
 const char *stp_grpc_call_method(const stp_grpc_call *call, size_t *out_len);
-const char *stp_grpc_call_authority(const stp_grpc_call *call,
-                                    size_t *out_len);
+const char *stp_grpc_call_authority(const stp_grpc_call *call, size_t *out_len);
 const char *stp_grpc_call_target(const stp_grpc_call *call, size_t *out_len);
 
 /* The call's trace context, set by the Sentry interceptors (NULL without
@@ -280,17 +280,23 @@ typedef struct stp_grpc_request {
 } stp_grpc_request;
 
 /* grpc_server_request_call into *req (initialised here). */
-grpc_call_error stp_grpc_server_request_call(
-    stp_grpc_server *srv, stp_grpc_request *req,
-    grpc_completion_queue *cq_bound_to_call,
-    grpc_completion_queue *cq_for_notification, void *tag);
+grpc_call_error
+stp_grpc_server_request_call(stp_grpc_server *srv, stp_grpc_request *req,
+                             grpc_completion_queue *cq_bound_to_call,
+                             grpc_completion_queue *cq_for_notification,
+                             void *tag);
 
 /* grpc_server_request_registered_call into *req. `method` is the name the
  * method was registered with (NUL-terminated; it must outlive the
- * request), since gRPC reports no method for registered calls. */
+ * request), since gRPC reports no method for registered calls.
+ * `payload_handling` must be the one the method was registered with: with
+ * GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER the first message arrives in
+ * req->payload. */
 grpc_call_error stp_grpc_server_request_registered_call(
     stp_grpc_server *srv, stp_grpc_request *req, void *registered_method,
-    const char *method, grpc_completion_queue *cq_bound_to_call,
+    const char *method,
+    grpc_server_register_method_payload_handling payload_handling,
+    grpc_completion_queue *cq_bound_to_call,
     grpc_completion_queue *cq_for_notification, void *tag);
 
 /* The request's tag came back with success: wrap req->call, run the start
@@ -333,13 +339,12 @@ typedef struct stp_grpc_span_record {
   bool injected;
 } stp_grpc_span_record;
 
-typedef void (*stp_grpc_record_fn)(void *user,
-                                   const stp_grpc_span_record *rec);
+typedef void (*stp_grpc_record_fn)(void *user, const stp_grpc_span_record *rec);
 
 /* What the Sentry interceptors need. Caller storage that must outlive the
  * channels and servers using it (a static, or next to the config). */
 typedef struct stp_grpc_sentry {
-  const stp_config *cfg; /* must not be NULL */
+  const stp_config *cfg;        /* must not be NULL */
   stp_grpc_record_fn on_record; /* NULL: no records */
   void *record_user;
 } stp_grpc_sentry;

@@ -1,0 +1,108 @@
+/* Small helpers shared by the gRPC examples. */
+#ifndef STP_EXAMPLES_GRPC_COMMON_H
+#define STP_EXAMPLES_GRPC_COMMON_H
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stp/grpc.h"
+
+static inline const char *sampled_str(stp_sampled s) {
+  return s == STP_SAMPLED_YES  ? "true"
+         : s == STP_SAMPLED_NO ? "false"
+                               : "deferred";
+}
+
+/* Prints one span record as a line of key=value pairs. */
+static inline void print_record(void *user, const stp_grpc_span_record *r) {
+  FILE *out = user;
+  char trace[STP_TRACE_ID_HEX_LEN + 1], span[STP_SPAN_ID_HEX_LEN + 1],
+      parent[STP_SPAN_ID_HEX_LEN + 1] = "-";
+  stp_trace_id_format(trace, &r->trace_id);
+  stp_span_id_format(span, &r->span_id);
+  if (r->has_parent)
+    stp_span_id_format(parent, &r->parent_span_id);
+  fprintf(out,
+          "span op=%s description=%.*s trace_id=%s span_id=%s "
+          "parent_span_id=%s sampled=%s status=%d duration_us=%llu\n",
+          r->op, (int)r->description_len, r->description, trace, span, parent,
+          sampled_str(r->sampled), (int)r->status,
+          (unsigned long long)((r->end_ns - r->start_ns) / 1000));
+  fflush(out);
+}
+
+static inline grpc_byte_buffer *message_new(const char *s, size_t len) {
+  grpc_slice slice = grpc_slice_from_copied_buffer(s, len);
+  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
+  grpc_slice_unref(slice);
+  return bb;
+}
+
+/* Writes the message into buf (cut to cap - 1 bytes), NUL-terminated. */
+static inline size_t message_read(grpc_byte_buffer *bb, char *buf, size_t cap) {
+  grpc_byte_buffer_reader reader;
+  size_t n = 0;
+  if (!bb || !grpc_byte_buffer_reader_init(&reader, bb)) {
+    buf[0] = '\0';
+    return 0;
+  }
+  grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+  n = GRPC_SLICE_LENGTH(all);
+  if (n > cap - 1)
+    n = cap - 1;
+  memcpy(buf, GRPC_SLICE_START_PTR(all), n);
+  buf[n] = '\0';
+  grpc_slice_unref(all);
+  grpc_byte_buffer_reader_destroy(&reader);
+  return n;
+}
+
+/* Options both examples take; NULL when not given. */
+typedef struct example_options {
+  const char *dsn;
+  const char *release;
+  const char *sample_rate;
+  int traceparent;
+} example_options;
+
+/* Consumes argv[*i] (and its value) when it is one of the shared options.
+ * Returns 1 when consumed, 0 when not ours, -1 on a missing value. */
+static inline int example_option(example_options *o, int argc, char **argv,
+                                 int *i) {
+  const char *a = argv[*i];
+  const char **slot = strcmp(a, "--dsn") == 0           ? &o->dsn
+                      : strcmp(a, "--release") == 0     ? &o->release
+                      : strcmp(a, "--sample-rate") == 0 ? &o->sample_rate
+                                                        : NULL;
+  if (strcmp(a, "--traceparent") == 0) {
+    o->traceparent = 1;
+    return 1;
+  }
+  if (!slot)
+    return 0;
+  if (*i + 1 >= argc)
+    return -1;
+  *slot = argv[++*i];
+  return 1;
+}
+
+static inline int example_config(stp_config **cfg, const example_options *o) {
+  stp_options opts;
+  stp_options_init(&opts);
+  opts.dsn = o->dsn;
+  opts.release = o->release;
+  opts.propagate_traceparent = o->traceparent != 0;
+  if (o->sample_rate) {
+    char *end;
+    opts.has_sample_rate = true;
+    opts.sample_rate = strtod(o->sample_rate, &end);
+    if (*end)
+      return STP_ERR_SAMPLE_RATE;
+  }
+  return stp_config_new(cfg, &opts, NULL);
+}
+
+#endif /* STP_EXAMPLES_GRPC_COMMON_H */

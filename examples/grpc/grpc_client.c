@@ -1,0 +1,192 @@
+/* A gRPC client (core C API, raw byte-buffer messages) that carries the
+ * trace through the Sentry client interceptor.
+ *
+ *   grpc_client [-H 'name: value']... [--env] [--dsn DSN] [--release R]
+ *               [--sample-rate X] [--traceparent] [--method /pkg.Svc/M]
+ *               [--message TEXT] HOST:PORT
+ *
+ * The trace comes from SENTRY_TRACE / SENTRY_BAGGAGE with --env, else from
+ * -H 'sentry-trace: ...' / -H 'baggage: ...' / -H 'traceparent: ...',
+ * else a new trace starts here. Prints the context it continued (or
+ * started), the span of the call, the response body and the `grpc.client`
+ * span record. Exits 0 when the call ended with status OK. Deadline: 10
+ * seconds. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <grpc/grpc_security.h>
+#include <grpc/support/time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+#define MAX_HEADERS 32
+
+static int usage(void) {
+  fprintf(stderr,
+          "usage: grpc_client [-H 'name: value']... [--env] [--dsn DSN]\n"
+          "                   [--release R] [--sample-rate X] "
+          "[--traceparent]\n"
+          "                   [--method /pkg.Svc/M] [--message TEXT] "
+          "HOST:PORT\n");
+  return 2;
+}
+
+static void print_span(const char *what, const stp_span *s) {
+  char trace[STP_TRACE_ID_HEX_LEN + 1], id[STP_SPAN_ID_HEX_LEN + 1],
+      parent[STP_SPAN_ID_HEX_LEN + 1] = "-";
+  stp_trace_id_format(trace, &s->trace_id);
+  stp_span_id_format(id, &s->span_id);
+  if (s->has_parent)
+    stp_span_id_format(parent, &s->parent_span_id);
+  printf("%s trace_id=%s span_id=%s parent_span_id=%s sampled=%s\n", what,
+         trace, id, parent, sampled_str(s->sampled));
+}
+
+int main(int argc, char **argv) {
+  const char *headers[MAX_HEADERS];
+  size_t n_headers = 0;
+  int use_env = 0;
+  const char *method = "/example.Echo/Call", *message = "hello", *target = NULL;
+  example_options eo = {0};
+  for (int i = 1; i < argc; i++) {
+    int r = example_option(&eo, argc, argv, &i);
+    if (r < 0)
+      return usage();
+    if (r == 1)
+      continue;
+    if (strcmp(argv[i], "-H") == 0 && i + 1 < argc && n_headers < MAX_HEADERS)
+      headers[n_headers++] = argv[++i];
+    else if (strcmp(argv[i], "--env") == 0)
+      use_env = 1;
+    else if (strcmp(argv[i], "--method") == 0 && i + 1 < argc)
+      method = argv[++i];
+    else if (strcmp(argv[i], "--message") == 0 && i + 1 < argc)
+      message = argv[++i];
+    else if (argv[i][0] != '-' && !target)
+      target = argv[i];
+    else
+      return usage();
+  }
+  if (!target)
+    return usage();
+  stp_config *cfg;
+  int err = example_config(&cfg, &eo);
+  if (err) {
+    fprintf(stderr, "grpc_client: %s\n", stp_strerror(err));
+    return 2;
+  }
+
+  /* The unit of work this client is part of. */
+  stp_context ctx;
+  if (use_env) {
+    err = stp_context_continue_env(&ctx, cfg);
+  } else if (n_headers) {
+    stp_context_begin(&ctx, cfg);
+    for (size_t i = 0; i < n_headers; i++) {
+      const char *colon = strchr(headers[i], ':');
+      if (!colon) {
+        fprintf(stderr, "grpc_client: -H needs 'name: value'\n");
+        return 2;
+      }
+      const char *v = colon + 1;
+      while (*v == ' ')
+        v++;
+      stp_context_feed(&ctx, headers[i], (size_t)(colon - headers[i]), v,
+                       strlen(v));
+    }
+    err = stp_context_finish(&ctx);
+  } else {
+    err = stp_context_init(&ctx, cfg);
+    err = err ? err : STP_ERR_ABSENT;
+  }
+  printf("%s\n", err == 0 ? "continued trace" : "new trace");
+  if (err)
+    printf("reason %s\n", stp_error_name(err));
+  print_span("context", stp_context_span(&ctx));
+
+  grpc_init();
+  grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+  grpc_channel *channel = grpc_channel_create(target, creds, NULL);
+  grpc_channel_credentials_release(creds);
+
+  static stp_grpc_sentry sentry;
+  sentry.cfg = cfg;
+  sentry.on_record = print_record;
+  sentry.record_user = stdout;
+  stp_grpc_channel *ch;
+  stp_grpc_interceptor ic;
+  stp_grpc_channel_new(&ch, channel, NULL);
+  stp_grpc_sentry_client(&ic, &sentry);
+  stp_grpc_channel_add(ch, &ic);
+
+  grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+  gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+                                       gpr_time_from_seconds(10, GPR_TIMESPAN));
+  stp_grpc_call *call;
+  if (stp_grpc_call_create(&call, ch, &ctx, cq, method, deadline) != STP_OK) {
+    fprintf(stderr, "grpc_client: cannot create the call\n");
+    return 1;
+  }
+  print_span("call", stp_grpc_call_span(call));
+  char st[STP_SENTRY_TRACE_MAX_LEN + 1];
+  size_t len;
+  if (stp_context_sentry_trace(stp_grpc_call_context(call),
+                               stp_grpc_call_span(call), st, sizeof st,
+                               &len) == STP_OK)
+    printf("sending sentry-trace: %s\n", st);
+  fflush(stdout);
+
+  grpc_metadata_array initial_md, trailing_md;
+  grpc_metadata_array_init(&initial_md);
+  grpc_metadata_array_init(&trailing_md);
+  grpc_byte_buffer *request = message_new(message, strlen(message));
+  grpc_byte_buffer *response = NULL;
+  grpc_status_code status = GRPC_STATUS_UNKNOWN;
+  grpc_slice details;
+  grpc_op ops[6];
+  memset(ops, 0, sizeof ops);
+  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA; /* the interceptor adds here */
+  ops[1].op = GRPC_OP_SEND_MESSAGE;
+  ops[1].data.send_message.send_message = request;
+  ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+  ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+  ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
+  ops[4].op = GRPC_OP_RECV_MESSAGE;
+  ops[4].data.recv_message.recv_message = &response;
+  ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+  ops[5].data.recv_status_on_client.trailing_metadata = &trailing_md;
+  ops[5].data.recv_status_on_client.status = &status;
+  ops[5].data.recv_status_on_client.status_details = &details;
+  int tag;
+  if (stp_grpc_call_start_batch(call, ops, 6, &tag) == GRPC_CALL_OK)
+    grpc_completion_queue_pluck(cq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME),
+                                NULL);
+  else
+    details = grpc_empty_slice();
+
+  static char body[STP_BAGGAGE_MAX_BYTES + 512];
+  message_read(response, body, sizeof body);
+  printf("status %d %.*s\n", (int)status, (int)GRPC_SLICE_LENGTH(details),
+         (const char *)GRPC_SLICE_START_PTR(details));
+  printf("response\n%s", body);
+  fflush(stdout);
+
+  grpc_byte_buffer_destroy(request);
+  if (response)
+    grpc_byte_buffer_destroy(response);
+  grpc_slice_unref(details);
+  grpc_metadata_array_destroy(&initial_md);
+  grpc_metadata_array_destroy(&trailing_md);
+  stp_grpc_call_unref(call); /* prints the span record */
+  grpc_completion_queue_shutdown(cq);
+  grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME),
+                              NULL);
+  grpc_completion_queue_destroy(cq);
+  stp_grpc_channel_del(ch);
+  grpc_channel_destroy(channel);
+  grpc_shutdown_blocking();
+  stp_config_del(cfg);
+  return status == GRPC_STATUS_OK ? 0 : 1;
+}

@@ -1,0 +1,167 @@
+// The generic interceptor layer: hooks, order, call data, the metadata
+// builder's checks.
+#include <grpc/grpc_security.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace stp_test {
+namespace {
+
+struct Log {
+  std::vector<std::string> events;
+  std::vector<int> set_results;
+};
+
+struct Data {
+  uint64_t magic;
+  int starts;
+};
+
+// Adds `x-<tag>: <tag>` and logs every hook; the second one also checks
+// what the first one did.
+struct Tagger {
+  const char *tag;
+  Log *log;
+};
+
+void TagStart(void *user, stp_grpc_call *call, void *data) {
+  auto *t = static_cast<Tagger *>(user);
+  auto *d = static_cast<Data *>(data);
+  EXPECT_EQ(d->magic, 0u); // zeroed
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(data) % 16, 0u);
+  d->magic = 0xfeed;
+  d->starts++;
+  t->log->events.push_back(
+      std::string("start ") + t->tag +
+      (stp_grpc_call_is_server(call) ? " server" : " client"));
+}
+
+void TagSend(void *user, stp_grpc_call *, void *data, stp_grpc_metadata *md) {
+  auto *t = static_cast<Tagger *>(user);
+  EXPECT_EQ(static_cast<Data *>(data)->magic, 0xfeedu);
+  t->log->events.push_back(std::string("send ") + t->tag + " " +
+                           std::to_string(stp_grpc_metadata_count(md)));
+  std::string key = std::string("x-") + t->tag;
+  t->log->set_results.push_back(stp_grpc_metadata_set(
+      md, key.data(), key.size(), t->tag, std::strlen(t->tag)));
+  // Illegal keys and values are refused, nothing changes.
+  size_t before = stp_grpc_metadata_count(md);
+  t->log->set_results.push_back(
+      stp_grpc_metadata_set(md, "X-Upper", 7, "v", 1));
+  t->log->set_results.push_back(
+      stp_grpc_metadata_set(md, "x-ctl", 5, "a\r\nb", 4));
+  t->log->set_results.push_back(
+      stp_grpc_metadata_set(md, "x-bin", 5, "a\r\nb\0", 5)); // binary: ok
+  t->log->set_results.push_back(stp_grpc_metadata_set(md, "x-bin", 5, NULL, 0));
+  EXPECT_EQ(stp_grpc_metadata_count(md), before);
+  // Removing a user entry.
+  stp_grpc_metadata_set(md, "x-remove-me", 11, NULL, 0);
+}
+
+void TagEnd(void *user, stp_grpc_call *call, void *data) {
+  auto *t = static_cast<Tagger *>(user);
+  EXPECT_EQ(static_cast<Data *>(data)->starts, 1);
+  grpc_status_code code;
+  stp_grpc_call_status(call, &code);
+  t->log->events.push_back(std::string("end ") + t->tag + " " +
+                           std::to_string(code));
+  EXPECT_GE(stp_grpc_call_end_ns(call), stp_grpc_call_start_ns(call));
+}
+
+stp_grpc_interceptor Make(Tagger *t) {
+  stp_grpc_interceptor ic;
+  std::memset(&ic, 0, sizeof ic);
+  ic.call_data_size = sizeof(Data);
+  ic.start = TagStart;
+  ic.send_initial_metadata = TagSend;
+  ic.end = TagEnd;
+  ic.user = t;
+  return ic;
+}
+
+TEST(Interceptors, RunInOrderWithTheirOwnCallDataAndEditMetadata) {
+  Config cfg;
+  TestServer server(cfg.cfg);
+  TestClient client(server.address(), cfg.cfg); // Sentry first
+  Log log;
+  Tagger a{"a", &log}, b{"b", &log};
+  stp_grpc_interceptor ia = Make(&a), ib = Make(&b);
+  ASSERT_EQ(stp_grpc_channel_add(client.channel(), &ia), STP_OK);
+  ASSERT_EQ(stp_grpc_channel_add(client.channel(), &ib), STP_OK);
+  for (int i = 0; i < 2; i++) {
+    CallOptions o;
+    o.shape = i ? Shape::kBidi : Shape::kUnary;
+    o.method = i ? "/test.Echo/Bidi" : "/test.Echo/Unary";
+    o.metadata = {{"x-user", "u"}, {"x-remove-me", "r"}};
+    CallResult r = client.Call(o);
+    ASSERT_EQ(r.status, GRPC_STATUS_OK) << r.details;
+    auto body = ParseBody(r.responses.at(0));
+    EXPECT_EQ(Wire(body, "x-a"), std::vector<std::string>{"a"});
+    EXPECT_EQ(Wire(body, "x-b"), std::vector<std::string>{"b"});
+    EXPECT_EQ(Wire(body, "x-user"), std::vector<std::string>{"u"});
+    EXPECT_TRUE(Wire(body, "x-remove-me").empty());
+    EXPECT_EQ(Wire(body, "sentry-trace").size(), 1u);
+    EXPECT_EQ(One(body, "trace"), Hex(r.span.trace_id));
+  }
+  // user's 2 entries + sentry-trace + baggage, then x-a, minus x-remove-me.
+  std::vector<std::string> expected = {"start a client", "start b client",
+                                       "send a 4",       "send b 4",
+                                       "end a 0",        "end b 0"};
+  std::vector<std::string> once = expected;
+  expected.insert(expected.end(), once.begin(), once.end());
+  EXPECT_EQ(log.events, expected);
+  for (size_t i = 0; i < log.set_results.size(); i += 5) {
+    EXPECT_EQ(log.set_results[i], STP_OK);
+    EXPECT_EQ(log.set_results[i + 1], STP_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(log.set_results[i + 2], STP_ERR_CONTROL_CHAR);
+    EXPECT_EQ(log.set_results[i + 3], STP_OK);
+    EXPECT_EQ(log.set_results[i + 4], STP_OK);
+  }
+}
+
+TEST(Interceptors, ChannelLimitAndAuthorityOverride) {
+  grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+  grpc_channel *channel = grpc_channel_create("127.0.0.1:1", creds, nullptr);
+  grpc_channel_credentials_release(creds);
+  stp_grpc_channel *ch;
+  ASSERT_EQ(stp_grpc_channel_new(&ch, channel, "api.example.com:443"), STP_OK);
+  EXPECT_EQ(stp_grpc_channel_get(ch), channel);
+  stp_grpc_interceptor ic = {};
+  for (int i = 0; i < STP_GRPC_MAX_INTERCEPTORS; i++)
+    EXPECT_EQ(stp_grpc_channel_add(ch, &ic), STP_OK);
+  EXPECT_EQ(stp_grpc_channel_add(ch, &ic), STP_ERR_LIMIT);
+  grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(nullptr);
+  stp_grpc_call *call;
+  ASSERT_EQ(stp_grpc_call_create(&call, ch, nullptr, cq, "/a.B/C",
+                                 gpr_inf_future(GPR_CLOCK_REALTIME)),
+            STP_OK);
+  size_t len;
+  const char *t = stp_grpc_call_target(call, &len);
+  EXPECT_EQ(std::string(t, len), "api.example.com:443/a.B/C");
+  t = stp_grpc_call_authority(call, &len);
+  EXPECT_EQ(std::string(t, len), "api.example.com:443");
+  EXPECT_EQ(stp_grpc_call_context(call), nullptr); // no Sentry interceptor
+  EXPECT_FALSE(stp_grpc_call_is_server(call));
+  stp_grpc_call_unref(call);
+  ASSERT_EQ(stp_grpc_call_create_ex(
+                &call, ch, nullptr, nullptr, GRPC_PROPAGATE_DEFAULTS, cq,
+                "/a.B/C", "other:1", gpr_inf_future(GPR_CLOCK_REALTIME)),
+            STP_OK);
+  t = stp_grpc_call_target(call, &len);
+  EXPECT_EQ(std::string(t, len), "other:1/a.B/C");
+  stp_grpc_call_unref(call);
+  grpc_completion_queue_shutdown(cq);
+  grpc_completion_queue_pluck(cq, nullptr, gpr_inf_future(GPR_CLOCK_REALTIME),
+                              nullptr);
+  grpc_completion_queue_destroy(cq);
+  stp_grpc_channel_del(ch);
+  grpc_channel_destroy(channel);
+}
+
+} // namespace
+} // namespace stp_test

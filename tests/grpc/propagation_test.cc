@@ -1,0 +1,386 @@
+// Client interceptor -> server interceptor over a real loopback connection.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "harness.h"
+
+namespace stp_test {
+namespace {
+
+const char kDsn[] = "https://abc123@o42.ingest.sentry.io/7";
+const char kTrace[] = "771a43a4192642f0b136d5159a501700";
+const char kSpan[] = "b9d6f6a3cf7b7a4a";
+
+// A context continued from `sentry_trace` and `baggage`, as a server
+// handler would have it.
+struct Incoming {
+  Incoming(const stp_config *cfg, const std::string &sentry_trace,
+           const std::string &baggage) {
+    stp_context_begin(&ctx, cfg);
+    stp_context_feed(&ctx, "sentry-trace", 12, sentry_trace.data(),
+                     sentry_trace.size());
+    if (!baggage.empty())
+      stp_context_feed(&ctx, "baggage", 7, baggage.data(), baggage.size());
+    EXPECT_EQ(stp_context_finish(&ctx), STP_OK);
+  }
+  stp_context ctx;
+};
+
+bool Contains(const std::string &hay, const std::string &needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+// Exactly one record from each side; returns them.
+void TwoRecords(TestClient &client, TestServer &server, Record *c, Record *s) {
+  std::vector<Record> cr = client.records.WaitFor(1);
+  std::vector<Record> sr = server.records.WaitFor(1);
+  ASSERT_EQ(cr.size(), 1u);
+  ASSERT_EQ(sr.size(), 1u);
+  *c = cr[0];
+  *s = sr[0];
+}
+
+class PropagationTest : public ::testing::Test {
+protected:
+  Config cfg_{[](stp_options *o) {
+    o->dsn = kDsn;
+    o->release = "app@1.0";
+    o->environment = "test";
+    o->has_sample_rate = true;
+    o->sample_rate = 1.0;
+  }};
+  TestServer server_{cfg_.cfg};
+};
+
+TEST_F(PropagationTest, ServerContinuesTheClientsTraceAndRecordsBothSpans) {
+  TestClient client(server_.address(), cfg_.cfg);
+  stp_context parent;
+  ASSERT_EQ(stp_context_init(&parent, cfg_.cfg), STP_OK);
+  CallOptions o;
+  o.parent = &parent;
+  CallResult r = client.Call(o);
+  ASSERT_EQ(r.status, GRPC_STATUS_OK) << r.details;
+  ASSERT_EQ(r.responses.size(), 1u);
+  ASSERT_TRUE(r.has_span);
+  auto body = ParseBody(r.responses[0]);
+
+  const stp_span *ps = stp_context_span(&parent);
+  // The client span is a child of the caller's span.
+  EXPECT_EQ(Hex(r.span.trace_id), Hex(ps->trace_id));
+  EXPECT_EQ(Hex(r.span.parent_span_id), Hex(ps->span_id));
+  EXPECT_NE(Hex(r.span.span_id), Hex(ps->span_id));
+  // The server continued it: same trace, parent = the client span.
+  EXPECT_EQ(One(body, "trace"), Hex(ps->trace_id));
+  EXPECT_EQ(One(body, "parent"), Hex(r.span.span_id));
+  EXPECT_NE(One(body, "span"), Hex(r.span.span_id));
+  EXPECT_EQ(One(body, "sampled"), "1");
+  EXPECT_EQ(One(body, "status"), "0");
+  EXPECT_EQ(One(body, "continued"), "1");
+  // The handler's current context is the call's.
+  EXPECT_EQ(One(body, "current"),
+            One(body, "trace") + "-" + One(body, "span") + "-1");
+  // The DSC went across.
+  std::string bag = One(body, "baggage");
+  EXPECT_TRUE(Contains(bag, "sentry-trace_id=" + Hex(ps->trace_id))) << bag;
+  EXPECT_TRUE(Contains(bag, "sentry-public_key=abc123")) << bag;
+  EXPECT_TRUE(Contains(bag, "sentry-release=app@1.0")) << bag;
+  EXPECT_TRUE(Contains(bag, "sentry-environment=test")) << bag;
+  EXPECT_TRUE(Contains(bag, "sentry-sampled=true")) << bag;
+  // One entry of each on the wire, keys lowercase, no traceparent.
+  EXPECT_EQ(Wire(body, "sentry-trace").size(), 1u);
+  EXPECT_EQ(Wire(body, "baggage").size(), 1u);
+  EXPECT_EQ(Wire(body, "traceparent").size(), 0u);
+  EXPECT_EQ(Wire(body, "sentry-trace")[0],
+            Hex(ps->trace_id) + "-" + Hex(r.span.span_id) + "-1");
+  // The parent's DSC froze when it left the process.
+  EXPECT_TRUE(stp_context_frozen(&parent));
+
+  Record c, s;
+  TwoRecords(client, server_, &c, &s);
+  EXPECT_EQ(c.op, "grpc.client");
+  EXPECT_EQ(c.description, "/test.Echo/Unary");
+  EXPECT_EQ(c.trace_id, Hex(ps->trace_id));
+  EXPECT_EQ(c.span_id, Hex(r.span.span_id));
+  EXPECT_EQ(c.parent_span_id, Hex(ps->span_id));
+  EXPECT_TRUE(c.has_status);
+  EXPECT_EQ(c.status, GRPC_STATUS_OK);
+  EXPECT_EQ(c.sampled, STP_SAMPLED_YES);
+  EXPECT_TRUE(c.injected);
+  EXPECT_LE(c.start_ns, c.end_ns);
+  EXPECT_GT(c.start_ns, 1600000000ull * 1000000000ull);
+  EXPECT_EQ(s.op, "grpc.server");
+  EXPECT_EQ(s.description, "/test.Echo/Unary");
+  EXPECT_EQ(s.trace_id, c.trace_id);
+  EXPECT_EQ(s.parent_span_id, c.span_id);
+  EXPECT_EQ(s.span_id, One(body, "span"));
+  EXPECT_EQ(s.status, GRPC_STATUS_OK);
+  EXPECT_EQ(s.continue_status, STP_OK);
+  EXPECT_EQ(s.sampled, STP_SAMPLED_YES);
+  EXPECT_LE(s.start_ns, s.end_ns);
+}
+
+TEST_F(PropagationTest, SamplingDecisionAndFrozenDscOfAContinuedTrace) {
+  TestClient client(server_.address(), cfg_.cfg);
+  Incoming in(cfg_.cfg, std::string(kTrace) + "-" + kSpan + "-0",
+              "sentry-trace_id=771a43a4192642f0b136d5159a501700,"
+              "sentry-public_key=upstream,sentry-sample_rate=0.25,"
+              "sentry-sample_rand=0.700000,sentry-sampled=false,"
+              "sentry-release=up%401,sentry-replay_id=r1");
+  CallOptions o;
+  o.parent = &in.ctx;
+  CallResult r = client.Call(o);
+  ASSERT_EQ(r.status, GRPC_STATUS_OK) << r.details;
+  auto body = ParseBody(r.responses.at(0));
+  EXPECT_EQ(One(body, "trace"), kTrace);
+  EXPECT_EQ(One(body, "sampled"), "0"); // the parent wins over rate 1.0
+  EXPECT_EQ(One(body, "parent"), Hex(r.span.span_id));
+  std::string bag = One(body, "baggage");
+  EXPECT_TRUE(Contains(bag, "sentry-public_key=upstream")) << bag;
+  EXPECT_TRUE(Contains(bag, "sentry-release=up%401")) << bag;
+  EXPECT_TRUE(Contains(bag, "sentry-sample_rand=0.700000")) << bag;
+  EXPECT_TRUE(Contains(bag, "sentry-sampled=false")) << bag;
+  EXPECT_TRUE(Contains(bag, "sentry-replay_id=r1")) << bag;
+  EXPECT_FALSE(Contains(bag, "app@1.0")) << bag; // frozen, not ours
+  EXPECT_EQ(Wire(body, "sentry-trace").at(0),
+            std::string(kTrace) + "-" + Hex(r.span.span_id) + "-0");
+  Record c, s;
+  TwoRecords(client, server_, &c, &s);
+  EXPECT_EQ(c.sampled, STP_SAMPLED_NO);
+  EXPECT_EQ(s.sampled, STP_SAMPLED_NO);
+  EXPECT_EQ(c.parent_span_id, Hex(stp_context_span(&in.ctx)->span_id));
+  EXPECT_NE(c.parent_span_id, kSpan);
+}
+
+TEST_F(PropagationTest, ThirdPartyBaggageDroppedByDefault) {
+  TestClient client(server_.address(), cfg_.cfg);
+  Incoming in(cfg_.cfg, std::string(kTrace) + "-" + kSpan + "-1",
+              "vendor=abc;prop=1,sentry-trace_id=" + std::string(kTrace) +
+                  ",other=x");
+  CallOptions o;
+  o.parent = &in.ctx;
+  CallResult r = client.Call(o);
+  auto body = ParseBody(r.responses.at(0));
+  std::vector<std::string> wire = Wire(body, "baggage");
+  ASSERT_EQ(wire.size(), 1u);
+  EXPECT_EQ(wire[0].find("sentry-trace_id=" + std::string(kTrace)), 0u);
+  EXPECT_FALSE(Contains(wire[0], "vendor")) << wire[0];
+  EXPECT_FALSE(Contains(wire[0], "other")) << wire[0];
+}
+
+TEST(PropagationOptions, ThirdPartyBaggageForwardedWhenEnabled) {
+  Config cfg([](stp_options *o) { o->propagate_third_party_baggage = true; });
+  TestServer server(cfg.cfg);
+  TestClient client(server.address(), cfg.cfg);
+  Incoming in(cfg.cfg, std::string(kTrace) + "-" + kSpan + "-1",
+              "vendor=abc;prop=1,sentry-trace_id=" + std::string(kTrace) +
+                  ",other=x");
+  CallOptions o;
+  o.parent = &in.ctx;
+  CallResult r = client.Call(o);
+  auto body = ParseBody(r.responses.at(0));
+  std::vector<std::string> wire = Wire(body, "baggage");
+  ASSERT_EQ(wire.size(), 1u);
+  EXPECT_TRUE(Contains(wire[0], "vendor=abc;prop=1")) << wire[0];
+  EXPECT_TRUE(Contains(wire[0], "other=x")) << wire[0];
+  EXPECT_TRUE(Contains(wire[0], "sentry-trace_id=" + std::string(kTrace)));
+  // The server keeps them and would forward them again.
+  EXPECT_TRUE(Contains(One(body, "baggage"), "vendor=abc"));
+}
+
+TEST_F(PropagationTest, UserMetadataMergedIntoOneBaggageAndTraceReplaced) {
+  TestClient client(server_.address(), cfg_.cfg);
+  stp_context parent;
+  ASSERT_EQ(stp_context_init(&parent, cfg_.cfg), STP_OK);
+  CallOptions o;
+  o.parent = &parent;
+  o.metadata = {{"baggage", "user=1,sentry-release=stale"},
+                {"x-custom", "keep me"},
+                {"sentry-trace", std::string(kTrace) + "-" + kSpan + "-0"},
+                {"baggage", "other=2;p"}};
+  CallResult r = client.Call(o);
+  ASSERT_EQ(r.status, GRPC_STATUS_OK) << r.details;
+  auto body = ParseBody(r.responses.at(0));
+  std::vector<std::string> bag = Wire(body, "baggage");
+  ASSERT_EQ(bag.size(), 1u);
+  EXPECT_EQ(bag[0].find("user=1,other=2;p,sentry-trace_id="), 0u) << bag[0];
+  EXPECT_FALSE(Contains(bag[0], "stale")) << bag[0];
+  EXPECT_TRUE(Contains(bag[0], "sentry-release=app@1.0")) << bag[0];
+  std::vector<std::string> st = Wire(body, "sentry-trace");
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0], Hex(stp_context_span(&parent)->trace_id) + "-" +
+                       Hex(r.span.span_id) + "-1");
+  EXPECT_EQ(Wire(body, "x-custom"), std::vector<std::string>{"keep me"});
+  EXPECT_EQ(One(body, "trace"), Hex(stp_context_span(&parent)->trace_id));
+}
+
+TEST_F(PropagationTest, CurrentContextIsTheParentWhenNoneIsGiven) {
+  TestClient client(server_.address(), cfg_.cfg);
+  stp_context parent;
+  ASSERT_EQ(stp_context_init(&parent, cfg_.cfg), STP_OK);
+  stp_token tok = stp_attach(&parent);
+  CallResult r = client.Call(CallOptions());
+  EXPECT_EQ(stp_detach(tok), STP_OK);
+  auto body = ParseBody(r.responses.at(0));
+  EXPECT_EQ(One(body, "trace"), Hex(stp_context_span(&parent)->trace_id));
+  EXPECT_EQ(Hex(r.span.parent_span_id),
+            Hex(stp_context_span(&parent)->span_id));
+}
+
+TEST_F(PropagationTest, NoContextAtAllStartsANewTraceAtTheClient) {
+  TestClient client(server_.address(), cfg_.cfg);
+  ASSERT_EQ(stp_current(), nullptr);
+  CallResult r = client.Call(CallOptions());
+  ASSERT_TRUE(r.has_span);
+  EXPECT_FALSE(r.span.has_parent);
+  auto body = ParseBody(r.responses.at(0));
+  EXPECT_EQ(One(body, "trace"), Hex(r.span.trace_id));
+  EXPECT_EQ(One(body, "parent"), Hex(r.span.span_id));
+  EXPECT_EQ(One(body, "continued"), "1");
+  Record c, s;
+  TwoRecords(client, server_, &c, &s);
+  EXPECT_FALSE(c.has_parent);
+  EXPECT_EQ(s.parent_span_id, c.span_id);
+}
+
+TEST_F(PropagationTest, ServerWithoutTraceMetadataStartsANewHead) {
+  TestClient plain(server_.address(), nullptr); // no interceptor
+  CallResult r = plain.Call(CallOptions());
+  ASSERT_EQ(r.status, GRPC_STATUS_OK);
+  EXPECT_FALSE(r.has_span);
+  auto body = ParseBody(r.responses.at(0));
+  EXPECT_EQ(One(body, "continued"), "0");
+  EXPECT_EQ(One(body, "parent"), "-");
+  EXPECT_EQ(One(body, "status"), std::to_string(STP_ERR_ABSENT));
+  std::vector<Record> sr = server_.records.WaitFor(1);
+  ASSERT_EQ(sr.size(), 1u);
+  EXPECT_EQ(sr[0].continue_status, STP_ERR_ABSENT);
+  EXPECT_FALSE(sr[0].has_parent);
+  EXPECT_TRUE(plain.records.All().empty());
+}
+
+TEST_F(PropagationTest, TraceparentFallbackOnTheServer) {
+  TestClient plain(server_.address(), nullptr);
+  CallOptions o;
+  o.metadata = {
+      {"traceparent", std::string("00-") + kTrace + "-" + kSpan + "-01"}};
+  CallResult r = plain.Call(o);
+  auto body = ParseBody(r.responses.at(0));
+  EXPECT_EQ(One(body, "trace"), kTrace);
+  EXPECT_EQ(One(body, "parent"), kSpan);
+  EXPECT_EQ(One(body, "sampled"), "1");
+}
+
+TEST(PropagationOptions, TraceparentSentWhenEnabled) {
+  Config cfg([](stp_options *o) {
+    o->propagate_traceparent = true;
+    o->has_sample_rate = true;
+    o->sample_rate = 0.0;
+  });
+  TestServer server(cfg.cfg);
+  TestClient client(server.address(), cfg.cfg);
+  CallResult r = client.Call(CallOptions());
+  auto body = ParseBody(r.responses.at(0));
+  std::vector<std::string> tp = Wire(body, "traceparent");
+  ASSERT_EQ(tp.size(), 1u);
+  EXPECT_EQ(tp[0],
+            "00-" + Hex(r.span.trace_id) + "-" + Hex(r.span.span_id) + "-00");
+  EXPECT_EQ(One(body, "sampled"), "0");
+}
+
+struct TargetCase {
+  const char *name;
+  std::vector<const char *> targets; // {"<none>"}: an empty list
+  const char *method;
+  bool inject;
+};
+
+class TargetTest : public ::testing::TestWithParam<TargetCase> {};
+
+TEST_P(TargetTest, InjectsOnlyForMatchingTargets) {
+  const TargetCase &tc = GetParam();
+  bool empty_list =
+      tc.targets.size() == 1 && std::strcmp(tc.targets[0], "<none>") == 0;
+  Config cfg([&](stp_options *o) {
+    o->targets = tc.targets.empty() ? nullptr : tc.targets.data();
+    o->targets_len = empty_list ? 0 : tc.targets.size();
+  });
+  TestServer server(cfg.cfg);
+  TestClient client(server.address(), cfg.cfg);
+  CallOptions o;
+  o.method = tc.method;
+  o.metadata = {{"baggage", "user=1"}};
+  CallResult r = client.Call(o);
+  ASSERT_EQ(r.status, GRPC_STATUS_OK) << r.details;
+  auto body = ParseBody(r.responses.at(0));
+  std::vector<std::string> bag = Wire(body, "baggage");
+  ASSERT_EQ(bag.size(), 1u);
+  if (tc.inject) {
+    EXPECT_EQ(Wire(body, "sentry-trace").size(), 1u);
+    EXPECT_TRUE(Contains(bag[0], "sentry-trace_id=")) << bag[0];
+    EXPECT_EQ(One(body, "trace"), Hex(r.span.trace_id));
+  } else {
+    EXPECT_TRUE(Wire(body, "sentry-trace").empty());
+    EXPECT_EQ(bag[0], "user=1"); // the user's own, untouched
+    EXPECT_EQ(One(body, "continued"), "0");
+  }
+  std::vector<Record> cr = client.records.WaitFor(1);
+  ASSERT_EQ(cr.size(), 1u);
+  EXPECT_EQ(cr[0].injected, tc.inject);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Targets, TargetTest,
+    ::testing::Values(
+        TargetCase{"DefaultMatchesAll", {}, "/test.Echo/Unary", true},
+        TargetCase{
+            "EmptyListNeverInjects", {"<none>"}, "/test.Echo/Unary", false},
+        TargetCase{
+            "OtherHost", {"^api\\.example\\.com"}, "/test.Echo/Unary", false},
+        TargetCase{"AuthorityAndMethod",
+                   {"^127\\.0\\.0\\.1:[0-9]+/test\\.Echo/Unary$"},
+                   "/test.Echo/Unary",
+                   true},
+        TargetCase{"OtherMethod",
+                   {"^127\\.0\\.0\\.1:[0-9]+/test\\.Echo/Unary$"},
+                   "/test.Echo/ClientStream",
+                   false},
+        TargetCase{"SecondPatternMatches",
+                   {"nomatch", "/test\\.Echo/"},
+                   "/test.Echo/ClientStream",
+                   true}),
+    [](const ::testing::TestParamInfo<TargetCase> &info) {
+      return std::string(info.param.name);
+    });
+
+TEST(PropagationOptions, DefaultTargetsSeeTheChannelsAuthority) {
+  Config cfg([](stp_options *o) {
+    static const char *const t[] = {"^localhost:[0-9]+/test"};
+    o->targets = t;
+    o->targets_len = 1;
+  });
+  TestServer server(cfg.cfg);
+  TestClient client("dns:///localhost:" + std::to_string(server.port()),
+                    cfg.cfg);
+  size_t len;
+  stp_grpc_call *call;
+  grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(nullptr);
+  ASSERT_EQ(stp_grpc_call_create(&call, client.channel(), nullptr, cq,
+                                 "/test.Echo/Unary",
+                                 gpr_inf_future(GPR_CLOCK_REALTIME)),
+            STP_OK);
+  const char *t = stp_grpc_call_target(call, &len);
+  EXPECT_EQ(std::string(t, len),
+            "localhost:" + std::to_string(server.port()) + "/test.Echo/Unary");
+  t = stp_grpc_call_method(call, &len);
+  EXPECT_EQ(std::string(t, len), "/test.Echo/Unary");
+  stp_grpc_call_unref(call);
+  grpc_completion_queue_shutdown(cq);
+  grpc_completion_queue_pluck(cq, nullptr, gpr_inf_future(GPR_CLOCK_REALTIME),
+                              nullptr);
+  grpc_completion_queue_destroy(cq);
+}
+
+} // namespace
+} // namespace stp_test

@@ -442,7 +442,7 @@ double stp_context_sample_rand(const stp_context *ctx) {
 bool stp_context_frozen(const stp_context *ctx) { return ctx->frozen; }
 
 void stp_context_freeze(stp_context *ctx) {
-  if (ctx)
+  if (ctx && !ctx->frozen)
     ctx->frozen = true;
 }
 
@@ -579,7 +579,8 @@ int stp_context_baggage(stp_context *ctx, const char *existing,
                         size_t *out_len) {
   if (!ctx || !ctx->cfg || (!existing && existing_len) || (!buf && cap))
     return STP_ERR_INVALID_ARGUMENT;
-  ctx->frozen = true;
+  if (!ctx->frozen) /* a frozen context is only read: shareable */
+    ctx->frozen = true;
 
   /* The DSC: sentry-trace_id first, then the others as received. */
   uint8_t order[STP_BAGGAGE_MAX_MEMBERS];

@@ -16,11 +16,11 @@
  *
  * Server side:
  *
- *   grpc_server_request_call             -> stp_grpc_server_request_call
- *   grpc_server_request_registered_call  ->
- * stp_grpc_server_request_registered_call (the tag comes back with success) ->
- * stp_grpc_server_accept grpc_call_start_batch / _unref       ->
- * stp_grpc_call_start_batch / _unref
+ *   grpc_server_request_call      ->  stp_grpc_server_request_call
+ *   grpc_server_request_registered_call
+ *                                 ->  stp_grpc_server_request_registered_call
+ *   (the tag comes back, success) ->  stp_grpc_server_accept
+ *   grpc_call_start_batch, _unref ->  stp_grpc_call_start_batch, _unref
  *
  * Sentry propagation, client:
  *

@@ -3,12 +3,12 @@
 // ...) and nothing outside printable ASCII reaches an emitted header,
 // metadata value or environment variable; the HTML meta output stays two
 // well-formed tags.
-#include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "stp/stp.h"
+#include "tests/test_util.h"
 
 namespace {
 
@@ -29,33 +29,6 @@ const std::vector<std::pair<const char *, std::string>> kHostile = {
     {"separators", ",;=%"},
 };
 
-struct Header {
-  std::string name, value;
-};
-
-int ForEach(void *user, stp_header_fn fn, void *arg) {
-  for (const Header &h : *static_cast<std::vector<Header> *>(user)) {
-    int rc = fn(arg, h.name.data(), h.name.size(), h.value.data(),
-                h.value.size());
-    if (rc)
-      return rc;
-  }
-  return 0;
-}
-
-int Set(void *user, const char *name, size_t name_len, const char *value,
-        size_t value_len) {
-  auto *hs = static_cast<std::vector<Header> *>(user);
-  std::string n(name, name_len);
-  for (size_t i = 0; i < hs->size();)
-    if ((*hs)[i].name == n)
-      hs->erase(hs->begin() + static_cast<long>(i));
-    else
-      i++;
-  if (value)
-    hs->push_back({n, std::string(value, value_len)});
-  return 0;
-}
 
 // What HTTP/2 and gRPC metadata both accept: 0x20-0x7e.
 ::testing::AssertionResult Printable(const std::string &v) {
@@ -84,11 +57,11 @@ stp_config *Config(const char *release, const char *environment,
 
 // Every way a context leaves the process, checked.
 void CheckOutputs(stp_context *ctx) {
-  std::vector<Header> out = {{"baggage", "theirs=1"}};
-  stp_carrier c = {ForEach, Set, &out};
+  stp_test::Headers out = {{"baggage", "theirs=1"}};
+  stp_carrier c = out.Carrier();
   ASSERT_EQ(STP_OK, stp_context_inject(ctx, nullptr, &c));
-  for (const Header &h : out)
-    EXPECT_TRUE(Printable(h.value)) << h.name;
+  for (const auto &h : out.list)
+    EXPECT_TRUE(Printable(h.second)) << h.first;
 
   char t[128], b[STP_BAGGAGE_MAX_BYTES + 64];
   ASSERT_EQ(STP_OK, stp_context_env(ctx, nullptr, t, sizeof t, b, sizeof b));
@@ -120,14 +93,14 @@ TEST(Injection, IncomingHeaders) {
     SCOPED_TRACE(what);
     // In the trace header (after a valid one, and alone), in a Sentry
     // value, a third-party value and a property.
-    std::vector<Header> in = {
+    stp_test::Headers in = {
         {"sentry-trace", kSentryTrace + bad},
         {"sentry-trace", bad + "," + kSentryTrace},
         {"baggage", "sentry-release=r" + bad + ",sentry-trace_id=" + kTrace},
         {"baggage", "vendor=v" + bad + ",other=o;p=" + bad + ",ok=1;q=" + bad},
         {"traceparent", "00-" + kTrace + "-b1c2d3e4f5a6b7c8-01" + bad},
     };
-    stp_carrier c = {ForEach, nullptr, &in};
+    stp_carrier c = in.Carrier();
     stp_context ctx;
     EXPECT_EQ(STP_OK, stp_context_continue(&ctx, cfg, &c));
     CheckOutputs(&ctx);

@@ -2,7 +2,6 @@
 // context for an outgoing hop, attach/detach and inject, all at once and
 // sharing one config. Every trace must end up where it belongs. Run it
 // under ThreadSanitizer with --config=tsan.
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -12,36 +11,10 @@
 #include <vector>
 
 #include "stp/stp.h"
+#include "tests/test_util.h"
 
 namespace {
 
-struct Header {
-  std::string name, value;
-};
-
-int ForEach(void *user, stp_header_fn fn, void *arg) {
-  for (const Header &h : *static_cast<std::vector<Header> *>(user)) {
-    int rc = fn(arg, h.name.data(), h.name.size(), h.value.data(),
-                h.value.size());
-    if (rc)
-      return rc;
-  }
-  return 0;
-}
-
-int Set(void *user, const char *name, size_t name_len, const char *value,
-        size_t value_len) {
-  auto *hs = static_cast<std::vector<Header> *>(user);
-  std::string n(name, name_len);
-  for (size_t i = 0; i < hs->size();)
-    if ((*hs)[i].name == n)
-      hs->erase(hs->begin() + static_cast<long>(i));
-    else
-      i++;
-  if (value)
-    hs->push_back({n, std::string(value, value_len)});
-  return 0;
-}
 
 std::string Hex(const stp_trace_id &id) {
   char b[33];
@@ -66,12 +39,12 @@ long Worker(const stp_config *cfg, int thread, int iterations) {
     stp_trace_id_random(&trace);
     stp_span_id_random(&parent);
     std::string tid = Hex(trace), sid = Hex(parent);
-    std::vector<Header> in = {
+    stp_test::Headers in = {
         {"sentry-trace", tid + "-" + sid + (i % 2 ? "-1" : "-0")},
         {"baggage", "sentry-trace_id=" + tid + ",sentry-environment=t" +
                         std::to_string(thread) + ",vendor=" +
                         std::to_string(i)}};
-    stp_carrier cin = {ForEach, nullptr, &in};
+    stp_carrier cin = in.Carrier();
     stp_token t1;
     if (stp_continue_trace(&incoming, cfg, &cin, &t1) != STP_OK)
       bad++;
@@ -80,13 +53,13 @@ long Worker(const stp_config *cfg, int thread, int iterations) {
 
     // The outgoing hop: inject, then continue from what was injected, in
     // a nested context made current on top of the first.
-    std::vector<Header> out = {{"baggage", "theirs=" + std::to_string(i)}};
-    stp_carrier cout = {ForEach, Set, &out};
+    stp_test::Headers out = {{"baggage", "theirs=" + std::to_string(i)}};
+    stp_carrier cout = out.Carrier();
     stp_span child;
     stp_context_child_span(&incoming, &child);
     if (stp_context_inject(&incoming, &child, &cout) != STP_OK)
       bad++;
-    stp_carrier cback = {ForEach, nullptr, &out};
+    stp_carrier cback = out.Carrier();
     stp_token t2;
     if (stp_continue_trace(&outgoing, cfg, &cback, &t2) != STP_OK)
       bad++;

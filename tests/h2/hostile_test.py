@@ -83,8 +83,15 @@ def test():
             "64 KiB value: handled (%s)" % ended(frames))
     still_answering(port, "64 KiB value")
 
-    frames, j = ask(port, [GOOD_TRACE, ("baggage", "x" * (1 << 20))])
-    t.eq(ended(frames), "goaway", "1 MiB value: refused by nghttp2")
+    # nghttp2 refuses it with GOAWAY and closes; when the close overtakes
+    # the rest of our send, the client sees a reset instead.
+    try:
+        frames, j = ask(port, [GOOD_TRACE, ("baggage", "x" * (1 << 20))])
+        outcome = ended(frames)
+    except (ConnectionResetError, BrokenPipeError):
+        outcome = "reset"
+    t.check(outcome in ("goaway", "reset"),
+            "1 MiB value: refused by nghttp2 (%s)" % outcome)
     still_answering(port, "1 MiB value")
 
     junk_values = [

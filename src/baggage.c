@@ -8,6 +8,19 @@ void stp_baggage_iter_init(stp_baggage_iter *it, const char *value,
   it->skipped = 0;
 }
 
+/* Skip bytes of class `cls`, four at a time while at least four remain. */
+static inline const char *skip_class(const char *s, const char *end,
+                                     uint8_t cls) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (end - (const char *)p >= 4 &&
+         (stp__cclass[p[0]] & stp__cclass[p[1]] & stp__cclass[p[2]] &
+          stp__cclass[p[3]] & cls))
+    p += 4;
+  while ((const char *)p < end && (stp__cclass[*p] & cls))
+    p++;
+  return (const char *)p;
+}
+
 /* Skip past the next comma (or to the end): the rest of a bad member. */
 static const char *skip_member(const char *s, const char *end) {
   const char *comma = memchr(s, ',', (size_t)(end - s));
@@ -22,8 +35,7 @@ static const char *parse_member(const char *s, const char *end,
   while (s < end && stp__is_ows(*s))
     s++;
   const char *key = s;
-  while (s < end && (stp__cclass[(unsigned char)*s] & STP__TCHAR))
-    s++;
+  s = skip_class(s, end, STP__TCHAR);
   m->key = key;
   m->key_len = (size_t)(s - key);
   while (s < end && stp__is_ows(*s))
@@ -34,8 +46,7 @@ static const char *parse_member(const char *s, const char *end,
   while (s < end && stp__is_ows(*s))
     s++;
   const char *value = s;
-  while (s < end && (stp__cclass[(unsigned char)*s] & STP__BOCTET))
-    s++;
+  s = skip_class(s, end, STP__BOCTET);
   m->value = value;
   m->value_len = (size_t)(s - value);
   m->props = s;

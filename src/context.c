@@ -15,9 +15,6 @@ static bool is_sentry_key(const char *k, size_t n) {
   return n >= 7 && memcmp(k, "sentry-", 7) == 0;
 }
 
-static size_t member_size(const stp__member *m) {
-  return (size_t)m->key_len + m->value_len + m->props_len;
-}
 
 /* Every DSC key starts with "sentry-": mix its length and the bytes
  * after the prefix that tell the known keys apart. */
@@ -42,7 +39,7 @@ static int find_dsc(const stp_context *ctx, const char *key, size_t n) {
 
 static void member_remove(stp_context *ctx, size_t i) {
   stp__member *m = &ctx->members[i];
-  size_t len = member_size(m), from = (size_t)m->off + len;
+  size_t len = m->len, from = (size_t)m->off + len;
   memmove(ctx->store + m->off, ctx->store + from, ctx->store_len - from);
   ctx->store_len = (uint16_t)(ctx->store_len - len);
   for (size_t j = i + 1; j < ctx->n_members; j++)
@@ -52,27 +49,27 @@ static void member_remove(stp_context *ctx, size_t i) {
   ctx->n_members--;
 }
 
-/* Sentry members win over third-party ones: when the store is full a
- * Sentry member evicts the latest third-party members. */
-static int member_add(stp_context *ctx, const char *key, size_t kl,
-                      const char *val, size_t vl, const char *props,
-                      size_t pl, bool sentry) {
-  size_t need = kl + vl + pl;
+/* Room for one more member of `need` bytes. Sentry members win over
+ * third-party ones: when the store is full a Sentry member evicts the
+ * latest third-party members. Returns the new member, its bytes not yet
+ * written, or NULL. */
+static stp__member *member_reserve(stp_context *ctx, size_t need,
+                                   bool sentry) {
   if (need > STP_BAGGAGE_MAX_BYTES)
-    return STP_ERR_LIMIT;
+    return NULL;
   if (ctx->n_members == STP_BAGGAGE_MAX_MEMBERS ||
       ctx->store_len + need > STP_BAGGAGE_MAX_BYTES) {
     if (!sentry)
-      return STP_ERR_LIMIT;
+      return NULL;
     size_t third_bytes = 0, third = 0;
     for (size_t i = 0; i < ctx->n_members; i++)
       if (!ctx->members[i].sentry) {
         third++;
-        third_bytes += member_size(&ctx->members[i]);
+        third_bytes += ctx->members[i].len;
       }
     if (ctx->n_members - third == STP_BAGGAGE_MAX_MEMBERS ||
         ctx->store_len - third_bytes + need > STP_BAGGAGE_MAX_BYTES)
-      return STP_ERR_LIMIT;
+      return NULL;
     for (size_t i = ctx->n_members; i-- > 0 &&
                                     (ctx->n_members == STP_BAGGAGE_MAX_MEMBERS ||
                                      ctx->store_len + need >
@@ -84,18 +81,48 @@ static int member_add(stp_context *ctx, const char *key, size_t kl,
   }
   stp__member *m = &ctx->members[ctx->n_members++];
   m->off = ctx->store_len;
-  m->key_len = (uint16_t)kl;
-  m->value_len = (uint16_t)vl;
-  m->props_len = (uint16_t)pl;
+  m->len = (uint16_t)need;
   m->sentry = sentry;
-  m->hash = key_hash(key, kl);
-  char *p = ctx->store + ctx->store_len;
+  ctx->store_len = (uint16_t)(ctx->store_len + need);
+  return m;
+}
+
+/* A member made of separate key and value (the head's own members). */
+static int member_add(stp_context *ctx, const char *key, size_t kl,
+                      const char *val, size_t vl, bool sentry) {
+  stp__member *m = member_reserve(ctx, kl + vl, sentry);
+  if (!m)
+    return STP_ERR_LIMIT;
+  char *p = ctx->store + m->off;
   memcpy(p, key, kl);
   if (vl)
     memcpy(p + kl, val, vl);
-  if (pl)
-    memcpy(p + kl + vl, props, pl);
-  ctx->store_len = (uint16_t)(ctx->store_len + need);
+  m->key_len = (uint16_t)kl;
+  m->value_off = (uint16_t)kl;
+  m->value_len = (uint16_t)vl;
+  m->props_off = (uint16_t)(kl + vl);
+  m->props_len = 0;
+  m->hash = key_hash(key, kl);
+  return STP_OK;
+}
+
+/* A member as the iterator found it in one input: copied in one piece,
+ * key to the end of its properties (or value), spaces included. */
+static int member_add_raw(stp_context *ctx, const stp_baggage_member *in,
+                          bool sentry) {
+  const char *end =
+      in->props_len ? in->props + in->props_len : in->value + in->value_len;
+  size_t need = (size_t)(end - in->key);
+  stp__member *m = member_reserve(ctx, need, sentry);
+  if (!m)
+    return STP_ERR_LIMIT;
+  memcpy(ctx->store + m->off, in->key, need);
+  m->key_len = (uint16_t)in->key_len;
+  m->value_off = (uint16_t)(in->value - in->key);
+  m->value_len = (uint16_t)in->value_len;
+  m->props_off = (uint16_t)(in->props - in->key);
+  m->props_len = (uint16_t)in->props_len;
+  m->hash = key_hash(in->key, in->key_len);
   return STP_OK;
 }
 
@@ -104,9 +131,9 @@ static void member_slices(const stp_context *ctx, const stp__member *m,
   const char *p = ctx->store + m->off;
   out->key = p;
   out->key_len = m->key_len;
-  out->value = p + m->key_len;
+  out->value = p + m->value_off;
   out->value_len = m->value_len;
-  out->props = p + m->key_len + m->value_len;
+  out->props = p + m->props_off;
   out->props_len = m->props_len;
 }
 
@@ -143,7 +170,7 @@ static int add_sample_rand(stp_context *ctx, uint32_t k) {
     txt[i] = (char)('0' + k % 10);
     k /= 10;
   }
-  return member_add(ctx, KEY("sentry-sample_rand"), txt, 8, NULL, 0, true);
+  return member_add(ctx, KEY("sentry-sample_rand"), txt, 8, true);
 }
 
 /* ---- heads -------------------------------------------------------------- */
@@ -171,8 +198,7 @@ static void start_head(stp_context *ctx) {
    * sampled, release, environment (transaction when set). */
   char hex[STP_TRACE_ID_HEX_LEN + 1];
   stp_trace_id_format(hex, &ctx->span.trace_id);
-  member_add(ctx, KEY("sentry-trace_id"), hex, STP_TRACE_ID_HEX_LEN, NULL, 0,
-             true);
+  member_add(ctx, KEY("sentry-trace_id"), hex, STP_TRACE_ID_HEX_LEN, true);
   const stp__dsc_static *head;
   size_t n = stp__config_head_members(cfg, &head);
   size_t i = 0;
@@ -181,15 +207,15 @@ static void start_head(stp_context *ctx) {
          strcmp(head[i].key, "sentry-environment") != 0;
        i++)
     member_add(ctx, head[i].key, head[i].key_len, head[i].value,
-               head[i].value_len, NULL, 0, true);
+               head[i].value_len, true);
   add_sample_rand(ctx, k);
   if (ctx->span.sampled == STP_SAMPLED_YES)
-    member_add(ctx, KEY("sentry-sampled"), KEY("true"), NULL, 0, true);
+    member_add(ctx, KEY("sentry-sampled"), KEY("true"), true);
   else if (ctx->span.sampled == STP_SAMPLED_NO)
-    member_add(ctx, KEY("sentry-sampled"), KEY("false"), NULL, 0, true);
+    member_add(ctx, KEY("sentry-sampled"), KEY("false"), true);
   for (; i < n; i++)
     member_add(ctx, head[i].key, head[i].key_len, head[i].value,
-               head[i].value_len, NULL, 0, true);
+               head[i].value_len, true);
 }
 
 int stp_context_init(stp_context *ctx, const stp_config *cfg) {
@@ -283,8 +309,7 @@ static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
       break;
     bool sentry = is_sentry_key(m.key, m.key_len);
     if ((sentry && find_dsc(ctx, m.key, m.key_len) >= 0) ||
-        member_add(ctx, m.key, m.key_len, m.value, m.value_len, m.props,
-                   m.props_len, sentry) != STP_OK)
+        member_add_raw(ctx, &m, sentry) != STP_OK)
       ctx->dropped++; /* a repeated DSC key (first wins), or no room */
   }
   ctx->skipped += (uint32_t)it.skipped;
@@ -505,8 +530,7 @@ int stp_context_set_transaction(stp_context *ctx, const char *name,
   int i = find_dsc(ctx, KEY("sentry-transaction"));
   if (i >= 0)
     member_remove(ctx, (size_t)i);
-  return member_add(ctx, KEY("sentry-transaction"), enc, enc_len, NULL, 0,
-                    true);
+  return member_add(ctx, KEY("sentry-transaction"), enc, enc_len, true);
 }
 
 void stp_context_child_span(const stp_context *ctx, stp_span *out) {

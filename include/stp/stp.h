@@ -297,9 +297,12 @@ typedef struct stp_span {
 
 /* Internal record of one stored baggage member (offsets into the store). */
 typedef struct stp__member {
-  uint16_t off;
-  uint16_t key_len;
+  uint16_t off;       /* the member's bytes in the store: off .. off + len */
+  uint16_t len;
+  uint16_t key_len;   /* the key starts at off */
+  uint16_t value_off; /* from off */
   uint16_t value_len;
+  uint16_t props_off; /* from off */
   uint16_t props_len;
   uint8_t sentry;
   uint8_t hash; /* of the key, to skip most key comparisons */

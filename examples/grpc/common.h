@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "examples/common/span_log.h"
 #include "stp/grpc.h"
 
 static inline const char *sampled_str(stp_sampled s) {
@@ -16,22 +17,47 @@ static inline const char *sampled_str(stp_sampled s) {
                                : "deferred";
 }
 
-/* Prints one span record as a line of key=value pairs. */
+/* Where span records go: printed as a line of key=value pairs on `out`,
+ * and appended to the span log at `log_path` (when not NULL) with the trace
+ * headers of the hop. */
+typedef struct example_recorder {
+  FILE *out;
+  const char *log_path;
+  const char *process;
+  const span_log_header *headers;
+  size_t n_headers;
+} example_recorder;
+
 static inline void print_record(void *user, const stp_grpc_span_record *r) {
-  FILE *out = user;
+  example_recorder *rec = user;
   char trace[STP_TRACE_ID_HEX_LEN + 1], span[STP_SPAN_ID_HEX_LEN + 1],
       parent[STP_SPAN_ID_HEX_LEN + 1] = "-";
   stp_trace_id_format(trace, &r->trace_id);
   stp_span_id_format(span, &r->span_id);
   if (r->has_parent)
     stp_span_id_format(parent, &r->parent_span_id);
-  fprintf(out,
+  fprintf(rec->out,
           "span op=%s description=%.*s trace_id=%s span_id=%s "
           "parent_span_id=%s sampled=%s status=%d duration_us=%llu\n",
           r->op, (int)r->description_len, r->description, trace, span, parent,
           sampled_str(r->sampled), (int)r->status,
           (unsigned long long)((r->end_ns - r->start_ns) / 1000));
-  fflush(out);
+  fflush(rec->out);
+
+  stp_span sp = {r->trace_id, r->span_id, r->parent_span_id, r->has_parent,
+                 r->sampled};
+  span_log_entry e = {rec->process,
+                      r->op,
+                      r->description,
+                      r->description_len,
+                      &sp,
+                      span_log_grpc_status(r->has_status ? (int)r->status : 2),
+                      r->start_ns,
+                      r->end_ns,
+                      rec->headers,
+                      rec->n_headers};
+  if (span_log_write(rec->log_path, &e) != 0)
+    perror(rec->log_path);
 }
 
 static inline grpc_byte_buffer *message_new(const char *s, size_t len) {
@@ -65,6 +91,8 @@ typedef struct example_options {
   const char *dsn;
   const char *release;
   const char *sample_rate;
+  const char *environment;
+  const char *spans; /* span log path (--spans FILE) */
   int traceparent;
 } example_options;
 
@@ -76,6 +104,8 @@ static inline int example_option(example_options *o, int argc, char **argv,
   const char **slot = strcmp(a, "--dsn") == 0           ? &o->dsn
                       : strcmp(a, "--release") == 0     ? &o->release
                       : strcmp(a, "--sample-rate") == 0 ? &o->sample_rate
+                      : strcmp(a, "--environment") == 0 ? &o->environment
+                      : strcmp(a, "--spans") == 0       ? &o->spans
                                                         : NULL;
   if (strcmp(a, "--traceparent") == 0) {
     o->traceparent = 1;
@@ -94,6 +124,7 @@ static inline int example_config(stp_config **cfg, const example_options *o) {
   stp_options_init(&opts);
   opts.dsn = o->dsn;
   opts.release = o->release;
+  opts.environment = o->environment;
   opts.propagate_traceparent = o->traceparent != 0;
   if (o->sample_rate) {
     char *end;

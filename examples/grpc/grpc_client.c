@@ -2,15 +2,18 @@
  * trace through the Sentry client interceptor.
  *
  *   grpc_client [-H 'name: value']... [--env] [--dsn DSN] [--release R]
- *               [--sample-rate X] [--traceparent] [--method /pkg.Svc/M]
- *               [--message TEXT] HOST:PORT
+ *               [--environment E] [--sample-rate X] [--traceparent]
+ *               [--method /pkg.Svc/M] [--message TEXT] [--spans FILE]
+ *               HOST:PORT
  *
  * The trace comes from SENTRY_TRACE / SENTRY_BAGGAGE with --env, else from
  * -H 'sentry-trace: ...' / -H 'baggage: ...' / -H 'traceparent: ...',
  * else a new trace starts here. Prints the context it continued (or
  * started), the span of the call, the response body and the `grpc.client`
- * span record. Exits 0 when the call ended with status OK. Deadline: 10
- * seconds. */
+ * span record. With --spans, two records are appended to the span log: a
+ * `task` span for the client's own unit of work (the context's span) and
+ * the `grpc.client` span of the call, its child. Exits 0 when the call
+ * ended with status OK. Deadline: 10 seconds. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <grpc/grpc_security.h>
@@ -26,10 +29,11 @@
 static int usage(void) {
   fprintf(stderr,
           "usage: grpc_client [-H 'name: value']... [--env] [--dsn DSN]\n"
-          "                   [--release R] [--sample-rate X] "
-          "[--traceparent]\n"
-          "                   [--method /pkg.Svc/M] [--message TEXT] "
-          "HOST:PORT\n");
+          "                   [--release R] [--environment E] "
+          "[--sample-rate X]\n"
+          "                   [--traceparent] [--method /pkg.Svc/M] "
+          "[--message TEXT]\n"
+          "                   [--spans FILE] HOST:PORT\n");
   return 2;
 }
 
@@ -79,6 +83,7 @@ int main(int argc, char **argv) {
   }
 
   /* The unit of work this client is part of. */
+  uint64_t start_ns = span_log_now_ns();
   stp_context ctx;
   if (use_env) {
     err = stp_context_continue_env(&ctx, cfg);
@@ -113,8 +118,10 @@ int main(int argc, char **argv) {
 
   static stp_grpc_sentry sentry;
   sentry.cfg = cfg;
+  static example_recorder recorder;
+  recorder = (example_recorder){stdout, eo.spans, "grpc_client", NULL, 0};
   sentry.on_record = print_record;
-  sentry.record_user = stdout;
+  sentry.record_user = &recorder;
   stp_grpc_channel *ch;
   stp_grpc_interceptor ic;
   stp_grpc_channel_new(&ch, channel, NULL);
@@ -180,6 +187,18 @@ int main(int argc, char **argv) {
   grpc_metadata_array_destroy(&initial_md);
   grpc_metadata_array_destroy(&trailing_md);
   stp_grpc_call_unref(call); /* prints the span record */
+  span_log_entry task = {"grpc_client",
+                         "task",
+                         "grpc_client",
+                         11,
+                         stp_context_span(&ctx),
+                         span_log_grpc_status((int)status),
+                         start_ns,
+                         span_log_now_ns(),
+                         NULL,
+                         0};
+  if (span_log_write(eo.spans, &task) != 0)
+    perror(eo.spans);
   grpc_completion_queue_shutdown(cq);
   grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME),
                               NULL);

@@ -2,23 +2,40 @@
  * caller's trace for every call and answers with it.
  *
  *   grpc_server [--port N] [--port-file FILE] [--dsn DSN] [--release R]
- *               [--sample-rate X]
+ *               [--environment E] [--sample-rate X] [--spans FILE]
+ *               [--exec 'PROGRAM ARG...']
  *
  * Listens on 127.0.0.1:N (N = 0, the default, picks a free port; FILE then
  * receives the number). Any method is accepted: the server reads the
  * request messages, prints the continued context, and answers one message
  * with `key=value` lines (trace_id, span_id, parent_span_id, sampled,
- * continued, sentry-trace, baggage) and status OK. A `grpc.server` span
- * record is printed when each call ends. SIGTERM or SIGINT stops it
- * cleanly (exit 0). */
+ * sample_rand, continued, sentry-trace, baggage, then one `dsc.KEY=VALUE`
+ * per DSC entry, the key without `sentry-` and the value decoded) and
+ * status OK. A `grpc.server` span record is printed when each call ends,
+ * and appended to the span log with --spans.
+ *
+ * --exec runs PROGRAM (arguments split on spaces, no shell) during each
+ * call, with SENTRY_TRACE and SENTRY_BAGGAGE set from a child span of the
+ * call (a `subprocess` span), so that the program continues the trace.
+ * Its standard output is added to the answer after a `downstream_exit=N`
+ * line (N: its exit status, -1 when it could not run or was killed after
+ * 10 seconds). SIGTERM or SIGINT stops the server cleanly (exit 0). */
 #define _POSIX_C_SOURCE 200809L
 
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -63,6 +80,18 @@ static int run(stp_grpc_call *call, grpc_completion_queue *cq, grpc_op *ops,
   return wait_for(cq, &tag, stp_grpc_call_get(call));
 }
 
+/* Appends printf-style text to buf (len bytes used of cap), cut at cap. */
+static size_t append(char *buf, size_t len, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static size_t append(char *buf, size_t len, size_t cap, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = len < cap ? vsnprintf(buf + len, cap - len, fmt, ap) : 0;
+  va_end(ap);
+  len += n < 0 ? 0 : (size_t)n;
+  return len < cap ? len : cap - 1;
+}
+
 /* The continued context as `key=value` lines. */
 static size_t describe(stp_grpc_call *call, char *buf, size_t cap) {
   stp_context *ctx = stp_grpc_call_context(call);
@@ -85,21 +114,192 @@ static size_t describe(stp_grpc_call *call, char *buf, size_t cap) {
   stp_get_baggage(bag, sizeof bag, &len);
   stp_detach(tok);
 
-  int n = snprintf(buf, cap,
-                   "trace_id=%s\nspan_id=%s\nparent_span_id=%s\nsampled=%s\n"
-                   "continued=%s\nsentry-trace=%s\nbaggage=%s\n",
-                   trace, id, parent, sampled_str(span->sampled),
-                   status == 0 ? "yes" : stp_error_name(status), st, bag);
-  return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+  size_t n = append(buf, 0, cap,
+                    "trace_id=%s\nspan_id=%s\nparent_span_id=%s\nsampled=%s\n"
+                    "sample_rand=%.6f\ncontinued=%s\nsentry-trace=%s\n"
+                    "baggage=%s\n",
+                    trace, id, parent, sampled_str(span->sampled),
+                    stp_context_sample_rand(ctx),
+                    status == 0 ? "yes" : stp_error_name(status), st, bag);
+  for (size_t i = 0; i < stp_context_member_count(ctx); i++) {
+    stp_baggage_member m;
+    bool is_sentry;
+    static char value[STP_BAGGAGE_MAX_BYTES + 1];
+    size_t vlen;
+    if (stp_context_member(ctx, i, &m, &is_sentry) == STP_OK && is_sentry &&
+        stp_baggage_decode(value, sizeof value, &vlen, m.value, m.value_len) ==
+            STP_OK)
+      n = append(buf, n, cap, "dsc.%.*s=%.*s\n", (int)(m.key_len - 7),
+                 m.key + 7, (int)vlen, value);
+  }
+  return n;
 }
 
-static void handle(stp_grpc_call *call, grpc_completion_queue *cq) {
+/* ---- the downstream program (--exec) ------------------------------------ */
+
+#define EXEC_MAX_ARGS 32
+#define EXEC_TIMEOUT_MS 10000
+
+extern char **environ;
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Runs argv with env_trace / env_baggage added to (or replacing those in)
+ * this process's environment, its stdout read into out (cut at cap - 1).
+ * Returns the exit status, or -1 when it could not run, died of a signal
+ * or was killed after EXEC_TIMEOUT_MS. */
+static int run_program(char *const *argv, char *env_trace, char *env_baggage,
+                       char *out, size_t cap, size_t *out_len) {
+  *out_len = 0;
+  size_t n_env = 0;
+  while (environ[n_env])
+    n_env++;
+  char **env = calloc(n_env + 3, sizeof *env);
+  if (!env)
+    return -1;
+  size_t k = 0;
+  for (size_t i = 0; i < n_env; i++)
+    if (strncmp(environ[i], "SENTRY_TRACE=", 13) != 0 &&
+        strncmp(environ[i], "SENTRY_BAGGAGE=", 15) != 0)
+      env[k++] = environ[i];
+  env[k++] = env_trace;
+  env[k++] = env_baggage;
+
+  int fds[2];
+  if (pipe(fds) != 0) {
+    free(env);
+    return -1;
+  }
+  fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&fa, fds[1]);
+  pid_t pid;
+  int err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, env);
+  posix_spawn_file_actions_destroy(&fa);
+  free(env);
+  close(fds[1]);
+  if (err != 0) {
+    fprintf(stderr, "grpc_server: cannot run %s: %s\n", argv[0],
+            strerror(err));
+    close(fds[0]);
+    return -1;
+  }
+
+  uint64_t deadline = now_ms() + EXEC_TIMEOUT_MS;
+  int timed_out = 0;
+  for (;;) {
+    uint64_t now = now_ms();
+    if (now >= deadline) {
+      timed_out = 1;
+      break;
+    }
+    struct pollfd p = {fds[0], POLLIN, 0};
+    int r = poll(&p, 1, (int)(deadline - now));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      timed_out = r == 0;
+      break;
+    }
+    char scratch[4096];
+    char *dst = *out_len + 1 < cap ? out + *out_len : scratch;
+    size_t room = *out_len + 1 < cap ? cap - 1 - *out_len : sizeof scratch;
+    ssize_t got = read(fds[0], dst, room);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0)
+      break; /* end of its output */
+    if (dst != scratch)
+      *out_len += (size_t)got;
+  }
+  close(fds[0]);
+  out[*out_len] = '\0';
+  if (timed_out) {
+    fprintf(stderr, "grpc_server: %s took too long, killed\n", argv[0]);
+    kill(pid, SIGKILL);
+  }
+  int wstatus;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  return !timed_out && WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+}
+
+/* What the server was started with. */
+typedef struct server_setup {
+  const char *exec;       /* --exec, as given */
+  char *exec_argv[EXEC_MAX_ARGS + 1];
+  const char *spans;      /* --spans */
+  example_recorder *recorder;
+} server_setup;
+
+/* Runs the --exec program under a `subprocess` span, a child of the call's
+ * span; appends its exit status and output to the answer. */
+static size_t call_downstream(const server_setup *setup, stp_grpc_call *call,
+                              char *body, size_t blen, size_t cap) {
+  stp_context *ctx = stp_grpc_call_context(call);
+  stp_span child;
+  stp_context_child_span(ctx, &child);
+  static char env_trace[STP_ENV_TRACE_MAX_LEN + 1],
+      env_baggage[STP_ENV_BAGGAGE_MAX_LEN + 1];
+  if (stp_context_env(ctx, &child, env_trace, sizeof env_trace, env_baggage,
+                      sizeof env_baggage) != STP_OK)
+    return append(body, blen, cap, "downstream_exit=-1\n");
+
+  static char output[64 * 1024];
+  size_t out_len;
+  uint64_t start = span_log_now_ns();
+  int code = run_program(setup->exec_argv, env_trace, env_baggage, output,
+                         sizeof output, &out_len);
+  uint64_t end = span_log_now_ns();
+
+  const span_log_header env[] = {
+      {"SENTRY_TRACE", 12, env_trace + 13, strlen(env_trace + 13)},
+      {"SENTRY_BAGGAGE", 14, env_baggage + 15, strlen(env_baggage + 15)}};
+  span_log_entry e = {"grpc_server", "subprocess", setup->exec,
+                      strlen(setup->exec), &child,
+                      code == 0 ? "ok" : "internal_error", start, end, env, 2};
+  if (span_log_write(setup->spans, &e) != 0)
+    perror(setup->spans);
+
+  blen = append(body, blen, cap, "downstream_exit=%d\n", code);
+  return append(body, blen, cap, "%s", output);
+}
+
+static void handle(const server_setup *setup, stp_grpc_call *call,
+                   grpc_completion_queue *cq) {
   size_t mlen;
   const char *method = stp_grpc_call_method(call, &mlen);
-  static char body[STP_BAGGAGE_MAX_BYTES + 512];
+  static char body[STP_BAGGAGE_MAX_BYTES + 80 * 1024];
   size_t blen = describe(call, body, sizeof body);
   printf("call %.*s\n%s", (int)mlen, method, body);
   fflush(stdout);
+
+  /* The span log shows the trace metadata this call arrived with. */
+  span_log_header headers[8];
+  size_t n_headers = 0, n_md;
+  const grpc_metadata *md = stp_grpc_call_request_metadata(call, &n_md);
+  for (size_t i = 0; i < n_md && n_headers < 8; i++) {
+    const grpc_slice *k = &md[i].key, *v = &md[i].value;
+    const char *name = (const char *)GRPC_SLICE_START_PTR(*k);
+    size_t name_len = GRPC_SLICE_LENGTH(*k);
+    if ((name_len == 12 && memcmp(name, "sentry-trace", 12) == 0) ||
+        (name_len == 7 && memcmp(name, "baggage", 7) == 0) ||
+        (name_len == 11 && memcmp(name, "traceparent", 11) == 0))
+      headers[n_headers++] = (span_log_header){
+          name, name_len, (const char *)GRPC_SLICE_START_PTR(*v),
+          GRPC_SLICE_LENGTH(*v)};
+  }
+  setup->recorder->headers = headers;
+  setup->recorder->n_headers = n_headers;
+
+  if (setup->exec)
+    blen = call_downstream(setup, call, body, blen, sizeof body);
 
   grpc_op ops[3];
   memset(ops, 0, sizeof ops);
@@ -125,12 +325,37 @@ static void handle(stp_grpc_call *call, grpc_completion_queue *cq) {
   ops[2].data.recv_close_on_server.cancelled = &cancelled;
   run(call, cq, ops, 3);
   grpc_byte_buffer_destroy(out);
-  stp_grpc_call_unref(call); /* prints the span record; reads `cancelled` */
+  stp_grpc_call_unref(call); /* records the span; reads `cancelled` */
+  setup->recorder->headers = NULL;
+  setup->recorder->n_headers = 0;
+}
+
+/* Splits --exec on spaces into setup->exec_argv (copying the string). */
+static int split_exec(server_setup *setup, const char *cmd) {
+  char *copy = strdup(cmd);
+  size_t n = 0;
+  if (!copy)
+    return -1;
+  for (char *tok = strtok(copy, " "); tok; tok = strtok(NULL, " ")) {
+    if (n == EXEC_MAX_ARGS) {
+      free(copy);
+      return -1;
+    }
+    setup->exec_argv[n++] = tok;
+  }
+  setup->exec_argv[n] = NULL;
+  if (n == 0) {
+    free(copy);
+    return -1;
+  }
+  setup->exec = cmd;
+  return 0;
 }
 
 int main(int argc, char **argv) {
   const char *port = "0", *port_file = NULL;
   example_options eo = {0};
+  static server_setup setup;
   for (int i = 1; i < argc; i++) {
     int r = example_option(&eo, argc, argv, &i);
     if (r == 1)
@@ -139,13 +364,20 @@ int main(int argc, char **argv) {
       port = argv[++i];
     else if (r == 0 && strcmp(argv[i], "--port-file") == 0 && i + 1 < argc)
       port_file = argv[++i];
+    else if (r == 0 && strcmp(argv[i], "--exec") == 0 && i + 1 < argc &&
+             !setup.exec && split_exec(&setup, argv[i + 1]) == 0)
+      i++;
     else {
       fprintf(stderr,
               "usage: grpc_server [--port N] [--port-file FILE] [--dsn DSN] "
-              "[--release R] [--sample-rate X]\n");
+              "[--release R]\n"
+              "                   [--environment E] [--sample-rate X] "
+              "[--spans FILE]\n"
+              "                   [--exec 'PROGRAM ARG...']\n");
       return 2;
     }
   }
+  setup.spans = eo.spans;
   stp_config *cfg;
   int err = example_config(&cfg, &eo);
   if (err) {
@@ -174,11 +406,14 @@ int main(int argc, char **argv) {
   }
 
   /* The interceptor layer: the Sentry server interceptor, records printed
-   * to stdout. */
+   * to stdout and appended to the span log. */
+  static example_recorder recorder;
+  recorder = (example_recorder){stdout, eo.spans, "grpc_server", NULL, 0};
+  setup.recorder = &recorder;
   static stp_grpc_sentry sentry;
   sentry.cfg = cfg;
   sentry.on_record = print_record;
-  sentry.record_user = stdout;
+  sentry.record_user = &recorder;
   stp_grpc_server *srv;
   stp_grpc_interceptor ic;
   stp_grpc_server_new(&srv, server);
@@ -208,7 +443,7 @@ int main(int argc, char **argv) {
     pending = 0;
     stp_grpc_call *call;
     if (ok && stp_grpc_server_accept(srv, &req, &call) == STP_OK)
-      handle(call, cq);
+      handle(&setup, call, cq);
     else
       stp_grpc_request_destroy(&req);
   }
@@ -238,6 +473,8 @@ int main(int argc, char **argv) {
   stp_grpc_server_del(srv);
   stp_config_del(cfg);
   grpc_shutdown_blocking();
+  if (setup.exec)
+    free(setup.exec_argv[0]);
   printf("stopped\n");
   return 0;
 }

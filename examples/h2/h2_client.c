@@ -3,13 +3,16 @@
  * stp_nghttp2_inject.
  *
  *   h2_client [-H 'name: value']... [--env] [--dsn DSN] [--sample-rate X]
+ *             [--release R] [--environment E] [--spans FILE]
  *             http://HOST[:PORT][/PATH]
  *
  * The trace comes from SENTRY_TRACE / SENTRY_BAGGAGE with --env, else from
  * -H 'sentry-trace: ...' / -H 'baggage: ...', else a new trace starts here.
  * Prints the request headers sent (`> `), the response headers (`< `), a
- * blank line and the body. Exits 0 when a response arrived. Gives up after
- * 10 seconds of silence. */
+ * blank line and the body. With --spans, an `http.client` span record (the
+ * context's span, which the request announces, with the trace headers
+ * sent) is appended to the span log. Exits 0 when a response arrived.
+ * Gives up after 10 seconds of silence. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <ctype.h>
@@ -21,6 +24,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "examples/common/span_log.h"
 #include "stp/nghttp2.h"
 
 #define MAX_HEADERS 32
@@ -31,6 +35,7 @@ typedef struct {
   int32_t stream_id;
   int answered;
   int done;
+  int status; /* the response's :status, 0 until seen */
 } client;
 
 static nghttp2_nv make_nv(const char *name, const char *value) {
@@ -59,6 +64,8 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
   if (frame->hd.stream_id == c->stream_id) {
     printf("< %.*s: %.*s\n", (int)namelen, name, (int)valuelen, value);
     c->answered = 1;
+    if (namelen == 7 && memcmp(name, ":status", 7) == 0 && valuelen == 3)
+      c->status = atoi((const char *)value);
   }
   return 0;
 }
@@ -164,7 +171,9 @@ static int connect_to(const char *host, const char *port) {
 
 static int usage(void) {
   fprintf(stderr, "usage: h2_client [-H 'name: value']... [--env] "
-                  "[--dsn DSN] [--sample-rate X] http://HOST[:PORT][/PATH]\n");
+                  "[--dsn DSN] [--sample-rate X]\n"
+                  "                 [--release R] [--environment E] "
+                  "[--spans FILE] http://HOST[:PORT][/PATH]\n");
   return 2;
 }
 
@@ -174,7 +183,8 @@ int main(int argc, char **argv) {
   stp_options opts;
   stp_options_init(&opts);
   int from_env = 0;
-  const char *url = NULL;
+  const char *url = NULL, *spans = NULL;
+  uint64_t start_ns = span_log_now_ns();
   nghttp2_nv extra[MAX_HEADERS];
   size_t n_extra = 0;
 
@@ -197,6 +207,12 @@ int main(int argc, char **argv) {
       from_env = 1;
     } else if (strcmp(a, "--dsn") == 0 && i + 1 < argc) {
       opts.dsn = argv[++i];
+    } else if (strcmp(a, "--release") == 0 && i + 1 < argc) {
+      opts.release = argv[++i];
+    } else if (strcmp(a, "--environment") == 0 && i + 1 < argc) {
+      opts.environment = argv[++i];
+    } else if (strcmp(a, "--spans") == 0 && i + 1 < argc) {
+      spans = argv[++i];
     } else if (strcmp(a, "--sample-rate") == 0 && i + 1 < argc) {
       opts.has_sample_rate = true;
       opts.sample_rate = strtod(argv[++i], NULL);
@@ -256,7 +272,7 @@ int main(int argc, char **argv) {
 
   /* 3. One connection, one stream. */
   int rc = 1;
-  client c = {-1, 0, 0, 0};
+  client c = {-1, 0, 0, 0, 0};
   nghttp2_session *session = NULL;
   c.fd = connect_to(host, port);
   if (c.fd < 0)
@@ -302,6 +318,39 @@ int main(int argc, char **argv) {
   rc = c.done && c.answered ? 0 : 1;
 
 out:
+  if (spans) {
+    /* The trace headers this request carried, exactly as sent. */
+    span_log_header sent[STP_NGHTTP2_NV_EXTRA];
+    size_t n_sent = 0;
+    for (size_t i = 0; i < nvlen && n_sent < STP_NGHTTP2_NV_EXTRA; i++) {
+      const char *name = (const char *)nva[i].name;
+      size_t len = nva[i].namelen;
+      if ((len == 12 && memcmp(name, "sentry-trace", 12) == 0) ||
+          (len == 7 && memcmp(name, "baggage", 7) == 0) ||
+          (len == 11 && memcmp(name, "traceparent", 11) == 0))
+        sent[n_sent++] = (span_log_header){name, nva[i].namelen,
+                                           (const char *)nva[i].value,
+                                           nva[i].valuelen};
+    }
+    char description[600];
+    int dlen = snprintf(description, sizeof description, "GET %s", url);
+    span_log_entry e = {"h2_client",
+                        "http.client",
+                        description,
+                        dlen < 0 ? 0
+                        : (size_t)dlen < sizeof description
+                            ? (size_t)dlen
+                            : sizeof description - 1,
+                        stp_context_span(&ctx),
+                        c.status ? span_log_http_status(c.status)
+                                 : "unavailable",
+                        start_ns,
+                        span_log_now_ns(),
+                        sent,
+                        n_sent};
+    if (span_log_write(spans, &e) != 0)
+      perror(spans);
+  }
   nghttp2_session_del(session);
   if (c.fd >= 0)
     close(c.fd);

@@ -2,6 +2,7 @@
  * every request and answers with a JSON description of it.
  *
  *   h2_server [--port N|0] [--port-file FILE] [--no-propagation]
+ *             [--fixed-answer] [--spans FILE]
  *             [--dsn DSN] [--sample-rate X] [--release R] [--environment E]
  *             [--org-id N] [--strict] [--traceparent] [--third-party]
  *
@@ -11,8 +12,14 @@
  *
  * Per stream it keeps one stp_nghttp2_stream (about 9 KiB), fed by the
  * header callback and freed when the stream closes or its connection goes.
- * --no-propagation answers a fixed body without running stp at all (for
- * comparing the cost). */
+ * For measuring what propagation costs, two switches answer the same fixed
+ * 22-byte body: --no-propagation runs no stp code at all, --fixed-answer
+ * still continues every request's trace and computes the `sentry-trace`
+ * and `baggage` a downstream call would carry (the work a propagating
+ * server does), but does not describe them in the answer.
+ *
+ * --spans appends an `http.server` span record per answered request to
+ * the span log, with the trace headers the request carried. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <arpa/inet.h>
@@ -28,6 +35,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "examples/common/span_log.h"
 #include "stp/nghttp2.h"
 
 #define MAX_CONCURRENT_STREAMS 100
@@ -38,6 +46,11 @@ typedef struct stream {
   stp_nghttp2_stream *trace; /* NULL with --no-propagation */
   char *body;                /* owned, or the static fixed body */
   size_t body_len, body_sent;
+  /* With --spans only: what the span record shows. */
+  uint64_t start_ns;
+  char *description; /* "METHOD PATH", owned */
+  span_log_header headers[3];
+  size_t n_headers; /* their names are literals, values owned */
 } stream;
 
 typedef struct conn {
@@ -53,12 +66,14 @@ typedef struct conn {
 typedef struct server {
   const stp_config *cfg; /* NULL with --no-propagation */
   int traceparent;       /* also show the outgoing traceparent */
+  int fixed_answer;      /* --fixed-answer */
+  const char *spans;     /* --spans: the span log, or NULL */
   nghttp2_session_callbacks *cbs;
   conn **conns;
   size_t n_conns, cap_conns;
 } server;
 
-static char kFixedBody[] = "{\"propagation\":false}\n";
+static char kFixedBody[] = "{\"answer\":\"the same\"}\n";
 
 /* ---- JSON into a bounded buffer ------------------------------------------ */
 
@@ -205,10 +220,59 @@ static void stream_free(conn *c, stream *s) {
     c->streams = s->next;
   if (s->next)
     s->next->prev = s->prev;
+  if (c->srv->spans && s->trace && s->body) {
+    stp_context *ctx = stp_nghttp2_stream_context(s->trace);
+    const char *d = s->description ? s->description : "";
+    span_log_entry e = {"h2_server",
+                        "http.server",
+                        d,
+                        strlen(d),
+                        stp_context_span(ctx),
+                        s->body_sent == s->body_len ? "ok" : "cancelled",
+                        s->start_ns,
+                        span_log_now_ns(),
+                        s->headers,
+                        s->n_headers};
+    if (span_log_write(c->srv->spans, &e) != 0)
+      perror(c->srv->spans);
+  }
+  for (size_t i = 0; i < s->n_headers; i++)
+    free((char *)s->headers[i].value);
+  free(s->description);
   stp_nghttp2_stream_del(s->trace, NULL);
   if (s->body != kFixedBody)
     free(s->body);
   free(s);
+}
+
+/* With --spans: keeps what the span record of the stream shows. */
+static void note_header(stream *s, const uint8_t *name, size_t namelen,
+                        const uint8_t *value, size_t valuelen) {
+  static const char *const kept[] = {"sentry-trace", "baggage", "traceparent",
+                                     ":method", ":path"};
+  for (size_t k = 0; k < sizeof kept / sizeof kept[0]; k++) {
+    if (namelen != strlen(kept[k]) || memcmp(name, kept[k], namelen) != 0)
+      continue;
+    if (k >= 3) { /* ":method" then ":path" make the description */
+      size_t old = s->description ? strlen(s->description) : 0;
+      char *d = realloc(s->description, old + valuelen + 2);
+      if (!d)
+        return;
+      if (old)
+        d[old++] = ' ';
+      memcpy(d + old, value, valuelen);
+      d[old + valuelen] = '\0';
+      s->description = d;
+    } else if (s->n_headers < 3) {
+      char *v = malloc(valuelen ? valuelen : 1);
+      if (!v)
+        return;
+      memcpy(v, value, valuelen);
+      s->headers[s->n_headers++] =
+          (span_log_header){kept[k], namelen, v, valuelen};
+    }
+    return;
+  }
 }
 
 static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
@@ -231,6 +295,20 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
 static int respond(conn *c, stream *s) {
   static char scratch[128 * 1024]; /* one thread: one request at a time */
   if (!s->trace) {
+    s->body = kFixedBody;
+    s->body_len = sizeof kFixedBody - 1;
+  } else if (c->srv->fixed_answer) {
+    /* The propagation work of a handler that calls on: a child span and
+     * the two headers it would send. */
+    stp_context *ctx = stp_nghttp2_stream_context(s->trace);
+    stp_span child;
+    char st[STP_SENTRY_TRACE_MAX_LEN + 1], bag[STP_BAGGAGE_MAX_BYTES + 1];
+    size_t st_len, bag_len;
+    stp_context_child_span(ctx, &child);
+    if (stp_context_sentry_trace(ctx, &child, st, sizeof st, &st_len) != 0 ||
+        stp_context_baggage(ctx, NULL, 0, bag, sizeof bag, &bag_len) != 0)
+      return nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id,
+                                       NGHTTP2_INTERNAL_ERROR);
     s->body = kFixedBody;
     s->body_len = sizeof kFixedBody - 1;
   } else {
@@ -267,6 +345,8 @@ static int on_begin_headers(nghttp2_session *session,
   if (!s)
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
   s->id = frame->hd.stream_id;
+  if (c->srv->spans)
+    s->start_ns = span_log_now_ns();
   if (c->srv->cfg &&
       stp_nghttp2_stream_new(&s->trace, c->srv->cfg, s->id, NULL) != STP_OK) {
     free(s);
@@ -284,12 +364,14 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
                      const uint8_t *name, size_t namelen, const uint8_t *value,
                      size_t valuelen, uint8_t flags, void *user) {
   (void)flags;
-  (void)user;
+  conn *c = user;
   stream *s =
       nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
   if (s && s->trace)
     stp_nghttp2_stream_on_header(s->trace, frame, name, namelen, value,
                                  valuelen);
+  if (s && c->srv->spans)
+    note_header(s, name, namelen, value, valuelen);
   return 0;
 }
 
@@ -462,6 +544,7 @@ static int usage(void) {
   fprintf(stderr,
           "usage: h2_server [--port N|0] [--port-file FILE] "
           "[--no-propagation]\n"
+          "                 [--fixed-answer] [--spans FILE]\n"
           "                 [--dsn DSN] [--sample-rate X] [--release R] "
           "[--environment E]\n"
           "                 [--org-id N] [--strict] [--traceparent] "
@@ -472,8 +555,8 @@ static int usage(void) {
 int main(int argc, char **argv) {
   stp_options opts;
   stp_options_init(&opts);
-  int port = 8080, propagation = 1;
-  const char *port_file = NULL;
+  int port = 8080, propagation = 1, fixed_answer = 0;
+  const char *port_file = NULL, *spans = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int used = 1;
@@ -481,6 +564,8 @@ int main(int argc, char **argv) {
       port = atoi(v);
     else if (strcmp(a, "--port-file") == 0 && v)
       port_file = v;
+    else if (strcmp(a, "--spans") == 0 && v)
+      spans = v;
     else if (strcmp(a, "--dsn") == 0 && v)
       opts.dsn = v;
     else if (strcmp(a, "--release") == 0 && v)
@@ -496,6 +581,8 @@ int main(int argc, char **argv) {
       used = 0;
       if (strcmp(a, "--no-propagation") == 0)
         propagation = 0;
+      else if (strcmp(a, "--fixed-answer") == 0)
+        fixed_answer = 1;
       else if (strcmp(a, "--strict") == 0)
         opts.strict_trace_continuation = true;
       else if (strcmp(a, "--traceparent") == 0)
@@ -514,8 +601,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "config: %s\n", stp_strerror(err));
     return 2;
   }
-  server srv = {
-      propagation ? cfg : NULL, opts.propagate_traceparent, NULL, NULL, 0, 0};
+  server srv = {propagation ? cfg : NULL,
+                opts.propagate_traceparent,
+                fixed_answer,
+                spans,
+                NULL,
+                NULL,
+                0,
+                0};
   int lfd = -1, rc = 1;
   struct pollfd *pfds = NULL;
   if (pipe(stop_pipe) != 0 || set_nonblocking(stop_pipe[0]) != 0 ||
@@ -537,7 +630,9 @@ int main(int argc, char **argv) {
     goto out;
   }
   fprintf(stderr, "h2_server: listening on 127.0.0.1:%d%s\n", bound,
-          propagation ? "" : " (no propagation)");
+          !propagation   ? " (no propagation)"
+          : fixed_answer ? " (fixed answer)"
+                         : "");
 
   nghttp2_session_callbacks_new(&srv.cbs);
   nghttp2_session_callbacks_set_on_begin_headers_callback(srv.cbs,

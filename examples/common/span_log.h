@@ -1,0 +1,56 @@
+/* Span records of the examples, one JSON object per line, appended to a
+ * file that every process of a demo run shares:
+ *
+ *   {"process":"grpc_server","op":"grpc.server",
+ *    "description":"/demo.Shop/Checkout","trace_id":"<32 hex>",
+ *    "span_id":"<16 hex>","parent_span_id":"<16 hex>"|null,
+ *    "sampled":true|false|null,"status":"ok","start_us":<Unix time, us>,
+ *    "duration_us":<us>,"headers":[["sentry-trace","..."],...]}
+ *
+ * "headers" are the trace headers of the hop as the span saw them: what a
+ * server received, what a client sent, the environment handed to a child
+ * process. Strings are JSON-escaped, so hostile header values cannot break
+ * a line. Each record is written with one write(2) on an O_APPEND file
+ * descriptor, so records of concurrent processes do not interleave. */
+#ifndef STP_EXAMPLES_SPAN_LOG_H
+#define STP_EXAMPLES_SPAN_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stp/stp.h"
+
+typedef struct span_log_header {
+  const char *name;
+  size_t name_len;
+  const char *value;
+  size_t value_len;
+} span_log_header;
+
+typedef struct span_log_entry {
+  const char *process;     /* the program, e.g. "h2_client" */
+  const char *op;          /* e.g. "http.client" */
+  const char *description; /* not NUL-terminated */
+  size_t description_len;
+  const stp_span *span; /* ids and sampling decision */
+  const char *status;   /* Sentry's span status, e.g. "ok" */
+  uint64_t start_ns;    /* Unix time */
+  uint64_t end_ns;
+  const span_log_header *headers;
+  size_t n_headers;
+} span_log_entry;
+
+/* Unix time in nanoseconds. */
+uint64_t span_log_now_ns(void);
+
+/* Sentry's span status for a gRPC status code ("ok", "not_found", ...). */
+const char *span_log_grpc_status(int code);
+
+/* Sentry's span status for an HTTP status code. */
+const char *span_log_http_status(int code);
+
+/* Appends the record to the file at path (created when missing). A NULL
+ * path does nothing. Returns 0, or -1 with errno set. */
+int span_log_write(const char *path, const span_log_entry *e);
+
+#endif /* STP_EXAMPLES_SPAN_LOG_H */

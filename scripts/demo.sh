@@ -1,30 +1,140 @@
 #!/usr/bin/env bash
-# The main job, for now: installs what is missing, builds the `stp`
-# inspector and shows it continuing a trace from sample headers and
-# starting a new one. Prints JSON.
+# The main job: one trace across four processes on 127.0.0.1.
+#
+#   gRPC client (C) -> gRPC server (C) -> nghttp2 client (C) -> HTTP/2 server (C)
+#        gRPC metadata      SENTRY_TRACE/SENTRY_BAGGAGE     HTTP/2 headers
+#
+# The gRPC server runs the nghttp2 client as a child process for each call,
+# handing it the trace through the environment. Every process appends its
+# span records to one span log; the demo then prints the trace id, the tree
+# of spans and the exact trace headers of every hop, and checks that the
+# trace is unbroken (exit 1 when it is not).
+#
+#   bash scripts/demo.sh [--json] [--sentry-trace VALUE] [--baggage VALUE]
+#                        [--dsn DSN] [--release R] [--environment E]
+#                        [--sample-rate X] [--keep]
+#
+# Without --sentry-trace the trace starts in the gRPC client, as the head of
+# the trace, with the DSN, release, environment and sample rate given (or
+# the defaults below). stp only propagates: nothing is ever sent to the DSN.
+# --keep leaves the working directory (span log, each process's output).
+# Installs what is missing and builds first; every step has a time limit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
-bash scripts/setup.sh
+json=0 keep=0
+sentry_trace="" baggage=""
+dsn="https://49d0f7386ad645858ae85020e393bef3@o447951.ingest.sentry.io/5"
+release="shop@1.4.2" environment="demo" sample_rate="1"
+
+usage() {
+  sed -n '14,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --json) json=1 ;;
+    --keep) keep=1 ;;
+    --sentry-trace | --baggage | --dsn | --release | --environment | --sample-rate)
+      [ $# -ge 2 ] || usage
+      case $1 in
+        --sentry-trace) sentry_trace=$2 ;;
+        --baggage) baggage=$2 ;;
+        --dsn) dsn=$2 ;;
+        --release) release=$2 ;;
+        --environment) environment=$2 ;;
+        --sample-rate) sample_rate=$2 ;;
+      esac
+      shift
+      ;;
+    -h | --help) usage ;;
+    *) echo "demo: unknown option $1" >&2; usage ;;
+  esac
+  shift
+done
+
+# Progress goes to stderr, so that --json output stays a clean document.
+say() { printf '%s\n' "$*" >&2; }
+
+say "== installing what is missing (scripts/setup.sh)"
+bash scripts/setup.sh >&2
+say "== building the four programs"
 bazel build --jobs=2 --noshow_progress --curses=no --color=no --show_result=0 \
-  //tools:stp </dev/null
-stp="$(bazel info --color=no bazel-bin </dev/null 2>/dev/null)/tools/stp"
+  --ui_event_filters=-info \
+  //examples/grpc:grpc_client //examples/grpc:grpc_server \
+  //examples/h2:h2_client //examples/h2:h2_server </dev/null >&2
+bin="$(bazel info --color=no bazel-bin </dev/null 2>/dev/null)/examples"
 
-run() {
-  local shown="stp" a
-  for a in "$@"; do
-    case $a in
-      *[!A-Za-z0-9_./:@=,-]*) shown+=" '$a'" ;;
-      *) shown+=" $a" ;;
-    esac
+work=$(mktemp -d "${TMPDIR:-/tmp}/stp-demo.XXXXXX")
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "$keep" = 1 ]; then say "kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+cd "$work"
+
+# Waits (at most 10 s) for a server's port file; prints the port.
+wait_port() {
+  local file=$1 pid=$2 i
+  for i in $(seq 100); do
+    if [ -s "$file" ]; then cat "$file"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
   done
-  printf '\n$ %s\n' "$shown"
-  "$stp" "$@"
+  say "demo: ${file%.port} did not start; its output:"
+  cat "${file%.port}.log" >&2 || true
+  return 1
 }
 
-run continue \
-  -H 'sentry-trace: 771a43a4192642f0b136d5159a501700-b1c2d3e4f5a6b7c8-1' \
-  -H 'baggage: sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-sample_rate=0.25,sentry-sampled=true'
-run new \
-  --dsn https://49d0f7386ad645858ae85020e393bef3@o447951.ingest.sentry.io/5 \
-  --sample-rate 1
+# Servers: ports picked by the kernel, 127.0.0.1 only.
+say "== starting the HTTP/2 server and the gRPC server on 127.0.0.1"
+"$bin/h2/h2_server" --port 0 --port-file h2_server.port --spans spans.jsonl \
+  --release "$release" --environment "$environment" \
+  >h2_server.log 2>&1 &
+pids+=($!)
+h2_port=$(wait_port h2_server.port "${pids[-1]}")
+
+# The gRPC server finds h2_client on its PATH, so its span reads cleanly.
+PATH="$bin/h2:$PATH" "$bin/grpc/grpc_server" --port 0 \
+  --port-file grpc_server.port --spans spans.jsonl \
+  --release "$release" --environment "$environment" \
+  --exec "h2_client --env --spans spans.jsonl http://127.0.0.1:$h2_port/inventory/42" \
+  >grpc_server.log 2>&1 &
+pids+=($!)
+grpc_port=$(wait_port grpc_server.port "${pids[-1]}")
+
+# The client: the head of the trace, or the continuation of the one given.
+client=("$bin/grpc/grpc_client" --spans spans.jsonl --method /shop.Orders/Checkout
+  --release "$release" --environment "$environment")
+incoming_parent=""
+if [ -n "$sentry_trace" ]; then
+  client+=(-H "sentry-trace: $sentry_trace")
+  [ -z "$baggage" ] || client+=(-H "baggage: $baggage")
+  # The span the trace is continued from: the second field of sentry-trace.
+  incoming_parent=$(printf '%s' "$sentry_trace" | tr -d ' \t' | cut -d- -f2)
+else
+  client+=(--dsn "$dsn" --sample-rate "$sample_rate")
+fi
+say "== calling: grpc_client -> grpc_server -> h2_client -> h2_server"
+if ! timeout 30 "${client[@]}" "127.0.0.1:$grpc_port" >grpc_client.log 2>&1; then
+  say "demo: the gRPC call failed; the client's output:"
+  cat grpc_client.log >&2
+  exit 1
+fi
+
+# Stop the servers (SIGTERM: they finish and exit 0) so every record is in.
+for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+for pid in "${pids[@]}"; do
+  timeout 10 tail --pid="$pid" -f /dev/null || kill -KILL "$pid" 2>/dev/null || true
+done
+pids=()
+
+args=(spans.jsonl)
+[ "$json" = 0 ] || args+=(--json)
+[ -z "$incoming_parent" ] || args+=(--incoming-parent "$incoming_parent")
+[ "$json" = 1 ] || echo
+python3 "$root/scripts/demo_report.py" "${args[@]}"

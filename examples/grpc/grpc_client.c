@@ -137,12 +137,25 @@ int main(int argc, char **argv) {
     return 1;
   }
   print_span("call", stp_grpc_call_span(call));
-  char st[STP_SENTRY_TRACE_MAX_LEN + 1];
-  size_t len;
+  /* The two values the interceptor sends (the same functions make them);
+   * the call's span record carries them too. */
+  static char st[STP_SENTRY_TRACE_MAX_LEN + 1], bag[STP_BAGGAGE_MAX_BYTES + 1];
+  size_t st_len = 0, bag_len = 0;
+  span_log_header sent[2];
+  size_t n_sent = 0;
   if (stp_context_sentry_trace(stp_grpc_call_context(call),
                                stp_grpc_call_span(call), st, sizeof st,
-                               &len) == STP_OK)
+                               &st_len) == STP_OK && st_len) {
     printf("sending sentry-trace: %s\n", st);
+    sent[n_sent++] = (span_log_header){"sentry-trace", 12, st, st_len};
+  }
+  if (stp_context_baggage(stp_grpc_call_context(call), NULL, 0, bag,
+                          sizeof bag, &bag_len) == STP_OK && bag_len) {
+    printf("sending baggage: %s\n", bag);
+    sent[n_sent++] = (span_log_header){"baggage", 7, bag, bag_len};
+  }
+  recorder.headers = sent;
+  recorder.n_headers = n_sent;
   fflush(stdout);
 
   grpc_metadata_array initial_md, trailing_md;

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Interop tests against Sentry's own JavaScript SDK.
+#
+#   bash interop/run.sh [NAME_FILTER]
+#
+# Installs what is missing (the Debian packages, then Node.js when there is
+# no `node`), installs @sentry/node and @grpc/grpc-js from the npm registry
+# exactly as package-lock.json pins them (npm ci), builds the C examples
+# and runs interop/test.js: C gRPC and HTTP/2 clients and servers against
+# JavaScript ones that continue and start traces with @sentry/node, all on
+# 127.0.0.1. Prints one `NAME: ok|FAILED` line per test and, last,
+# `N passed, N failed`. Without Node.js or the registry the run fails with
+# a message saying which; it never passes without running the tests.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+fail() {
+  echo "interop: $*" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+}
+
+bash scripts/setup.sh >&2 || fail "scripts/setup.sh failed"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  bash scripts/setup.sh nodejs npm >&2 || fail "cannot install Node.js (nodejs, npm)"
+fi
+command -v node >/dev/null || fail "node is missing (install Node.js 18 or later)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 18 ] ||
+  fail "Node.js $(node --version) is too old: @sentry/node 10 needs 18 or later"
+
+echo "interop: npm ci (registry: $(npm config get registry))" >&2
+if ! (cd interop && timeout 300 npm ci --no-audit --no-fund --loglevel=error \
+  </dev/null >&2); then
+  fail "npm ci failed: is the npm registry reachable? (see the npm output above)"
+fi
+
+echo "interop: building the C examples" >&2
+timeout 1200 bazel build --jobs=2 --noshow_progress --curses=no --color=no \
+  //examples/grpc:grpc_client //examples/grpc:grpc_server \
+  //examples/h2:h2_client //examples/h2:h2_server </dev/null >&2 ||
+  fail "the C examples did not build"
+bin="$(bazel info --color=no bazel-bin </dev/null 2>/dev/null)/examples"
+
+# test.js prints the per-test lines and the closing count itself; the
+# outer limit covers a hung Node process (each test has its own, 30 s).
+cd interop
+timeout -k 5 300 node test.js "$bin" "${1:-}" </dev/null
+rc=$?
+if [ "$rc" -ge 124 ]; then
+  echo "interop: test.js was stopped after 300 s" >&2
+  echo "0 passed, 1 failed"
+fi
+exit "$rc"

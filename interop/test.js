@@ -1,0 +1,546 @@
+'use strict';
+// Interop tests: stp's C examples against Sentry's own JavaScript SDK
+// (@sentry/node) over gRPC (@grpc/grpc-js) and raw HTTP/2 (node:http2).
+//
+//   node test.js BIN_DIR [NAME_FILTER]
+//
+// BIN_DIR holds the built examples: grpc/grpc_client, grpc/grpc_server,
+// h2/h2_client, h2/h2_server. Everything listens on 127.0.0.1 and nothing
+// is sent anywhere: the SDK's transport only records the envelopes it would
+// send, so that the tests can read the transactions the SDK made. Prints
+// one `NAME: ok` or `NAME: FAILED: why` line per test, then
+// `N passed, N failed`; exits 1 when a test failed. Every test, and every
+// process it starts, has a time limit.
+
+const Sentry = require('@sentry/node');
+const SentryCore = require('@sentry/core');
+const grpc = require('@grpc/grpc-js');
+const http2 = require('node:http2');
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+// The SDK's side of every trace: one organisation (77) on both sides, as
+// in a real deployment. The SDK starts a new trace when the incoming
+// org_id differs from its own.
+const JS_PUBLIC_KEY = '0123456789abcdef0123456789abcdef';
+const ORG_ID = '77';
+const envelopes = []; // every envelope the SDK would have sent
+Sentry.init({
+  dsn: `http://${JS_PUBLIC_KEY}@127.0.0.1:9/42`,
+  orgId: Number(ORG_ID),
+  release: 'web@3.1.0',
+  environment: 'interop',
+  tracesSampleRate: 1,
+  transport: (options) =>
+    Sentry.createTransport(options, (request) => {
+      envelopes.push(String(request.body));
+      return Promise.resolve({ statusCode: 200 });
+    }),
+});
+
+const TEST_TIMEOUT_MS = 30000;
+const PROCESS_TIMEOUT_MS = 20000;
+
+const binDir = process.argv[2];
+const filter = process.argv[3] || '';
+if (!binDir) {
+  console.error('usage: node test.js BIN_DIR [NAME_FILTER]');
+  process.exit(2);
+}
+const bin = (name) => path.join(binDir, name);
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'stp-interop-'));
+
+// ---- small helpers ---------------------------------------------------------
+
+class CheckError extends Error {}
+
+function check(cond, what) {
+  if (!cond) throw new CheckError(what);
+}
+
+function checkEqual(actual, expected, what) {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  check(a === e, `${what}: got ${a}, want ${e}`);
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+// The `sentry-*` members of a baggage header, keys without the prefix and
+// values percent-decoded (what a DSC holds); other members apart.
+function parseBaggage(header) {
+  const dsc = {};
+  const others = [];
+  for (const raw of String(header || '').split(',')) {
+    const member = raw.trim();
+    if (!member) continue;
+    const eq = member.indexOf('=');
+    const key = member.slice(0, eq).trim();
+    const value = member.slice(eq + 1).split(';')[0].trim();
+    if (key.startsWith('sentry-')) dsc[key.slice(7)] = decodeURIComponent(value);
+    else others.push(member);
+  }
+  return { dsc, others };
+}
+
+function parseSentryTrace(header) {
+  const m = /^([0-9a-f]{32})-([0-9a-f]{16})(?:-([01]))?$/.exec(String(header || '').trim());
+  check(m, `a well-formed sentry-trace, got ${JSON.stringify(header)}`);
+  return { traceId: m[1], spanId: m[2], sampled: m[3] === undefined ? null : m[3] === '1' };
+}
+
+// A DSC object with sorted keys, so that two DSCs compare as JSON.
+function sorted(obj) {
+  return Object.fromEntries(Object.entries(obj).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+// The same, with sample_rand as the number it denotes: the SDK re-writes
+// the value it continues from ("0.369240", as stp and Sentry's Python SDK
+// write it, comes out of @sentry/node as "0.36924").
+function numeric(dsc) {
+  const out = sorted(dsc);
+  if ('sample_rand' in out) out.sample_rand = String(Number(out.sample_rand));
+  return out;
+}
+
+// `key=value` lines (the C gRPC server's answer) into an object; the first
+// occurrence of a key wins.
+function parseLines(text) {
+  const out = {};
+  for (const line of String(text).split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0 && !(line.slice(0, eq) in out)) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+function dscFromLines(fields) {
+  const dsc = {};
+  for (const [k, v] of Object.entries(fields)) if (k.startsWith('dsc.')) dsc[k.slice(4)] = v;
+  return dsc;
+}
+
+// Runs a program to its end (at most PROCESS_TIMEOUT_MS).
+function run(file, args, env) {
+  return new Promise((resolve) => {
+    childProcess.execFile(
+      file,
+      args,
+      { timeout: PROCESS_TIMEOUT_MS, killSignal: 'SIGKILL', env: { ...process.env, ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (error.code ?? error.signal ?? 'error') : 0, stdout, stderr });
+      }
+    );
+  });
+}
+
+function expectRun(result, what) {
+  check(result.code === 0, `${what} exited ${result.code}: ${result.stderr || result.stdout}`);
+  return result;
+}
+
+// Starts one of the C servers on a free port; resolves to {port, stop()}.
+const servers = [];
+async function startServer(file, args) {
+  const portFile = path.join(work, `port.${servers.length}`);
+  const log = fs.openSync(path.join(work, `server.${servers.length}.log`), 'w');
+  const child = childProcess.spawn(file, ['--port', '0', '--port-file', portFile, ...args], {
+    stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  let exited = false;
+  const done = new Promise((resolve) => child.on('exit', () => { exited = true; resolve(); }));
+  const server = {
+    child,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      await withTimeout(done, 5000, 'server stop').catch(() => child.kill('SIGKILL'));
+    },
+  };
+  servers.push(server);
+  for (let i = 0; i < 100; i++) {
+    const text = fs.existsSync(portFile) ? fs.readFileSync(portFile, 'utf8').trim() : '';
+    if (text) {
+      server.port = Number(text);
+      return server;
+    }
+    if (exited) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${path.basename(file)} did not start: ${fs.readFileSync(path.join(work, `server.${servers.length - 1}.log`), 'utf8')}`);
+}
+
+// ---- JavaScript peers --------------------------------------------------------
+
+const identity = (b) => b;
+
+function grpcUnary(port, method, metadata, body) {
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(method, identity, identity, Buffer.from(body), md,
+      { deadline: Date.now() + 10000 },
+      (err, reply) => {
+        client.close();
+        if (err) reject(err);
+        else resolve(reply.toString('utf8'));
+      });
+  });
+}
+
+function http2Get(port, reqPath, headers) {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const req = session.request({ ':path': reqPath, ...headers });
+    req.setTimeout(10000, () => { req.close(); reject(new Error('HTTP/2 request timed out')); });
+    let status = 0;
+    const chunks = [];
+    req.on('response', (h) => { status = h[':status']; });
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      session.close();
+      resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+// What a JavaScript server sees and does for one incoming call: it
+// continues the trace with the SDK, in a server span, and records what the
+// SDK made of it.
+const received = [];
+function continueWithSdk(op, name, sentryTrace, baggage) {
+  return Sentry.continueTrace({ sentryTrace, baggage }, () =>
+    Sentry.startSpan({ name, op, forceTransaction: true }, (span) => {
+      const ctx = span.spanContext();
+      const record = {
+        op,
+        name,
+        incoming: { sentryTrace, baggage },
+        traceId: ctx.traceId,
+        spanId: ctx.spanId,
+        parentSpanId: Sentry.spanToJSON(span).parent_span_id,
+        sampled: SentryCore.spanIsSampled(span),
+        dsc: { ...SentryCore.getDynamicSamplingContextFromSpan(span) },
+        outgoing: Sentry.getTraceData(),
+      };
+      received.push(record);
+      return record;
+    })
+  );
+}
+
+function first(value) {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function startJsGrpcServer() {
+  const server = new grpc.Server();
+  const call = {
+    path: '/interop.Checkout/Pay',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  };
+  server.addService({ Pay: call }, {
+    Pay(c, callback) {
+      const record = continueWithSdk('grpc.server', call.path,
+        first(c.metadata.get('sentry-trace')), c.metadata.get('baggage').join(','));
+      callback(null, Buffer.from(JSON.stringify(record)));
+    },
+  });
+  return new Promise((resolve, reject) => {
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
+      if (err) reject(err);
+      else resolve({ port, stop: () => new Promise((r) => server.tryShutdown(() => r())) });
+    });
+  });
+}
+
+function startJsHttp2Server() {
+  const server = http2.createServer();
+  server.on('stream', (stream, headers) => {
+    const record = continueWithSdk('http.server', `GET ${headers[':path']}`,
+      headers['sentry-trace'], headers.baggage);
+    stream.respond({ ':status': 200, 'content-type': 'application/json' });
+    stream.end(JSON.stringify(record));
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({
+      port: server.address().port,
+      stop: () => new Promise((r) => server.close(() => r())),
+    }));
+  });
+}
+
+// The SDK's head of a trace: a span of its own, and the headers it would
+// put on an outgoing call from within it.
+function sdkHead(name, op, fn) {
+  return Sentry.startSpan({ name, op }, async (span) => {
+    const data = Sentry.getTraceData();
+    const head = {
+      traceId: span.spanContext().traceId,
+      spanId: span.spanContext().spanId,
+      dsc: { ...SentryCore.getDynamicSamplingContextFromSpan(span) },
+      headers: { 'sentry-trace': data['sentry-trace'], baggage: data.baggage },
+    };
+    return fn(head);
+  });
+}
+
+// The transaction event the SDK produced for a span id, after a flush.
+async function transactionFor(spanId) {
+  await Sentry.flush(5000);
+  for (const envelope of envelopes) {
+    const lines = envelope.split('\n');
+    const header = JSON.parse(lines[0]);
+    for (let i = 1; i + 1 < lines.length; i += 2) {
+      const itemHeader = JSON.parse(lines[i]);
+      if (itemHeader.type !== 'transaction') continue;
+      const event = JSON.parse(lines[i + 1]);
+      if (event.contexts && event.contexts.trace && event.contexts.trace.span_id === spanId) {
+        return { envelopeTrace: header.trace, trace: event.contexts.trace };
+      }
+    }
+  }
+  return null;
+}
+
+// The headers the C clients sent, read from their span records (--spans).
+function sentHeaders(spanLog, op) {
+  const lines = fs.readFileSync(spanLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const record = lines.find((r) => r.op === op);
+  check(record, `a ${op} span record in ${spanLog}`);
+  const headers = Object.fromEntries(record.headers);
+  return { record, sentryTrace: headers['sentry-trace'], baggage: headers.baggage };
+}
+
+// Checks that the SDK continued exactly what a C hop sent.
+function checkSdkContinued(rec, sent, what) {
+  const st = parseSentryTrace(sent.sentryTrace);
+  checkEqual(rec.incoming.sentryTrace, sent.sentryTrace, `${what}: sentry-trace the SDK received`);
+  checkEqual(rec.traceId, st.traceId, `${what}: SDK trace id`);
+  checkEqual(rec.parentSpanId, st.spanId, `${what}: SDK span's parent (the C span)`);
+  checkEqual(rec.sampled, st.sampled, `${what}: SDK sampling decision`);
+  const sentDsc = parseBaggage(sent.baggage).dsc;
+  checkEqual(numeric(rec.dsc), numeric(sentDsc), `${what}: SDK DSC versus the baggage C sent`);
+  // The SDK's own outgoing headers carry the same trace on.
+  const out = parseSentryTrace(rec.outgoing['sentry-trace']);
+  checkEqual(out.traceId, st.traceId, `${what}: trace id of the SDK's outgoing sentry-trace`);
+  checkEqual(out.spanId, rec.spanId, `${what}: span id of the SDK's outgoing sentry-trace`);
+  checkEqual(out.sampled, st.sampled, `${what}: flag of the SDK's outgoing sentry-trace`);
+  checkEqual(numeric(parseBaggage(rec.outgoing.baggage).dsc), numeric(sentDsc),
+    `${what}: DSC of the SDK's outgoing baggage`);
+}
+
+// Checks the C gRPC server's answer (key=value lines) against the SDK head.
+function checkCContinued(fields, head, what) {
+  checkEqual(fields.continued, 'yes', `${what}: C continued the trace`);
+  checkEqual(fields.trace_id, head.traceId, `${what}: C trace id`);
+  checkEqual(fields.parent_span_id, head.spanId, `${what}: C parent span id (the SDK span)`);
+  checkEqual(fields.sampled, 'true', `${what}: C sampling decision`);
+  check(Math.abs(Number(fields.sample_rand) - Number(head.dsc.sample_rand)) < 1e-6,
+    `${what}: C sample_rand ${fields.sample_rand} versus the SDK's ${head.dsc.sample_rand}`);
+  checkEqual(sorted(dscFromLines(fields)), sorted(head.dsc), `${what}: C DSC versus the SDK's`);
+  // What C would send on: the same trace, its own span, the frozen DSC.
+  const out = parseSentryTrace(fields['sentry-trace']);
+  checkEqual(out.traceId, head.traceId, `${what}: trace id C sends on`);
+  checkEqual(out.sampled, true, `${what}: flag C sends on`);
+  checkEqual(sorted(parseBaggage(fields.baggage).dsc), sorted(head.dsc), `${what}: DSC C sends on`);
+}
+
+// ---- the tests ---------------------------------------------------------------
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+let env; // the servers, started once
+
+test('grpc: JS client (SDK) -> C server', async () => {
+  await sdkHead('checkout', 'task', async (head) => {
+    const answer = await grpcUnary(env.cGrpc.port, '/interop.Checkout/Pay', head.headers, 'pay');
+    checkCContinued(parseLines(answer), head, 'C gRPC server');
+  });
+});
+
+test('grpc: C client -> JS server (SDK)', async () => {
+  const incoming = '771a43a4192642f0b136d5159a501700-b1c2d3e4f5a6b7c8-1';
+  const baggage = 'sentry-trace_id=771a43a4192642f0b136d5159a501700,' +
+    `sentry-public_key=${JS_PUBLIC_KEY},sentry-org_id=${ORG_ID},sentry-sample_rate=0.5,` +
+    'sentry-sample_rand=0.250000,sentry-sampled=true,sentry-release=backend%401.2.3,' +
+    'sentry-transaction=GET%20%2Fapi%2Fusers,vendor=1;p=2';
+  const log = path.join(work, 'grpc_c_to_js.jsonl');
+  const before = received.length;
+  const r = expectRun(await run(bin('grpc/grpc_client'), ['-H', `sentry-trace: ${incoming}`,
+    '-H', `baggage: ${baggage}`, '--method', '/interop.Checkout/Pay', '--spans', log,
+    `127.0.0.1:${env.jsGrpc.port}`]), 'grpc_client');
+  check(received.length === before + 1, `the JS server got one call (${r.stdout})`);
+  const sent = sentHeaders(log, 'grpc.client');
+  checkEqual(parseSentryTrace(sent.sentryTrace).traceId, '771a43a4192642f0b136d5159a501700',
+    'C client kept the incoming trace');
+  checkEqual(parseSentryTrace(sent.sentryTrace).spanId, sent.record.span_id,
+    'C client announced its call span');
+  checkEqual(sorted(parseBaggage(sent.baggage).dsc), sorted(parseBaggage(baggage).dsc),
+    'C client passed the incoming DSC on unchanged');
+  checkSdkContinued(received[before], sent, 'JS gRPC server');
+});
+
+test('http2: C client -> JS server (SDK)', async () => {
+  const incoming = '4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1';
+  const baggage = 'sentry-trace_id=4bf92f3577b34da6a3ce929d0e0e4736,' +
+    `sentry-public_key=${JS_PUBLIC_KEY},sentry-org_id=${ORG_ID},sentry-sample_rate=1,` +
+    'sentry-sample_rand=0.731,sentry-sampled=true,sentry-environment=staging';
+  const log = path.join(work, 'h2_c_to_js.jsonl');
+  const before = received.length;
+  expectRun(await run(bin('h2/h2_client'), ['--env', '--spans', log,
+    `http://127.0.0.1:${env.jsH2.port}/inventory/42`],
+  { SENTRY_TRACE: incoming, SENTRY_BAGGAGE: baggage }), 'h2_client');
+  check(received.length === before + 1, 'the JS HTTP/2 server got one request');
+  const sent = sentHeaders(log, 'http.client');
+  checkEqual(parseSentryTrace(sent.sentryTrace).traceId, '4bf92f3577b34da6a3ce929d0e0e4736',
+    'C client kept the incoming trace');
+  checkEqual(parseSentryTrace(sent.sentryTrace).spanId, sent.record.span_id,
+    'C client announced its request span');
+  checkEqual(sorted(parseBaggage(sent.baggage).dsc), sorted(parseBaggage(baggage).dsc),
+    'C client passed the incoming DSC on unchanged');
+  checkSdkContinued(received[before], sent, 'JS HTTP/2 server');
+  checkEqual(received[before].name, 'GET /inventory/42', 'path the JS server saw');
+});
+
+test('http2: JS client (SDK) -> C server', async () => {
+  await sdkHead('browse', 'task', async (head) => {
+    const res = await http2Get(env.cH2.port, '/items?page=2', head.headers);
+    checkEqual(res.status, 200, 'C HTTP/2 server status');
+    const a = JSON.parse(res.body);
+    checkEqual(a.continued, true, 'C continued the trace');
+    checkEqual(a.trace_id, head.traceId, 'C trace id');
+    checkEqual(a.parent_span_id, head.spanId, 'C parent span id (the SDK span)');
+    checkEqual(a.sampled, true, 'C sampling decision');
+    check(Math.abs(a.sample_rand - Number(head.dsc.sample_rand)) < 1e-6,
+      `C sample_rand ${a.sample_rand} versus the SDK's ${head.dsc.sample_rand}`);
+    checkEqual(sorted(a.dsc), sorted(head.dsc), 'C DSC versus the SDK\'s');
+    const out = parseSentryTrace(a.outgoing['sentry-trace']);
+    checkEqual(out.traceId, head.traceId, 'trace id C sends on');
+    check(out.spanId !== head.spanId, 'C sends on a span id of its own');
+    checkEqual(sorted(parseBaggage(a.outgoing.baggage).dsc), sorted(head.dsc), 'DSC C sends on');
+  });
+});
+
+test('chain: JS -> C gRPC server -> C HTTP/2 client -> JS', async () => {
+  await sdkHead('order', 'task', async (head) => {
+    const before = received.length;
+    const answer = await grpcUnary(env.cChain.port, '/interop.Orders/Place', head.headers, 'order');
+    const fields = parseLines(answer);
+    checkCContinued(fields, head, 'middle C hop');
+    checkEqual(fields.downstream_exit, '0', 'the C HTTP/2 client (downstream) exit status');
+    check(received.length === before + 1, 'the last JS hop got one request');
+    const last = received[before];
+    const sentByC = /^> sentry-trace: (.*)$/m.exec(answer);
+    check(sentByC, 'the C HTTP/2 client printed the sentry-trace it sent');
+    checkEqual(last.traceId, head.traceId, 'last hop trace id versus the first hop\'s');
+    checkEqual(last.parentSpanId, parseSentryTrace(sentByC[1]).spanId,
+      'last hop parent (the C HTTP/2 client span)');
+    check(last.parentSpanId !== head.spanId && last.parentSpanId !== fields.span_id,
+      'the C hops added spans of their own');
+    checkEqual(sorted(parseBaggage(last.incoming.baggage).dsc), sorted(head.dsc),
+      'DSC the last hop received versus the one the first hop created');
+    checkEqual(numeric(last.dsc), numeric(head.dsc), 'DSC the last hop continued with');
+  });
+});
+
+// A trace that starts in C, as the head: DSN, release, environment, rate.
+async function headInC(rate, sampled) {
+  const log = path.join(work, `head_${rate}.jsonl`);
+  const before = received.length;
+  expectRun(await run(bin('grpc/grpc_client'), [
+    '--dsn', `https://c0ffee00c0ffee00c0ffee00c0ffee00@o${ORG_ID}.ingest.sentry.io/4242`,
+    '--release', 'shop@2.0.0', '--environment', 'interop-c', '--sample-rate', rate,
+    '--method', '/interop.Checkout/Pay', '--spans', log, `127.0.0.1:${env.jsGrpc.port}`]),
+  'grpc_client');
+  check(received.length === before + 1, 'the JS server got one call');
+  const sent = sentHeaders(log, 'grpc.client');
+  const dsc = parseBaggage(sent.baggage).dsc;
+  const rand = Number(dsc.sample_rand);
+  check(rand >= 0 && rand < 1, `sample_rand in [0, 1): ${dsc.sample_rand}`);
+  checkEqual(sorted(dsc), sorted({
+    trace_id: parseSentryTrace(sent.sentryTrace).traceId,
+    public_key: 'c0ffee00c0ffee00c0ffee00c0ffee00',
+    org_id: ORG_ID,
+    sample_rate: rate,
+    sample_rand: dsc.sample_rand,
+    sampled: String(sampled),
+    release: 'shop@2.0.0',
+    environment: 'interop-c',
+  }), 'the DSC stp built as the head');
+  const rec = received[before];
+  checkSdkContinued(rec, sent, 'JS gRPC server');
+  const tx = await transactionFor(rec.spanId);
+  if (sampled) {
+    check(tx, 'the SDK made a transaction for the continued, sampled trace');
+    checkEqual(tx.trace.trace_id, rec.traceId, 'transaction trace id');
+    checkEqual(tx.trace.parent_span_id, parseSentryTrace(sent.sentryTrace).spanId,
+      'transaction parent (the C client span)');
+    checkEqual(numeric(tx.envelopeTrace), numeric(dsc), 'DSC in the transaction envelope');
+  } else {
+    check(tx === null, 'no transaction for a trace C decided not to sample');
+  }
+}
+
+test('head in C (sample rate 1) continued by the SDK', () => headInC('1', true));
+test('head in C (sample rate 0) continued by the SDK', () => headInC('0', false));
+
+// ---- main ---------------------------------------------------------------------
+
+async function main() {
+  let passed = 0;
+  let failed = 0;
+  try {
+    const jsGrpc = await startJsGrpcServer();
+    const jsH2 = await startJsHttp2Server();
+    env = {
+      jsGrpc,
+      jsH2,
+      cGrpc: await startServer(bin('grpc/grpc_server'), []),
+      cH2: await startServer(bin('h2/h2_server'), []),
+      cChain: await startServer(bin('grpc/grpc_server'),
+        ['--exec', `${bin('h2/h2_client')} --env http://127.0.0.1:${jsH2.port}/chain`]),
+    };
+  } catch (e) {
+    console.log(`setup: FAILED: ${e.message}`);
+    failed++;
+  }
+  if (env) {
+    for (const t of tests) {
+      if (!t.name.includes(filter)) continue;
+      try {
+        await withTimeout(Promise.resolve().then(t.fn), TEST_TIMEOUT_MS, t.name);
+        console.log(`${t.name}: ok`);
+        passed++;
+      } catch (e) {
+        console.log(`${t.name}: FAILED: ${e.message}`);
+        failed++;
+      }
+    }
+  }
+  for (const s of servers) await s.stop();
+  if (env) await Promise.all([env.jsGrpc.stop(), env.jsH2.stop()]);
+  fs.rmSync(work, { recursive: true, force: true });
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main();

@@ -39,7 +39,8 @@ const char kBaggage[] =
     "sentry-sample_rate=0.25,sentry-sampled=true,"
     "sentry-release=backend%401.2.3,sentry-environment=production,"
     "sentry-transaction=GET%20%2Fapi%2Fusers,sentry-sample_rand=0.123456,"
-    "vendor-a=alpha;prop1=1;prop2,vendor-b=beta%20two;p=x";
+    "vendor-a=a;prop1=1;prop2,vendor-b=beta%20two;p=x";
+static_assert(sizeof kBaggage - 1 == 321, "the reference baggage is 321 bytes");
 
 // Allocation count per iteration, as a benchmark counter.
 class AllocCounter {
@@ -222,6 +223,76 @@ void BM_UnitOfWork(benchmark::State &state) {
 }
 BENCHMARK(BM_UnitOfWork);
 
+// The same unit of work written by hand with no API and no checks: the
+// floor any propagation code on this carrier can reach. Takes the two
+// values from the carrier, copies the trace id and flag behind a new span
+// id, and copies the `sentry-*` members of the baggage, trusting the input
+// to be well formed.
+struct Found {
+  const char *trace = nullptr, *baggage = nullptr;
+  size_t trace_len = 0, baggage_len = 0;
+};
+
+int Collect(void *arg, const char *name, size_t name_len, const char *value,
+            size_t value_len) {
+  auto *f = static_cast<Found *>(arg);
+  if (name_len == 12 && memcmp(name, "sentry-trace", 12) == 0) {
+    f->trace = value;
+    f->trace_len = value_len;
+  } else if (name_len == 7 && memcmp(name, "baggage", 7) == 0) {
+    f->baggage = value;
+    f->baggage_len = value_len;
+  }
+  return 0;
+}
+
+void BM_HandWrittenLowerBound(benchmark::State &state) {
+  Headers in;
+  in.h[0] = {":path", "/api/users"};
+  in.h[1] = {"sentry-trace", kTrace};
+  in.h[2] = {"baggage", kBaggage};
+  in.n = 3;
+  Headers out;
+  out.h[0] = {":path", "/downstream"};
+  out.h[1] = {"sentry-trace", std::string(64, 'x')};
+  out.h[2] = {"baggage", std::string(1024, 'x')};
+  out.n = 3;
+  static const char hex[] = "0123456789abcdef";
+  uint64_t rng = 0x9e3779b97f4a7c15u;
+  AllocCounter ac(state);
+  for (auto _ : state) {
+    out.h[2].value.clear();
+    Found f;
+    ForEach(&in, Collect, &f);
+    char st[51];
+    memcpy(st, f.trace, 32);
+    st[32] = '-';
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    for (int i = 0; i < 16; i++)
+      st[33 + i] = hex[(rng >> (4 * i)) & 15];
+    st[49] = '-';
+    st[50] = f.trace[50];
+    char bag[512];
+    size_t n = 0;
+    const char *p = f.baggage, *end = f.baggage + f.baggage_len;
+    while (p < end) {
+      const char *comma = static_cast<const char *>(memchr(p, ',', end - p));
+      const char *stop = comma ? comma : end;
+      if (stop - p > 7 && memcmp(p, "sentry-", 7) == 0) {
+        if (n)
+          bag[n++] = ',';
+        memcpy(bag + n, p, stop - p);
+        n += stop - p;
+      }
+      p = stop + 1;
+    }
+    Set(&out, "sentry-trace", 12, st, sizeof st);
+    Set(&out, "baggage", 7, bag, n);
+    benchmark::DoNotOptimize(out.h[2].value.data());
+  }
+}
+BENCHMARK(BM_HandWrittenLowerBound);
+
 void BM_OutgoingBaggage(benchmark::State &state) {
   static stp_context ctx;
   const stp_config *cfg = Config();
@@ -239,6 +310,30 @@ void BM_OutgoingBaggage(benchmark::State &state) {
   }
 }
 BENCHMARK(BM_OutgoingBaggage);
+
+// What the gRPC client interceptor does per call to keep the caller's
+// context: stp_context_copy (the used part) against copying the whole
+// structure.
+void CopyBench(benchmark::State &state, bool whole) {
+  static stp_context src, dst;
+  stp_context_begin(&src, Config());
+  stp_context_feed(&src, "sentry-trace", 12, kTrace, sizeof kTrace - 1);
+  stp_context_feed(&src, "baggage", 7, kBaggage, sizeof kBaggage - 1);
+  stp_context_finish(&src);
+  AllocCounter ac(state);
+  for (auto _ : state) {
+    if (whole)
+      memcpy(&dst, &src, sizeof dst);
+    else
+      stp_context_copy(&dst, &src);
+    benchmark::DoNotOptimize(&dst);
+    benchmark::ClobberMemory();
+  }
+}
+void BM_ContextCopy(benchmark::State &state) { CopyBench(state, false); }
+void BM_ContextMemcpyWhole(benchmark::State &state) { CopyBench(state, true); }
+BENCHMARK(BM_ContextCopy);
+BENCHMARK(BM_ContextMemcpyWhole);
 
 void BM_NewHead(benchmark::State &state) {
   static stp_context ctx;

@@ -255,6 +255,12 @@ void stp_context_del(stp_context *ctx, const stp_allocator *alloc) {
 
 /* ---- continuing --------------------------------------------------------- */
 
+void stp_context_copy(stp_context *dst, const stp_context *src) {
+  memcpy(dst, src, offsetof(stp_context, members));
+  memcpy(dst->members, src->members, src->n_members * sizeof *src->members);
+  memcpy(dst->store, src->store, src->store_len);
+}
+
 void stp_context_begin(stp_context *ctx, const stp_config *cfg) {
   if (!ctx)
     return;

@@ -85,6 +85,40 @@ TEST(BaggageIter, Table) {
   }
 }
 
+// Every byte value at every position of a long value (the value scan goes
+// four bytes at a time, then one): a value made only of
+// baggage-octets is taken whole, and no value ever holds another byte.
+TEST(BaggageIter, EveryByteAtEveryPositionOfAValue) {
+  auto is_octet = [](int c) {
+    return c >= 0x21 && c <= 0x7e && c != '"' && c != ',' && c != ';' &&
+           c != '\\';
+  };
+  const size_t kLen = 41;
+  for (int b = 0; b < 256; b++) {
+    for (size_t k = 0; k < kLen; k++) {
+      std::string value(kLen, 'v');
+      value[k] = static_cast<char>(b);
+      std::string input = "key=" + value;
+      stp_baggage_iter it;
+      stp_baggage_member m;
+      stp_baggage_iter_init(&it, input.data(), input.size());
+      int members = 0;
+      while (stp_baggage_iter_next(&it, &m)) {
+        members++;
+        if (is_octet(b)) {
+          ASSERT_EQ(m.value_len, kLen) << "byte " << b << " at " << k;
+        } else {
+          ASSERT_EQ(memchr(m.value, b, m.value_len), nullptr)
+              << "byte " << b << " at " << k;
+        }
+      }
+      if (is_octet(b)) {
+        ASSERT_EQ(members, 1) << "byte " << b << " at " << k;
+      }
+    }
+  }
+}
+
 TEST(BaggageIter, SlicesPointIntoTheInput) {
   std::string in = " k = v ;p=1 ";
   stp_baggage_iter it;

@@ -349,6 +349,12 @@ int stp_context_new(stp_context **out, const stp_config *cfg,
                     const stp_allocator *alloc);
 void stp_context_del(stp_context *ctx, const stp_allocator *alloc);
 
+/* Makes dst an independent copy of src (same span, decision, DSC and
+ * members, same config pointer), copying only the part of the store src
+ * uses: a few hundred bytes for a typical trace rather than the whole
+ * structure. dst and src must not overlap. */
+void stp_context_copy(stp_context *dst, const stp_context *src);
+
 /* Incremental continuation, for servers that see headers one at a time
  * (nghttp2's on_header_callback): begin, feed every request header, then
  * finish. Names are compared case-insensitively; other headers are

@@ -46,7 +46,7 @@ static void client_start(void *user, stp_grpc_call *call, void *data) {
     /* The DSC leaves the process with this call: freeze it in the parent
      * too, so that every call of the unit of work carries the same one. */
     stp_context_freeze(parent);
-    memcpy(&cd->ctx, parent, sizeof cd->ctx);
+    stp_context_copy(&cd->ctx, parent);
     stp_context_child_span(&cd->ctx, &cd->span);
   } else {
     if (stp_context_init(&cd->ctx, s->cfg) != STP_OK)

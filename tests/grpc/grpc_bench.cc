@@ -1,12 +1,27 @@
 // Sequential unary calls per second over loopback, with and without the
 // Sentry interceptors, in one run:
-//   (a) no trace metadata,
-//   (b) `sentry-trace` and `baggage` added by hand (fixed strings),
-//   (c) the Sentry client interceptor (child span, target check, inject).
-// The server runs the Sentry server interceptor in every mode. Modes are
-// interleaved a, b, c, a, b, c, ... so drift hits all of them alike.
+//   (a) plain gRPC core, no trace metadata;
+//   (b) plain gRPC core, `sentry-trace` and `baggage` added by hand, the
+//       server not looking at them: the baggage a fixed string, the
+//       sentry-trace written per call with a new span id (as any
+//       propagation must: a fixed value would be sent once and then only
+//       as an HPACK index, which no real trace header allows);
+//   (m) as (b), but through an stp channel and an stp server that have no
+//       interceptor: what the interception machinery alone costs;
+//   (c) stp: the Sentry client interceptor (child span, target check,
+//       inject) on an stp channel, and the Sentry server interceptor
+//       (continue the trace, span record) on an stp server.
+// (a) and (b) call a server with no stp code at all, (m) and (c) one each
+// of their own; all run in this process, each server on its own thread.
+// Modes are interleaved a, b, m, c, a, b, m, c, ... so drift hits all of
+// them alike. Besides calls per second, each round reports the CPU time
+// the whole process (client, both servers, gRPC's own threads) spent per
+// call: on a shared machine it varies much less than the wall clock.
 //
 //   bazel run -c opt //tests/grpc:grpc_bench -- [calls_per_round] [rounds]
+//                                                [modes]
+// modes: the letters of the modes to run (default "abmc"), e.g. "c" alone
+// to profile the interceptors with perf.
 #include <grpc/byte_buffer.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
@@ -19,6 +34,8 @@
 #include <cstring>
 #include <thread>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include "stp/grpc.h"
 
@@ -37,12 +54,64 @@ grpc_op Op(grpc_op_type type) {
 
 struct Server {
   grpc_server *server;
-  stp_grpc_server *srv;
+  stp_grpc_server *srv; // nullptr: plain gRPC core
   grpc_completion_queue *cq;
   stp_grpc_sentry sentry;
   std::thread thread;
   int port;
 };
+
+// Waits on the server's queue for `tag`, skipping the shutdown
+// notification, which comes there too.
+bool Next(Server *s, void *tag) {
+  grpc_event ev;
+  do
+    ev = grpc_completion_queue_next(s->cq, Forever(), nullptr);
+  while (ev.type == GRPC_OP_COMPLETE && ev.tag != tag);
+  return ev.type == GRPC_OP_COMPLETE && ev.success;
+}
+
+// The same server loop with gRPC core only.
+void ServePlain(Server *s) {
+  grpc_slice slice = grpc_slice_from_static_string("ok");
+  for (;;) {
+    grpc_call *call = nullptr;
+    grpc_call_details details;
+    grpc_metadata_array md;
+    grpc_call_details_init(&details);
+    grpc_metadata_array_init(&md);
+    int tag;
+    bool ok = grpc_server_request_call(s->server, &call, &details, &md, s->cq,
+                                       s->cq, &tag) == GRPC_CALL_OK &&
+              Next(s, &tag);
+    if (ok) {
+      grpc_byte_buffer *in = nullptr;
+      grpc_byte_buffer *out = grpc_raw_byte_buffer_create(&slice, 1);
+      int cancelled = 0;
+      grpc_op ops[5] = {Op(GRPC_OP_SEND_INITIAL_METADATA),
+                        Op(GRPC_OP_RECV_MESSAGE), Op(GRPC_OP_SEND_MESSAGE),
+                        Op(GRPC_OP_SEND_STATUS_FROM_SERVER),
+                        Op(GRPC_OP_RECV_CLOSE_ON_SERVER)};
+      ops[1].data.recv_message.recv_message = &in;
+      grpc_call_start_batch(call, ops, 2, &tag, nullptr);
+      Next(s, &tag);
+      ops[2].data.send_message.send_message = out;
+      ops[3].data.send_status_from_server.status = GRPC_STATUS_OK;
+      ops[4].data.recv_close_on_server.cancelled = &cancelled;
+      grpc_call_start_batch(call, ops + 2, 3, &tag, nullptr);
+      Next(s, &tag);
+      if (in)
+        grpc_byte_buffer_destroy(in);
+      grpc_byte_buffer_destroy(out);
+    }
+    if (call)
+      grpc_call_unref(call);
+    grpc_call_details_destroy(&details);
+    grpc_metadata_array_destroy(&md);
+    if (!ok)
+      return;
+  }
+}
 
 void Serve(Server *s) {
   grpc_slice slice = grpc_slice_from_static_string("ok");
@@ -51,11 +120,7 @@ void Serve(Server *s) {
     if (stp_grpc_server_request_call(s->srv, &req, s->cq, s->cq, &req) !=
         GRPC_CALL_OK)
       return;
-    grpc_event ev;
-    do // skips the shutdown notification, which comes here too
-      ev = grpc_completion_queue_next(s->cq, Forever(), nullptr);
-    while (ev.type == GRPC_OP_COMPLETE && ev.tag != &req);
-    if (ev.type != GRPC_OP_COMPLETE || !ev.success) {
+    if (!Next(s, &req)) {
       stp_grpc_request_destroy(&req);
       return;
     }
@@ -71,12 +136,12 @@ void Serve(Server *s) {
     ops[1].data.recv_message.recv_message = &in;
     int tag;
     stp_grpc_call_start_batch(call, ops, 2, &tag);
-    grpc_completion_queue_next(s->cq, Forever(), nullptr);
+    Next(s, &tag);
     ops[2].data.send_message.send_message = out;
     ops[3].data.send_status_from_server.status = GRPC_STATUS_OK;
     ops[4].data.recv_close_on_server.cancelled = &cancelled;
     stp_grpc_call_start_batch(call, ops + 2, 3, &tag);
-    grpc_completion_queue_next(s->cq, Forever(), nullptr);
+    Next(s, &tag);
     if (in)
       grpc_byte_buffer_destroy(in);
     grpc_byte_buffer_destroy(out);
@@ -86,15 +151,27 @@ void Serve(Server *s) {
 
 void NoRecord(void *, const stp_grpc_span_record *) {}
 
-// One unary call; `md` is the user's metadata (may be empty).
-bool Call(stp_grpc_channel *ch, grpc_completion_queue *cq, stp_context *parent,
-          grpc_metadata *md, size_t n_md) {
-  stp_grpc_call *call;
+// One unary call, through stp (`ch`, with the context `parent`) or, when
+// `ch` is nullptr, on `plain` with gRPC core only; `md` is the user's
+// metadata (may be empty).
+bool Call(stp_grpc_channel *ch, grpc_channel *plain, grpc_completion_queue *cq,
+          stp_context *parent, grpc_metadata *md, size_t n_md) {
+  stp_grpc_call *call = nullptr;
+  grpc_call *raw = nullptr;
   gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                                        gpr_time_from_seconds(10, GPR_TIMESPAN));
-  if (stp_grpc_call_create(&call, ch, parent, cq, "/bench.Svc/Unary",
-                           deadline) != STP_OK)
-    return false;
+  if (ch) {
+    if (stp_grpc_call_create(&call, ch, parent, cq, "/bench.Svc/Unary",
+                             deadline) != STP_OK)
+      return false;
+  } else {
+    raw = grpc_channel_create_call(
+        plain, nullptr, GRPC_PROPAGATE_DEFAULTS, cq,
+        grpc_slice_from_static_string("/bench.Svc/Unary"), nullptr, deadline,
+        nullptr);
+    if (!raw)
+      return false;
+  }
   grpc_slice slice = grpc_slice_from_static_string("ping");
   grpc_byte_buffer *msg = grpc_raw_byte_buffer_create(&slice, 1);
   grpc_byte_buffer *resp = nullptr;
@@ -116,7 +193,11 @@ bool Call(stp_grpc_channel *ch, grpc_completion_queue *cq, stp_context *parent,
   ops[5].data.recv_status_on_client.status = &status;
   ops[5].data.recv_status_on_client.status_details = &details;
   int tag;
-  stp_grpc_call_start_batch(call, ops, 6, &tag);
+  grpc_call_error started = call ? stp_grpc_call_start_batch(call, ops, 6, &tag)
+                                 : grpc_call_start_batch(raw, ops, 6, &tag,
+                                                         nullptr);
+  if (started != GRPC_CALL_OK)
+    abort();
   grpc_completion_queue_pluck(cq, &tag, Forever(), nullptr);
   grpc_byte_buffer_destroy(msg);
   if (resp)
@@ -124,7 +205,10 @@ bool Call(stp_grpc_channel *ch, grpc_completion_queue *cq, stp_context *parent,
   grpc_slice_unref(details);
   grpc_metadata_array_destroy(&initial);
   grpc_metadata_array_destroy(&trailing);
-  stp_grpc_call_unref(call);
+  if (call)
+    stp_grpc_call_unref(call);
+  else
+    grpc_call_unref(raw);
   return status == GRPC_STATUS_OK;
 }
 
@@ -133,6 +217,7 @@ bool Call(stp_grpc_channel *ch, grpc_completion_queue *cq, stp_context *parent,
 int main(int argc, char **argv) {
   int per_round = argc > 1 ? atoi(argv[1]) : 2000;
   int rounds = argc > 2 ? atoi(argv[2]) : 5;
+  const char *run_modes = argc > 3 ? argv[3] : "abmc";
   grpc_init();
 
   stp_options opts;
@@ -144,29 +229,38 @@ int main(int argc, char **argv) {
   stp_config *cfg;
   stp_config_new(&cfg, &opts, nullptr);
 
-  Server s;
-  s.server = grpc_server_create(nullptr, nullptr);
-  s.cq = grpc_completion_queue_create_for_next(nullptr);
-  grpc_server_register_completion_queue(s.server, s.cq, nullptr);
-  grpc_server_credentials *sc = grpc_insecure_server_credentials_create();
-  s.port = grpc_server_add_http2_port(s.server, "127.0.0.1:0", sc);
-  grpc_server_credentials_release(sc);
-  stp_grpc_server_new(&s.srv, s.server);
-  s.sentry = {cfg, NoRecord, nullptr};
-  stp_grpc_interceptor sic;
-  stp_grpc_sentry_server(&sic, &s.sentry);
-  stp_grpc_server_add(s.srv, &sic);
-  grpc_server_start(s.server);
-  s.thread = std::thread(Serve, &s);
-
-  char target[64];
-  snprintf(target, sizeof target, "127.0.0.1:%d", s.port);
-  grpc_channel_credentials *cc = grpc_insecure_credentials_create();
-  grpc_channel *channel = grpc_channel_create(target, cc, nullptr);
-  grpc_channel_credentials_release(cc);
-  stp_grpc_channel *plain, *traced;
-  stp_grpc_channel_new(&plain, channel, nullptr);
-  stp_grpc_channel_new(&traced, channel, nullptr);
+  // Three servers: gRPC core only (for a and b); stp with no interceptor
+  // (m); stp with the Sentry server interceptor (c).
+  Server servers[3];
+  grpc_channel *channels[3];
+  for (int i = 0; i < 3; i++) {
+    Server &s = servers[i];
+    s.server = grpc_server_create(nullptr, nullptr);
+    s.cq = grpc_completion_queue_create_for_next(nullptr);
+    grpc_server_register_completion_queue(s.server, s.cq, nullptr);
+    grpc_server_credentials *sc = grpc_insecure_server_credentials_create();
+    s.port = grpc_server_add_http2_port(s.server, "127.0.0.1:0", sc);
+    grpc_server_credentials_release(sc);
+    s.srv = nullptr;
+    if (i > 0)
+      stp_grpc_server_new(&s.srv, s.server);
+    if (i == 2) {
+      s.sentry = {cfg, NoRecord, nullptr};
+      static stp_grpc_interceptor sic;
+      stp_grpc_sentry_server(&sic, &s.sentry);
+      stp_grpc_server_add(s.srv, &sic);
+    }
+    grpc_server_start(s.server);
+    s.thread = std::thread(i > 0 ? Serve : ServePlain, &s);
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%d", s.port);
+    grpc_channel_credentials *cc = grpc_insecure_credentials_create();
+    channels[i] = grpc_channel_create(target, cc, nullptr);
+    grpc_channel_credentials_release(cc);
+  }
+  stp_grpc_channel *bare, *traced;
+  stp_grpc_channel_new(&bare, channels[1], nullptr);
+  stp_grpc_channel_new(&traced, channels[2], nullptr);
   stp_grpc_sentry cs = {cfg, NoRecord, nullptr};
   stp_grpc_interceptor cic;
   stp_grpc_sentry_client(&cic, &cs);
@@ -184,66 +278,123 @@ int main(int argc, char **argv) {
   size_t tl, bl;
   stp_context_sentry_trace(&parent, &child, trace, sizeof trace, &tl);
   stp_context_baggage(&parent, nullptr, 0, bag, sizeof bag, &bl);
+  uint64_t span_counter = 0x1234567800000000u;
   grpc_metadata by_hand[2];
   memset(by_hand, 0, sizeof by_hand);
   by_hand[0].key = grpc_slice_from_static_string("sentry-trace");
-  by_hand[0].value = grpc_slice_from_static_buffer(trace, tl);
   by_hand[1].key = grpc_slice_from_static_string("baggage");
   by_hand[1].value = grpc_slice_from_static_buffer(bag, bl);
 
-  const char *names[3] = {"a: no metadata", "b: by hand", "c: interceptors"};
-  std::vector<double> rates[3];
-  for (int i = 0; i < 200; i++) // warm up the connection
-    Call(plain, cq, nullptr, nullptr, 0);
+  enum { kModes = 4 };
+  const char *names[kModes] = {"a: no metadata", "b: by hand",
+                               "m: stp, no icpt", "c: interceptors"};
+  std::vector<double> rates[kModes], cpus[kModes];
+  auto cpu_us = [] {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+           ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+  };
+  for (int i = 0; i < 200; i++) { // warm up the connections
+    Call(nullptr, channels[0], cq, nullptr, nullptr, 0);
+    Call(bare, nullptr, cq, nullptr, nullptr, 0);
+    Call(traced, nullptr, cq, &parent, nullptr, 0);
+  }
   int failures = 0;
   for (int r = 0; r < rounds; r++) {
-    for (int m = 0; m < 3; m++) {
+    for (int m = 0; m < kModes; m++) {
+      if (!strchr(run_modes, "abmc"[m]))
+        continue;
       auto t0 = std::chrono::steady_clock::now();
+      double c0 = cpu_us();
       for (int i = 0; i < per_round; i++) {
-        bool ok = m == 0   ? Call(plain, cq, nullptr, nullptr, 0)
-                  : m == 1 ? Call(plain, cq, nullptr, by_hand, 2)
-                           : Call(traced, cq, &parent, nullptr, 0);
+        bool hand = m == 1 || m == 2;
+        if (hand) { // a new span id in the hand-written sentry-trace
+          span_counter++;
+          for (int k = 0; k < 16; k++)
+            trace[33 + k] = "0123456789abcdef"[(span_counter >> (4 * k)) & 15];
+          by_hand[0].value = grpc_slice_from_copied_buffer(trace, tl);
+        }
+        bool ok = m == 0   ? Call(nullptr, channels[0], cq, nullptr, nullptr, 0)
+                  : m == 1 ? Call(nullptr, channels[0], cq, nullptr, by_hand, 2)
+                  : m == 2 ? Call(bare, nullptr, cq, nullptr, by_hand, 2)
+                           : Call(traced, nullptr, cq, &parent, nullptr, 0);
+        if (hand)
+          grpc_slice_unref(by_hand[0].value);
         failures += !ok;
       }
       double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
               .count();
+      double cpu = (cpu_us() - c0) / per_round;
       rates[m].push_back(per_round / secs);
-      printf("round %d  %-16s %9.0f calls/s\n", r + 1, names[m],
-             per_round / secs);
+      cpus[m].push_back(cpu);
+      printf("round %d  %-16s %9.0f calls/s  %7.2f us CPU/call\n", r + 1,
+             names[m], per_round / secs, cpu);
     }
   }
-  double med[3];
-  for (int m = 0; m < 3; m++) {
-    std::vector<double> v = rates[m];
+  auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
-    med[m] = v[v.size() / 2];
-    printf("median   %-16s %9.0f calls/s  %7.2f us/call\n", names[m], med[m],
-           1e6 / med[m]);
+    return v.size() % 2 ? v[v.size() / 2]
+                        : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  };
+  double med[kModes], cpu[kModes];
+  for (int m = 0; m < kModes; m++) {
+    if (rates[m].empty()) {
+      med[m] = cpu[m] = 0;
+      continue;
+    }
+    med[m] = median(rates[m]);
+    cpu[m] = median(cpus[m]);
+    printf("median   %-16s %9.0f calls/s  %7.2f us/call  %7.2f us CPU/call\n",
+           names[m], med[m], 1e6 / med[m], cpu[m]);
   }
-  printf("ratio b/a %.3f  c/a %.3f  c/b %.3f\n", med[1] / med[0],
-         med[2] / med[0], med[2] / med[1]);
-  printf("interceptor cost per call: %+.2f us vs a, %+.2f us vs b\n",
-         1e6 / med[2] - 1e6 / med[0], 1e6 / med[2] - 1e6 / med[1]);
+  const int a = 0, b = 1, mm = 2, c = 3;
+  printf("calls/s ratios: c/b %.3f (both interceptors vs by hand), "
+         "c/a %.3f, b/a %.3f, m/b %.3f (machinery), c/m %.3f "
+         "(interceptors alone)\n",
+         med[c] / med[b], med[c] / med[a], med[b] / med[a], med[mm] / med[b],
+         med[c] / med[mm]);
+  printf("CPU per call: c-b %+.2f us (%+.1f%%), m-b %+.2f us, c-m %+.2f us, "
+         "c-a %+.2f us\n",
+         cpu[c] - cpu[b], 100 * (cpu[c] / cpu[b] - 1), cpu[mm] - cpu[b],
+         cpu[c] - cpu[mm], cpu[c] - cpu[a]);
+  if (!rates[b].empty() && !rates[c].empty()) {
+    // Pairs of neighbouring rounds cancel slow drift better than medians
+    // taken apart.
+    std::vector<double> ratio, diff;
+    for (size_t r = 0; r < rates[c].size(); r++) {
+      ratio.push_back(rates[c][r] / rates[b][r]);
+      diff.push_back(cpus[c][r] - cpus[b][r]);
+    }
+    printf("per round: c/b median %.3f (from %.3f to %.3f), CPU c-b median "
+           "%+.2f us\n",
+           median(ratio), *std::min_element(ratio.begin(), ratio.end()),
+           *std::max_element(ratio.begin(), ratio.end()), median(diff));
+  }
   printf("failed calls: %d\n", failures);
 
   grpc_completion_queue_shutdown(cq);
   grpc_completion_queue_pluck(cq, nullptr, Forever(), nullptr);
   grpc_completion_queue_destroy(cq);
-  stp_grpc_channel_del(plain);
+  stp_grpc_channel_del(bare);
   stp_grpc_channel_del(traced);
-  grpc_channel_destroy(channel);
-  int stag;
-  grpc_server_shutdown_and_notify(s.server, s.cq, &stag);
-  grpc_server_cancel_all_calls(s.server);
-  s.thread.join();
-  grpc_completion_queue_shutdown(s.cq);
-  while (grpc_completion_queue_next(s.cq, Forever(), nullptr).type !=
-         GRPC_QUEUE_SHUTDOWN) {
+  for (int i = 0; i < 3; i++) {
+    Server &s = servers[i];
+    grpc_channel_destroy(channels[i]);
+    int stag;
+    grpc_server_shutdown_and_notify(s.server, s.cq, &stag);
+    grpc_server_cancel_all_calls(s.server);
+    s.thread.join();
+    grpc_completion_queue_shutdown(s.cq);
+    while (grpc_completion_queue_next(s.cq, Forever(), nullptr).type !=
+           GRPC_QUEUE_SHUTDOWN) {
+    }
+    grpc_server_destroy(s.server);
+    grpc_completion_queue_destroy(s.cq);
+    if (s.srv)
+      stp_grpc_server_del(s.srv);
   }
-  grpc_server_destroy(s.server);
-  grpc_completion_queue_destroy(s.cq);
-  stp_grpc_server_del(s.srv);
   stp_config_del(cfg);
   grpc_shutdown_blocking();
   return failures ? 1 : 0;

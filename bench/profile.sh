@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Where the time goes: perf profiles of the two overhead benchmarks, as
+# the share of CPU samples spent in stp's own code (the core and the
+# interceptors: every function compiled from src/ and interceptors/).
+#   1. //examples/h2:h2_server --fixed-answer on CPU 0 under h2load on
+#      CPU 1 (200 000 requests, both headers): stp's share of the
+#      server's CPU, and its functions.
+#   2. //tests/grpc:grpc_bench, mode c only (both interceptors): stp's
+#      share of the whole process's CPU.
+#   3. //bench:core_bench BM_UnitOfWork: the functions of the unit of work.
+#
+#   bash bench/profile.sh          # needs perf (Debian: linux-perf)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v perf >/dev/null || bash scripts/setup.sh linux-perf >&2
+bash scripts/setup.sh >&2
+bazel build -c opt --jobs=2 --noshow_progress //examples/h2:h2_server \
+  //tests/grpc:grpc_bench //bench:core_bench </dev/null >&2
+bin="$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The names of every function stp's own objects define.
+find -L "$bin/_objs" "$bin/interceptors" -name '*.o' -print0 |
+  xargs -0 nm --defined-only 2>/dev/null |
+  awk '$2 ~ /^[tT]$/ { sub(/\..*/, "", $3); print $3 }' | sort -u >"$work/stp.syms"
+
+# share FILE DSO: stp's share of the samples, then its top functions.
+share() {
+  perf report -i "$1" --no-children --stdio --sort dso,symbol 2>/dev/null |
+    awk -v dso="$2" -v syms="$work/stp.syms" '
+      BEGIN { while ((getline s < syms) > 0) stp[s] = 1 }
+      /^ +[0-9.]+%/ {
+        pct = $1; sub(/%/, "", pct); name = $4; sub(/\..*/, "", name)
+        if ($2 == dso && (name in stp)) { total += pct; top[name] += pct }
+      }
+      END {
+        printf "  stp functions: %.2f%% of the samples; the largest:\n", total
+        for (f in top) printf "%.2f %s\n", top[f], f | "sort -rn | head -8"
+      }' | awk 'NF == 2 { printf "    %6.2f%%  %s\n", $1, $2; next } { print }'
+}
+
+pin_server=() pin_load=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  pin_server=(taskset -c 0) pin_load=(taskset -c 1)
+fi
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "1. h2_server --fixed-answer under h2load -n 200000 -c 8 -m 16"
+"${pin_server[@]}" perf record -q -o "$work/h2.data" "$bin/examples/h2/h2_server" \
+  --port 0 --port-file "$work/port" --fixed-answer >"$work/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+baggage="sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-public_key=49d0f7386ad645858ae85020e393bef3,sentry-sample_rate=0.25,sentry-sampled=true,sentry-release=backend%401.2.3,sentry-environment=production,sentry-transaction=GET%20%2Fapi%2Fusers,sentry-sample_rand=0.123456,vendor-a=a;prop1=1;prop2,vendor-b=beta%20two;p=x"
+timeout 300 "${pin_load[@]}" h2load -n 200000 -c 8 -m 16 \
+  -H "sentry-trace: 771a43a4192642f0b136d5159a501700-b1c2d3e4f5a6b7c8-1" \
+  -H "baggage: $baggage" "http://127.0.0.1:$(cat "$work/port")/api/users" |
+  grep -E '^finished|^requests:' | sed 's/^/  /'
+kill -INT "$pid"
+wait "$pid" || true
+share "$work/h2.data" h2_server
+
+echo "2. grpc_bench 3000 3 c (both interceptors; the whole process)"
+perf record -q -o "$work/grpc.data" "$bin/tests/grpc/grpc_bench" 3000 3 c |
+  grep '^median' | sed 's/^/  /'
+share "$work/grpc.data" grpc_bench
+
+echo "3. core_bench BM_UnitOfWork"
+perf record -q -o "$work/core.data" "$bin/bench/core_bench" \
+  --benchmark_filter='^BM_UnitOfWork$' --benchmark_min_time=2 2>/dev/null |
+  grep '^BM_' | sed 's/^/  /'
+share "$work/core.data" core_bench

@@ -588,6 +588,23 @@ static void put_member(stp__buf *b, const stp_baggage_member *m) {
   }
 }
 
+/* A stored member. When it was received without any whitespace inside
+ * and without a tab in its properties, its stored bytes are exactly its
+ * text and go out with one copy. */
+static void put_stored(stp__buf *b, const stp_context *ctx,
+                       const stp__member *mem) {
+  stp_baggage_member m;
+  member_slices(ctx, mem, &m);
+  if (mem->len == text_len(&m) &&
+      (m.props_len == 0 || !memchr(m.props, '\t', m.props_len))) {
+    if (b->len > 0)
+      stp__putc(b, ',');
+    stp__put(b, ctx->store + mem->off, mem->len);
+    return;
+  }
+  put_member(b, &m);
+}
+
 /* What has been written, for the limits: members and bytes. */
 typedef struct {
   size_t members, bytes, reserve_members, reserve_bytes;
@@ -644,12 +661,10 @@ int stp_context_baggage(stp_context *ctx, const char *existing,
         continue;
       member_slices(ctx, &ctx->members[i], &m);
       if (budget_take(&bu, text_len(&m)))
-        put_member(&out, &m);
+        put_stored(&out, ctx, &ctx->members[i]);
     }
-  for (size_t i = 0; i < n_dsc; i++) {
-    member_slices(ctx, &ctx->members[order[i]], &m);
-    put_member(&out, &m);
-  }
+  for (size_t i = 0; i < n_dsc; i++)
+    put_stored(&out, ctx, &ctx->members[order[i]]);
   return stp__finish(&out, out_len);
 }
 

@@ -607,6 +607,28 @@ TEST_F(ContextTest, AllBaggageValuesAreCombinedInOrder) {
   EXPECT_EQ(stp_context_sample_rand(&ctx_), 0.5);
 }
 
+// Members go out as key=value[;properties] whatever whitespace they came
+// with; one received exactly so goes out byte for byte, and a tab in
+// properties goes out as a space.
+TEST_F(ContextTest, OutgoingMembersAreWrittenWithoutTheirWhitespace) {
+  stp_options o = DefaultOptions();
+  o.propagate_third_party_baggage = true;
+  ConfigPtr cfg = MakeConfig(o);
+  ASSERT_TRUE(cfg);
+  ASSERT_EQ(Continue(&ctx_, cfg.get(),
+                     {{"sentry-trace", kTS1},
+                      {"baggage", "sentry-trace_id=" + kTrace +
+                                      " , sentry-release = a%40b ,"
+                                      "\tsentry-environment=prod\t,"
+                                      "sentry-sample_rand=0.25,"
+                                      "a=1;p = q;r,b = 2 ; x\ty ,c=3;\tz"}}),
+            STP_OK);
+  EXPECT_EQ(BaggageOf(&ctx_),
+            "a=1;p = q;r,b=2;x y,c=3;z,sentry-trace_id=" + kTrace +
+                ",sentry-release=a%40b,sentry-environment=prod,"
+                "sentry-sample_rand=0.25");
+}
+
 TEST_F(ContextTest, MalformedBaggageMembersAreSkippedAlone) {
   ASSERT_EQ(Continue(&ctx_, cfg_.get(),
                      {{"sentry-trace", kTS1},

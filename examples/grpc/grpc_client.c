@@ -9,11 +9,12 @@
  * The trace comes from SENTRY_TRACE / SENTRY_BAGGAGE with --env, else from
  * -H 'sentry-trace: ...' / -H 'baggage: ...' / -H 'traceparent: ...',
  * else a new trace starts here. Prints the context it continued (or
- * started), the span of the call, the response body and the `grpc.client`
- * span record. With --spans, two records are appended to the span log: a
- * `task` span for the client's own unit of work (the context's span) and
- * the `grpc.client` span of the call, its child. Exits 0 when the call
- * ended with status OK. Deadline: 10 seconds. */
+ * started), the span of the call, the `sentry-trace` and `baggage` it
+ * sends, the response body and the `grpc.client` span record. With
+ * --spans, two records are appended to the span log: a `task` span for the
+ * client's own unit of work (the context's span) and the `grpc.client`
+ * span of the call, its child, with the two values sent. Exits 0 when
+ * the call ended with status OK. Deadline: 10 seconds. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <grpc/grpc_security.h>

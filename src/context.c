@@ -573,9 +573,26 @@ static size_t text_len(const stp_baggage_member *m) {
   return m->key_len + 1 + m->value_len + (m->props_len ? 1 + m->props_len : 0);
 }
 
+/* Whether a member's slices lie in its input as exactly "key=value" or
+ * "key=value;props", with no whitespace around '=' or ';' and no tab in
+ * the properties: then its bytes from the key on are already its text.
+ * Key, value and properties always lie in one buffer (the input or the
+ * context's store). */
+static bool is_written_as_text(const stp_baggage_member *m) {
+  if ((size_t)(m->value - m->key) != m->key_len + 1)
+    return false;
+  return m->props_len == 0 ||
+         ((size_t)(m->props - m->value) == m->value_len + 1 &&
+          !memchr(m->props, '\t', m->props_len));
+}
+
 static void put_member(stp__buf *b, const stp_baggage_member *m) {
   if (b->len > 0)
     stp__putc(b, ',');
+  if (is_written_as_text(m)) {
+    stp__put(b, m->key, text_len(m)); /* one copy */
+    return;
+  }
   stp__put(b, m->key, m->key_len);
   stp__putc(b, '=');
   stp__put(b, m->value, m->value_len);
@@ -586,23 +603,6 @@ static void put_member(stp__buf *b, const stp_baggage_member *m) {
     for (size_t i = 0; i < m->props_len; i++)
       stp__putc(b, m->props[i] == '\t' ? ' ' : m->props[i]);
   }
-}
-
-/* A stored member. When it was received without any whitespace inside
- * and without a tab in its properties, its stored bytes are exactly its
- * text and go out with one copy. */
-static void put_stored(stp__buf *b, const stp_context *ctx,
-                       const stp__member *mem) {
-  stp_baggage_member m;
-  member_slices(ctx, mem, &m);
-  if (mem->len == text_len(&m) &&
-      (m.props_len == 0 || !memchr(m.props, '\t', m.props_len))) {
-    if (b->len > 0)
-      stp__putc(b, ',');
-    stp__put(b, ctx->store + mem->off, mem->len);
-    return;
-  }
-  put_member(b, &m);
 }
 
 /* What has been written, for the limits: members and bytes. */
@@ -661,10 +661,12 @@ int stp_context_baggage(stp_context *ctx, const char *existing,
         continue;
       member_slices(ctx, &ctx->members[i], &m);
       if (budget_take(&bu, text_len(&m)))
-        put_stored(&out, ctx, &ctx->members[i]);
+        put_member(&out, &m);
     }
-  for (size_t i = 0; i < n_dsc; i++)
-    put_stored(&out, ctx, &ctx->members[order[i]]);
+  for (size_t i = 0; i < n_dsc; i++) {
+    member_slices(ctx, &ctx->members[order[i]], &m);
+    put_member(&out, &m);
+  }
   return stp__finish(&out, out_len);
 }
 

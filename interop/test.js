@@ -348,20 +348,60 @@ function checkSdkContinued(rec, sent, what) {
     `${what}: DSC of the SDK's outgoing baggage`);
 }
 
-// Checks the C gRPC server's answer (key=value lines) against the SDK head.
-function checkCContinued(fields, head, what) {
-  checkEqual(fields.continued, 'yes', `${what}: C continued the trace`);
-  checkEqual(fields.trace_id, head.traceId, `${what}: C trace id`);
-  checkEqual(fields.parent_span_id, head.spanId, `${what}: C parent span id (the SDK span)`);
-  checkEqual(fields.sampled, 'true', `${what}: C sampling decision`);
-  check(Math.abs(Number(fields.sample_rand) - Number(head.dsc.sample_rand)) < 1e-6,
-    `${what}: C sample_rand ${fields.sample_rand} versus the SDK's ${head.dsc.sample_rand}`);
-  checkEqual(sorted(dscFromLines(fields)), sorted(head.dsc), `${what}: C DSC versus the SDK's`);
-  // What C would send on: the same trace, its own span, the frozen DSC.
-  const out = parseSentryTrace(fields['sentry-trace']);
+// What a C server reports of the trace it continued, whichever way it
+// answers: the gRPC server's `key=value` lines or the HTTP/2 server's JSON.
+function cViewFromLines(fields) {
+  return {
+    continued: fields.continued === 'yes',
+    traceId: fields.trace_id,
+    spanId: fields.span_id,
+    parentSpanId: fields.parent_span_id,
+    sampled: fields.sampled === 'true' ? true : fields.sampled === 'false' ? false : null,
+    sampleRand: Number(fields.sample_rand),
+    dsc: dscFromLines(fields),
+    outgoing: { sentryTrace: fields['sentry-trace'], baggage: fields.baggage },
+  };
+}
+
+function cViewFromJson(a) {
+  return {
+    continued: a.continued === true,
+    traceId: a.trace_id,
+    spanId: a.span_id,
+    parentSpanId: a.parent_span_id,
+    sampled: a.sampled,
+    sampleRand: a.sample_rand,
+    dsc: a.dsc,
+    outgoing: { sentryTrace: a.outgoing['sentry-trace'], baggage: a.outgoing.baggage },
+  };
+}
+
+// Checks that a C server continued the SDK head's trace exactly.
+function checkCContinued(c, head, what) {
+  checkEqual(c.continued, true, `${what}: C continued the trace`);
+  checkEqual(c.traceId, head.traceId, `${what}: C trace id`);
+  checkEqual(c.parentSpanId, head.spanId, `${what}: C parent span id (the SDK span)`);
+  checkEqual(c.sampled, true, `${what}: C sampling decision`);
+  check(Math.abs(c.sampleRand - Number(head.dsc.sample_rand)) < 1e-6,
+    `${what}: C sample_rand ${c.sampleRand} versus the SDK's ${head.dsc.sample_rand}`);
+  checkEqual(sorted(c.dsc), sorted(head.dsc), `${what}: C DSC versus the SDK's`);
+  // What C would send on: the same trace, a span of its own, the frozen DSC.
+  const out = parseSentryTrace(c.outgoing.sentryTrace);
   checkEqual(out.traceId, head.traceId, `${what}: trace id C sends on`);
+  check(out.spanId !== head.spanId, `${what}: C sends on a span id of its own`);
   checkEqual(out.sampled, true, `${what}: flag C sends on`);
-  checkEqual(sorted(parseBaggage(fields.baggage).dsc), sorted(head.dsc), `${what}: DSC C sends on`);
+  checkEqual(sorted(parseBaggage(c.outgoing.baggage).dsc), sorted(head.dsc),
+    `${what}: DSC C sends on`);
+}
+
+// Checks what a C client sent after continuing `incoming` and `baggage`:
+// the same trace, a span of its own announced, the DSC passed on unchanged.
+function checkCForwarded(sent, incoming, baggage, what) {
+  const st = parseSentryTrace(sent.sentryTrace);
+  checkEqual(st.traceId, parseSentryTrace(incoming).traceId, `${what} kept the incoming trace`);
+  checkEqual(st.spanId, sent.record.span_id, `${what} announced its own span`);
+  checkEqual(sorted(parseBaggage(sent.baggage).dsc), sorted(parseBaggage(baggage).dsc),
+    `${what} passed the incoming DSC on unchanged`);
 }
 
 // ---- the tests ---------------------------------------------------------------
@@ -373,7 +413,7 @@ let env; // the servers, started once
 test('grpc: JS client (SDK) -> C server', async () => {
   await sdkHead('checkout', 'task', async (head) => {
     const answer = await grpcUnary(env.cGrpc.port, '/interop.Checkout/Pay', head.headers, 'pay');
-    checkCContinued(parseLines(answer), head, 'C gRPC server');
+    checkCContinued(cViewFromLines(parseLines(answer)), head, 'C gRPC server');
   });
 });
 
@@ -390,12 +430,7 @@ test('grpc: C client -> JS server (SDK)', async () => {
     `127.0.0.1:${env.jsGrpc.port}`]), 'grpc_client');
   check(received.length === before + 1, `the JS server got one call (${r.stdout})`);
   const sent = sentHeaders(log, 'grpc.client');
-  checkEqual(parseSentryTrace(sent.sentryTrace).traceId, '771a43a4192642f0b136d5159a501700',
-    'C client kept the incoming trace');
-  checkEqual(parseSentryTrace(sent.sentryTrace).spanId, sent.record.span_id,
-    'C client announced its call span');
-  checkEqual(sorted(parseBaggage(sent.baggage).dsc), sorted(parseBaggage(baggage).dsc),
-    'C client passed the incoming DSC on unchanged');
+  checkCForwarded(sent, incoming, baggage, 'C gRPC client');
   checkSdkContinued(received[before], sent, 'JS gRPC server');
 });
 
@@ -411,12 +446,7 @@ test('http2: C client -> JS server (SDK)', async () => {
   { SENTRY_TRACE: incoming, SENTRY_BAGGAGE: baggage }), 'h2_client');
   check(received.length === before + 1, 'the JS HTTP/2 server got one request');
   const sent = sentHeaders(log, 'http.client');
-  checkEqual(parseSentryTrace(sent.sentryTrace).traceId, '4bf92f3577b34da6a3ce929d0e0e4736',
-    'C client kept the incoming trace');
-  checkEqual(parseSentryTrace(sent.sentryTrace).spanId, sent.record.span_id,
-    'C client announced its request span');
-  checkEqual(sorted(parseBaggage(sent.baggage).dsc), sorted(parseBaggage(baggage).dsc),
-    'C client passed the incoming DSC on unchanged');
+  checkCForwarded(sent, incoming, baggage, 'C HTTP/2 client');
   checkSdkContinued(received[before], sent, 'JS HTTP/2 server');
   checkEqual(received[before].name, 'GET /inventory/42', 'path the JS server saw');
 });
@@ -425,18 +455,7 @@ test('http2: JS client (SDK) -> C server', async () => {
   await sdkHead('browse', 'task', async (head) => {
     const res = await http2Get(env.cH2.port, '/items?page=2', head.headers);
     checkEqual(res.status, 200, 'C HTTP/2 server status');
-    const a = JSON.parse(res.body);
-    checkEqual(a.continued, true, 'C continued the trace');
-    checkEqual(a.trace_id, head.traceId, 'C trace id');
-    checkEqual(a.parent_span_id, head.spanId, 'C parent span id (the SDK span)');
-    checkEqual(a.sampled, true, 'C sampling decision');
-    check(Math.abs(a.sample_rand - Number(head.dsc.sample_rand)) < 1e-6,
-      `C sample_rand ${a.sample_rand} versus the SDK's ${head.dsc.sample_rand}`);
-    checkEqual(sorted(a.dsc), sorted(head.dsc), 'C DSC versus the SDK\'s');
-    const out = parseSentryTrace(a.outgoing['sentry-trace']);
-    checkEqual(out.traceId, head.traceId, 'trace id C sends on');
-    check(out.spanId !== head.spanId, 'C sends on a span id of its own');
-    checkEqual(sorted(parseBaggage(a.outgoing.baggage).dsc), sorted(head.dsc), 'DSC C sends on');
+    checkCContinued(cViewFromJson(JSON.parse(res.body)), head, 'C HTTP/2 server');
   });
 });
 
@@ -445,7 +464,7 @@ test('chain: JS -> C gRPC server -> C HTTP/2 client -> JS', async () => {
     const before = received.length;
     const answer = await grpcUnary(env.cChain.port, '/interop.Orders/Place', head.headers, 'order');
     const fields = parseLines(answer);
-    checkCContinued(fields, head, 'middle C hop');
+    checkCContinued(cViewFromLines(fields), head, 'middle C hop');
     checkEqual(fields.downstream_exit, '0', 'the C HTTP/2 client (downstream) exit status');
     check(received.length === before + 1, 'the last JS hop got one request');
     const last = received[before];

@@ -71,9 +71,33 @@ bool Next(Server *s, void *tag) {
   return ev.type == GRPC_OP_COMPLETE && ev.success;
 }
 
+// Answers one accepted call: reads the request, sends "ok" and status OK.
+// `start(ops, n, tag)` starts a batch on the call (through stp or not).
+template <typename StartBatch> void Answer(Server *s, StartBatch start) {
+  grpc_slice slice = grpc_slice_from_static_string("ok");
+  grpc_byte_buffer *in = nullptr;
+  grpc_byte_buffer *out = grpc_raw_byte_buffer_create(&slice, 1);
+  int cancelled = 0;
+  grpc_op ops[5] = {Op(GRPC_OP_SEND_INITIAL_METADATA), Op(GRPC_OP_RECV_MESSAGE),
+                    Op(GRPC_OP_SEND_MESSAGE),
+                    Op(GRPC_OP_SEND_STATUS_FROM_SERVER),
+                    Op(GRPC_OP_RECV_CLOSE_ON_SERVER)};
+  ops[1].data.recv_message.recv_message = &in;
+  int tag;
+  start(ops, 2, &tag);
+  Next(s, &tag);
+  ops[2].data.send_message.send_message = out;
+  ops[3].data.send_status_from_server.status = GRPC_STATUS_OK;
+  ops[4].data.recv_close_on_server.cancelled = &cancelled;
+  start(ops + 2, 3, &tag);
+  Next(s, &tag);
+  if (in)
+    grpc_byte_buffer_destroy(in);
+  grpc_byte_buffer_destroy(out);
+}
+
 // The same server loop with gRPC core only.
 void ServePlain(Server *s) {
-  grpc_slice slice = grpc_slice_from_static_string("ok");
   for (;;) {
     grpc_call *call = nullptr;
     grpc_call_details details;
@@ -84,26 +108,10 @@ void ServePlain(Server *s) {
     bool ok = grpc_server_request_call(s->server, &call, &details, &md, s->cq,
                                        s->cq, &tag) == GRPC_CALL_OK &&
               Next(s, &tag);
-    if (ok) {
-      grpc_byte_buffer *in = nullptr;
-      grpc_byte_buffer *out = grpc_raw_byte_buffer_create(&slice, 1);
-      int cancelled = 0;
-      grpc_op ops[5] = {Op(GRPC_OP_SEND_INITIAL_METADATA),
-                        Op(GRPC_OP_RECV_MESSAGE), Op(GRPC_OP_SEND_MESSAGE),
-                        Op(GRPC_OP_SEND_STATUS_FROM_SERVER),
-                        Op(GRPC_OP_RECV_CLOSE_ON_SERVER)};
-      ops[1].data.recv_message.recv_message = &in;
-      grpc_call_start_batch(call, ops, 2, &tag, nullptr);
-      Next(s, &tag);
-      ops[2].data.send_message.send_message = out;
-      ops[3].data.send_status_from_server.status = GRPC_STATUS_OK;
-      ops[4].data.recv_close_on_server.cancelled = &cancelled;
-      grpc_call_start_batch(call, ops + 2, 3, &tag, nullptr);
-      Next(s, &tag);
-      if (in)
-        grpc_byte_buffer_destroy(in);
-      grpc_byte_buffer_destroy(out);
-    }
+    if (ok)
+      Answer(s, [call](grpc_op *ops, size_t n, void *t) {
+        grpc_call_start_batch(call, ops, n, t, nullptr);
+      });
     if (call)
       grpc_call_unref(call);
     grpc_call_details_destroy(&details);
@@ -114,7 +122,6 @@ void ServePlain(Server *s) {
 }
 
 void Serve(Server *s) {
-  grpc_slice slice = grpc_slice_from_static_string("ok");
   for (;;) {
     stp_grpc_request req;
     if (stp_grpc_server_request_call(s->srv, &req, s->cq, s->cq, &req) !=
@@ -126,25 +133,9 @@ void Serve(Server *s) {
     }
     stp_grpc_call *call;
     stp_grpc_server_accept(s->srv, &req, &call);
-    grpc_byte_buffer *in = nullptr;
-    grpc_byte_buffer *out = grpc_raw_byte_buffer_create(&slice, 1);
-    int cancelled = 0;
-    grpc_op ops[5] = {Op(GRPC_OP_SEND_INITIAL_METADATA),
-                      Op(GRPC_OP_RECV_MESSAGE), Op(GRPC_OP_SEND_MESSAGE),
-                      Op(GRPC_OP_SEND_STATUS_FROM_SERVER),
-                      Op(GRPC_OP_RECV_CLOSE_ON_SERVER)};
-    ops[1].data.recv_message.recv_message = &in;
-    int tag;
-    stp_grpc_call_start_batch(call, ops, 2, &tag);
-    Next(s, &tag);
-    ops[2].data.send_message.send_message = out;
-    ops[3].data.send_status_from_server.status = GRPC_STATUS_OK;
-    ops[4].data.recv_close_on_server.cancelled = &cancelled;
-    stp_grpc_call_start_batch(call, ops + 2, 3, &tag);
-    Next(s, &tag);
-    if (in)
-      grpc_byte_buffer_destroy(in);
-    grpc_byte_buffer_destroy(out);
+    Answer(s, [call](grpc_op *ops, size_t n, void *t) {
+      stp_grpc_call_start_batch(call, ops, n, t);
+    });
     stp_grpc_call_unref(call);
   }
 }

@@ -16,22 +16,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 
-bash scripts/setup.sh >&2
-command -v node >/dev/null || bash scripts/setup.sh nodejs npm >&2
-(cd bench/node && timeout 300 npm ci --no-audit --no-fund --loglevel=error >&2) ||
-  { echo "compare: npm ci failed: is the npm registry reachable?" >&2; exit 1; }
-bazel build -c opt --jobs=2 --noshow_progress //bench:core_bench </dev/null >&2
-c_bench="$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)/bench/core_bench"
-
-pin=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin=(taskset -c 1); fi
+source bench/common.sh
+bench_build //bench:core_bench
+c_bench="$bin/bench/core_bench"
+bash scripts/npm_ci.sh bench/node
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for i in $(seq "$rounds"); do
   echo "round $i/$rounds" >&2
-  "${pin[@]}" "$c_bench" --benchmark_filter='^BM_UnitOfWork$' \
+  "${cpu1[@]}" "$c_bench" --benchmark_filter='^BM_UnitOfWork$' \
     --benchmark_min_time=1 --benchmark_format=json >"$out/c.$i.json"
-  (cd bench/node && "${pin[@]}" node bench.js --rounds 1 --json) >"$out/js.$i.json"
+  (cd bench/node && "${cpu1[@]}" node bench.js --rounds 1 --json) >"$out/js.$i.json"
 done
 
 python3 - "$out" "$rounds" <<'PY'

@@ -15,8 +15,7 @@ cd "$(dirname "$0")/.."
 calls=${1:-3000}
 rounds=${2:-15}
 
-bash scripts/setup.sh >&2
-bazel build -c opt --jobs=2 --noshow_progress //tests/grpc:grpc_bench </dev/null >&2
-bench="$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)/tests/grpc/grpc_bench"
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-timeout 1800 "$bench" "$calls" "$rounds"
+source bench/common.sh
+bench_build //tests/grpc:grpc_bench
+bench_header
+timeout 1800 "$bin/tests/grpc/grpc_bench" "$calls" "$rounds"

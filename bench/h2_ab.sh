@@ -15,16 +15,9 @@ cd "$(dirname "$0")/.."
 pairs=${1:-10}
 requests=${2:-50000}
 
-bash scripts/setup.sh >&2
-bazel build -c opt --jobs=2 --noshow_progress //examples/h2:h2_server </dev/null >&2
-server="$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)/examples/h2/h2_server"
-
-pin_server=() pin_load=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  pin_server=(taskset -c 0) pin_load=(taskset -c 1)
-fi
-trace="771a43a4192642f0b136d5159a501700-b1c2d3e4f5a6b7c8-1"
-baggage="sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-public_key=49d0f7386ad645858ae85020e393bef3,sentry-sample_rate=0.25,sentry-sampled=true,sentry-release=backend%401.2.3,sentry-environment=production,sentry-transaction=GET%20%2Fapi%2Fusers,sentry-sample_rand=0.123456,vendor-a=a;prop1=1;prop2,vendor-b=beta%20two;p=x"
+source bench/common.sh
+bench_build //examples/h2:h2_server
+server="$bin/examples/h2/h2_server"
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
@@ -37,17 +30,13 @@ ticks=$(getconf CLK_TCK)
 # One run: prints "REQ_PER_S CPU_US_PER_REQUEST".
 one() {
   rm -f "$work/port"
-  "${pin_server[@]}" "$server" --port 0 --port-file "$work/port" "$1" \
+  "${cpu0[@]}" "$server" --port 0 --port-file "$work/port" "$1" \
     >"$work/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
-  [ -s "$work/port" ] || { cat "$work/server.log" >&2; exit 1; }
-  local port stat0 stat1 out
-  port=$(cat "$work/port")
+  wait_port_file "$work/port" "$work/server.log"
+  local stat0 stat1 out
   stat0=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
-  out=$(timeout 300 "${pin_load[@]}" h2load -n "$requests" -c 8 -m 16 \
-    -H "sentry-trace: $trace" -H "baggage: $baggage" \
-    "http://127.0.0.1:$port/api/users")
+  out=$(h2load_ref "$requests" "http://127.0.0.1:$(cat "$work/port")/api/users")
   stat1=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
   kill -TERM "$server_pid"
   wait "$server_pid" || true
@@ -59,7 +48,7 @@ one() {
     'BEGIN { printf "%s %.2f\n", r, t / hz * 1e6 / n }'
 }
 
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_header
 echo "h2load -n $requests -c 8 -m 16, both headers on every request"
 : >"$work/a"
 : >"$work/b"

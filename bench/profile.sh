@@ -12,11 +12,9 @@
 #   bash bench/profile.sh          # needs perf (Debian: linux-perf)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 command -v perf >/dev/null || bash scripts/setup.sh linux-perf >&2
-bash scripts/setup.sh >&2
-bazel build -c opt --jobs=2 --noshow_progress //examples/h2:h2_server \
-  //tests/grpc:grpc_bench //bench:core_bench </dev/null >&2
-bin="$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)"
+bench_build //examples/h2:h2_server //tests/grpc:grpc_bench //bench:core_bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -40,21 +38,14 @@ share() {
       }' | awk 'NF == 2 { printf "    %6.2f%%  %s\n", $1, $2; next } { print }'
 }
 
-pin_server=() pin_load=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  pin_server=(taskset -c 0) pin_load=(taskset -c 1)
-fi
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_header
 
 echo "1. h2_server --fixed-answer under h2load -n 200000 -c 8 -m 16"
-"${pin_server[@]}" perf record -q -o "$work/h2.data" "$bin/examples/h2/h2_server" \
+"${cpu0[@]}" perf record -q -o "$work/h2.data" "$bin/examples/h2/h2_server" \
   --port 0 --port-file "$work/port" --fixed-answer >"$work/server.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
-baggage="sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-public_key=49d0f7386ad645858ae85020e393bef3,sentry-sample_rate=0.25,sentry-sampled=true,sentry-release=backend%401.2.3,sentry-environment=production,sentry-transaction=GET%20%2Fapi%2Fusers,sentry-sample_rand=0.123456,vendor-a=a;prop1=1;prop2,vendor-b=beta%20two;p=x"
-timeout 300 "${pin_load[@]}" h2load -n 200000 -c 8 -m 16 \
-  -H "sentry-trace: 771a43a4192642f0b136d5159a501700-b1c2d3e4f5a6b7c8-1" \
-  -H "baggage: $baggage" "http://127.0.0.1:$(cat "$work/port")/api/users" |
+wait_port_file "$work/port" "$work/server.log"
+h2load_ref 200000 "http://127.0.0.1:$(cat "$work/port")/api/users" |
   grep -E '^finished|^requests:' | sed 's/^/  /'
 kill -INT "$pid"
 wait "$pid" || true

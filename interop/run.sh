@@ -21,19 +21,8 @@ fail() {
 }
 
 bash scripts/setup.sh >&2 || fail "scripts/setup.sh failed"
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  bash scripts/setup.sh nodejs npm >&2 || fail "cannot install Node.js (nodejs, npm)"
-fi
-command -v node >/dev/null || fail "node is missing (install Node.js 18 or later)"
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 18 ] ||
-  fail "Node.js $(node --version) is too old: @sentry/node 10 needs 18 or later"
-
-echo "interop: npm ci (registry: $(npm config get registry))" >&2
-if ! (cd interop && timeout 300 npm ci --no-audit --no-fund --loglevel=error \
-  </dev/null >&2); then
-  fail "npm ci failed: is the npm registry reachable? (see the npm output above)"
-fi
+bash scripts/npm_ci.sh interop ||
+  fail "the npm packages could not be installed (the line above says why)"
 
 echo "interop: building the C examples" >&2
 timeout 1200 bazel build --jobs=2 --noshow_progress --curses=no --color=no \

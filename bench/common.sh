@@ -1,0 +1,45 @@
+# Sourced by the bench scripts (run from the repository root): the
+# reference input, the optimised build, CPU pinning and the run header.
+
+# The reference input of every benchmark (bench/core_bench.cc, the
+# JavaScript benchmark and the HTTP/2 runs): 51 and 321 bytes.
+REF_SENTRY_TRACE="771a43a4192642f0b136d5159a501700-b1c2d3e4f5a6b7c8-1"
+REF_BAGGAGE="sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-public_key=49d0f7386ad645858ae85020e393bef3,sentry-sample_rate=0.25,sentry-sampled=true,sentry-release=backend%401.2.3,sentry-environment=production,sentry-transaction=GET%20%2Fapi%2Fusers,sentry-sample_rand=0.123456,vendor-a=a;prop1=1;prop2,vendor-b=beta%20two;p=x"
+
+# Installs what is missing and builds the targets with -c opt; sets $bin
+# to the output directory (bazel-bin of that configuration).
+bench_build() {
+  bash scripts/setup.sh >&2
+  bazel build -c opt --jobs=2 --noshow_progress "$@" </dev/null >&2
+  bin="$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)"
+}
+
+# Commands prefixed with "${cpu0[@]}" / "${cpu1[@]}" run on CPU 0 / CPU 1;
+# both are empty without taskset or on one core.
+cpu0=() cpu1=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  cpu0=(taskset -c 0) cpu1=(taskset -c 1)
+fi
+
+# The first line of every report: when, and how busy the machine was.
+bench_header() {
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# Waits at most 10 s for a server started with --port-file FILE to write
+# it; on failure prints LOG and exits.
+wait_port_file() {
+  local file=$1 log=$2
+  for _ in $(seq 100); do [ -s "$file" ] && return 0; sleep 0.1; done
+  cat "$log" >&2
+  echo "bench: the server did not start" >&2
+  exit 1
+}
+
+# h2load with the reference headers: REQUESTS requests over 8 connections
+# of 16 streams each, on CPU 1.
+h2load_ref() {
+  local requests=$1 url=$2
+  timeout 300 "${cpu1[@]}" h2load -n "$requests" -c 8 -m 16 \
+    -H "sentry-trace: $REF_SENTRY_TRACE" -H "baggage: $REF_BAGGAGE" "$url"
+}

@@ -63,8 +63,13 @@ class ContextTest : public ::testing::Test {
   void SetUp() override {
     cfg_ = MakeConfig(DefaultOptions());
     ASSERT_TRUE(cfg_);
+    stp_options o = DefaultOptions();
+    o.propagate_third_party_baggage = true;
+    third_party_cfg_ = MakeConfig(o);
+    ASSERT_TRUE(third_party_cfg_);
   }
   ConfigPtr cfg_;
+  ConfigPtr third_party_cfg_;  // also passes third-party baggage on
   stp_context ctx_;
 };
 
@@ -589,10 +594,7 @@ TEST_F(ContextTest, HeaderSelectionTable) {
 }
 
 TEST_F(ContextTest, AllBaggageValuesAreCombinedInOrder) {
-  stp_options o = DefaultOptions();
-  o.propagate_third_party_baggage = true;
-  ConfigPtr cfg = MakeConfig(o);
-  ASSERT_TRUE(cfg);
+  const ConfigPtr &cfg = third_party_cfg_;
   ASSERT_EQ(Continue(&ctx_, cfg.get(),
                      {{"baggage", "sentry-trace_id=" + kTrace + ",a=1"},
                       {"sentry-trace", kTS1},
@@ -611,10 +613,7 @@ TEST_F(ContextTest, AllBaggageValuesAreCombinedInOrder) {
 // with; one received exactly so goes out byte for byte, and a tab in
 // properties goes out as a space.
 TEST_F(ContextTest, OutgoingMembersAreWrittenWithoutTheirWhitespace) {
-  stp_options o = DefaultOptions();
-  o.propagate_third_party_baggage = true;
-  ConfigPtr cfg = MakeConfig(o);
-  ASSERT_TRUE(cfg);
+  const ConfigPtr &cfg = third_party_cfg_;
   ASSERT_EQ(Continue(&ctx_, cfg.get(),
                      {{"sentry-trace", kTS1},
                       {"baggage", "sentry-trace_id=" + kTrace +
@@ -818,10 +817,7 @@ TEST_F(ContextTest, BaggageBufferTooSmall) {
 }
 
 TEST_F(ContextTest, NoControlCharactersReachOutput) {
-  stp_options o = DefaultOptions();
-  o.propagate_third_party_baggage = true;
-  ConfigPtr cfg = MakeConfig(o);
-  ASSERT_TRUE(cfg);
+  const ConfigPtr &cfg = third_party_cfg_;
   std::string evil = "a=1\r\nX-Evil: 1,b=2;p\nq,c=3,sentry-e=\x01,d=%0D%0A";
   ASSERT_EQ(Continue(&ctx_, cfg.get(),
                      {{"sentry-trace", kTS1}, {"baggage", evil}}),
@@ -978,10 +974,7 @@ std::string Meta(stp_context *ctx) {
 }
 
 TEST_F(ContextTest, MetaTagsEscapeContent) {
-  stp_options o = DefaultOptions();
-  o.propagate_third_party_baggage = true;
-  ConfigPtr cfg = MakeConfig(o);
-  ASSERT_TRUE(cfg);
+  const ConfigPtr &cfg = third_party_cfg_;
   // Props may hold < > " and '; values may hold & and '.
   std::string bag = "sentry-trace_id=" + kTrace +
                     ",sentry-transaction=%22><script>alert('x')&amp,"

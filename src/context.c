@@ -16,18 +16,21 @@ static bool is_sentry_key(const char *k, size_t n) {
 }
 
 
-/* Every DSC key starts with "sentry-": mix its length and the bytes
- * after the prefix that tell the known keys apart. */
+/* Every DSC key starts with "sentry-": mix its length and the bytes after
+ * the prefix that tell the known keys apart. The fourteen keys the SDKs
+ * write (trace_id ... thread_id) fall on fourteen different bits of
+ * ctx->dsc_keys. */
 static uint8_t key_hash(const char *k, size_t n) {
-  unsigned h = (unsigned)n * 31u;
+  unsigned h = (unsigned)n;
   if (n > 8)
-    h += (unsigned char)k[7] * 7u + (unsigned char)k[8] * 3u +
-         (unsigned char)k[n - 1];
+    h += (unsigned char)k[8] * 2u + (unsigned char)k[n - 1] * 7u;
   return (uint8_t)h;
 }
 
-static int find_dsc(const stp_context *ctx, const char *key, size_t n) {
-  uint8_t h = key_hash(key, n);
+static uint64_t key_bit(uint8_t hash) { return (uint64_t)1 << (hash & 63); }
+
+static int find_dsc_in(const stp_context *ctx, const char *key, size_t n,
+                       uint8_t h) {
   for (int i = 0; i < ctx->n_members; i++) {
     const stp__member *m = &ctx->members[i];
     if (m->hash == h && m->sentry && m->key_len == n &&
@@ -35,6 +38,20 @@ static int find_dsc(const stp_context *ctx, const char *key, size_t n) {
       return i;
   }
   return -1;
+}
+
+/* The index of the Sentry member with this key, or -1. Most lookups are
+ * for a key not stored: the bit of its hash answers them. */
+static inline int find_dsc_hashed(const stp_context *ctx, const char *key,
+                                  size_t n, uint8_t h) {
+  if (!(ctx->dsc_keys & key_bit(h)))
+    return -1;
+  return find_dsc_in(ctx, key, n, h);
+}
+
+static inline int find_dsc(const stp_context *ctx, const char *key,
+                           size_t n) {
+  return find_dsc_hashed(ctx, key, n, key_hash(key, n));
 }
 
 static void member_remove(stp_context *ctx, size_t i) {
@@ -49,81 +66,138 @@ static void member_remove(stp_context *ctx, size_t i) {
   ctx->n_members--;
 }
 
-/* Room for one more member of `need` bytes. Sentry members win over
- * third-party ones: when the store is full a Sentry member evicts the
- * latest third-party members. Returns the new member, its bytes not yet
- * written, or NULL. */
-static stp__member *member_reserve(stp_context *ctx, size_t need,
-                                   bool sentry) {
+/* The store is full for one more member of `need` bytes: a Sentry member
+ * evicts the latest third-party members if that makes room. Returns
+ * whether there is room now. */
+static bool member_make_room(stp_context *ctx, size_t need, bool sentry) {
+  if (!sentry)
+    return false;
+  size_t third_bytes = 0, third = 0;
+  for (size_t i = 0; i < ctx->n_members; i++)
+    if (!ctx->members[i].sentry) {
+      third++;
+      third_bytes += ctx->members[i].len;
+    }
+  if (ctx->n_members - third == STP_BAGGAGE_MAX_MEMBERS ||
+      ctx->store_len - third_bytes + need > STP_BAGGAGE_MAX_BYTES)
+    return false;
+  for (size_t i = ctx->n_members;
+       i-- > 0 && (ctx->n_members == STP_BAGGAGE_MAX_MEMBERS ||
+                   ctx->store_len + need > STP_BAGGAGE_MAX_BYTES);)
+    if (!ctx->members[i].sentry) {
+      member_remove(ctx, i);
+      ctx->dropped++;
+    }
+  return true;
+}
+
+/* Appends the record of a member whose `len` bytes are at `off` in the
+ * store. The caller has checked that there is room for one more. */
+static inline stp__member *member_push(stp_context *ctx, size_t off,
+                                       size_t len, bool sentry,
+                                       uint8_t hash) {
+  stp__member *m = &ctx->members[ctx->n_members++];
+  m->off = (uint16_t)off;
+  m->len = (uint16_t)len;
+  m->sentry = sentry;
+  m->hash = hash;
+  if (sentry)
+    ctx->dsc_keys |= key_bit(hash);
+  return m;
+}
+
+/* Room for one more member of `need` bytes at the end of the store.
+ * Sentry members win over third-party ones (member_make_room). Returns the
+ * new member, its bytes not yet written, or NULL. */
+static inline stp__member *member_reserve(stp_context *ctx, size_t need,
+                                          bool sentry, uint8_t hash) {
   if (need > STP_BAGGAGE_MAX_BYTES)
     return NULL;
-  if (ctx->n_members == STP_BAGGAGE_MAX_MEMBERS ||
-      ctx->store_len + need > STP_BAGGAGE_MAX_BYTES) {
-    if (!sentry)
-      return NULL;
-    size_t third_bytes = 0, third = 0;
-    for (size_t i = 0; i < ctx->n_members; i++)
-      if (!ctx->members[i].sentry) {
-        third++;
-        third_bytes += ctx->members[i].len;
-      }
-    if (ctx->n_members - third == STP_BAGGAGE_MAX_MEMBERS ||
-        ctx->store_len - third_bytes + need > STP_BAGGAGE_MAX_BYTES)
-      return NULL;
-    for (size_t i = ctx->n_members; i-- > 0 &&
-                                    (ctx->n_members == STP_BAGGAGE_MAX_MEMBERS ||
-                                     ctx->store_len + need >
-                                         STP_BAGGAGE_MAX_BYTES);)
-      if (!ctx->members[i].sentry) {
-        member_remove(ctx, i);
-        ctx->dropped++;
-      }
-  }
-  stp__member *m = &ctx->members[ctx->n_members++];
-  m->off = ctx->store_len;
-  m->len = (uint16_t)need;
-  m->sentry = sentry;
+  if ((ctx->n_members == STP_BAGGAGE_MAX_MEMBERS ||
+       ctx->store_len + need > STP_BAGGAGE_MAX_BYTES) &&
+      !member_make_room(ctx, need, sentry))
+    return NULL;
+  stp__member *m = member_push(ctx, ctx->store_len, need, sentry, hash);
   ctx->store_len = (uint16_t)(ctx->store_len + need);
   return m;
 }
 
-/* A member made of separate key and value (the head's own members). */
+/* A member made of separate key and value (the head's own members),
+ * stored as its text "key=value". */
 static int member_add(stp_context *ctx, const char *key, size_t kl,
                       const char *val, size_t vl, bool sentry) {
-  stp__member *m = member_reserve(ctx, kl + vl, sentry);
+  stp__member *m =
+      member_reserve(ctx, kl + 1 + vl, sentry, key_hash(key, kl));
   if (!m)
     return STP_ERR_LIMIT;
   char *p = ctx->store + m->off;
   memcpy(p, key, kl);
+  p[kl] = '=';
   if (vl)
-    memcpy(p + kl, val, vl);
+    memcpy(p + kl + 1, val, vl);
   m->key_len = (uint16_t)kl;
-  m->value_off = (uint16_t)kl;
+  m->value_off = (uint16_t)(kl + 1);
   m->value_len = (uint16_t)vl;
-  m->props_off = (uint16_t)(kl + vl);
+  m->props_off = (uint16_t)(kl + 1 + vl);
   m->props_len = 0;
-  m->hash = key_hash(key, kl);
+  m->plain = true;
   return STP_OK;
 }
 
-/* A member as the iterator found it in one input: copied in one piece,
+static size_t text_len(const stp_baggage_member *m) {
+  return m->key_len + 1 + m->value_len + (m->props_len ? 1 + m->props_len : 0);
+}
+
+/* Whether a member's slices lie in its input as exactly "key=value" or
+ * "key=value;props", with no whitespace around '=' or ';' and no tab in
+ * the properties: then its bytes from the key on are already its text.
+ * Key, value and properties always lie in one buffer (the input or the
+ * context's store). */
+static inline bool is_written_as_text(const stp_baggage_member *m) {
+  if ((size_t)(m->value - m->key) != m->key_len + 1)
+    return false;
+  return m->props_len == 0 ||
+         ((size_t)(m->props - m->value) == m->value_len + 1 &&
+          !memchr(m->props, '\t', m->props_len));
+}
+
+/* The bytes of a member as the iterator found it in one input: from its
  * key to the end of its properties (or value), spaces included. */
-static int member_add_raw(stp_context *ctx, const stp_baggage_member *in,
-                          bool sentry) {
+static size_t raw_len(const stp_baggage_member *in) {
   const char *end =
       in->props_len ? in->props + in->props_len : in->value + in->value_len;
-  size_t need = (size_t)(end - in->key);
-  stp__member *m = member_reserve(ctx, need, sentry);
-  if (!m)
-    return STP_ERR_LIMIT;
-  memcpy(ctx->store + m->off, in->key, need);
+  return (size_t)(end - in->key);
+}
+
+static void member_slices_from(stp__member *m, const stp_baggage_member *in) {
+  m->plain = is_written_as_text(in);
   m->key_len = (uint16_t)in->key_len;
   m->value_off = (uint16_t)(in->value - in->key);
   m->value_len = (uint16_t)in->value_len;
   m->props_off = (uint16_t)(in->props - in->key);
   m->props_len = (uint16_t)in->props_len;
-  m->hash = key_hash(in->key, in->key_len);
+}
+
+/* A member found in an input: its raw bytes copied in one piece. */
+static int member_add_raw(stp_context *ctx, const stp_baggage_member *in,
+                          bool sentry, uint8_t hash) {
+  size_t need = raw_len(in);
+  stp__member *m = member_reserve(ctx, need, sentry, hash);
+  if (!m)
+    return STP_ERR_LIMIT;
+  memcpy(ctx->store + m->off, in->key, need);
+  member_slices_from(m, in);
   return STP_OK;
+}
+
+/* A member of an input already copied whole to the store at `base`: only
+ * its record is added, pointing into that copy. */
+static void member_add_in_place(stp_context *ctx, const stp_baggage_member *in,
+                                const char *input, size_t base, bool sentry,
+                                uint8_t hash) {
+  stp__member *m = member_push(ctx, base + (size_t)(in->key - input),
+                               raw_len(in), sentry, hash);
+  member_slices_from(m, in);
 }
 
 static void member_slices(const stp_context *ctx, const stp__member *m,
@@ -193,6 +267,7 @@ static void start_head(stp_context *ctx) {
   ctx->frozen = false;
   ctx->n_members = 0;
   ctx->store_len = 0;
+  ctx->dsc_keys = 0;
 
   /* DSC order: trace_id, public_key, org_id, sample_rate, sample_rand,
    * sampled, release, environment (transaction when set). */
@@ -284,6 +359,7 @@ void stp_context_begin(stp_context *ctx, const stp_config *cfg) {
   ctx->dropped = 0;
   ctx->n_members = 0;
   ctx->store_len = 0;
+  ctx->dsc_keys = 0;
 }
 
 static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
@@ -301,6 +377,18 @@ static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
   }
   ctx->scan_bytes += (uint32_t)len;
 
+  /* When the store has room for the whole input, it is copied in one
+   * piece and each member's record points into that copy; the bytes of
+   * invalid or repeated members stay there unused. From the first member
+   * that needs more (members full, so third-party ones may be evicted),
+   * members are copied one by one as they come. */
+  size_t base = ctx->store_len;
+  bool in_place = len > 0 && len <= STP_BAGGAGE_MAX_BYTES - base;
+  if (in_place) {
+    memcpy(ctx->store + base, value, len);
+    ctx->store_len = (uint16_t)(base + len);
+  }
+
   stp_baggage_iter it;
   stp_baggage_member m;
   size_t seen_skipped = 0;
@@ -314,9 +402,16 @@ static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
     if (cut && it.pos == value + len && value[len - 1] != ',')
       break;
     bool sentry = is_sentry_key(m.key, m.key_len);
-    if ((sentry && find_dsc(ctx, m.key, m.key_len) >= 0) ||
-        member_add_raw(ctx, &m, sentry) != STP_OK)
-      ctx->dropped++; /* a repeated DSC key (first wins), or no room */
+    uint8_t hash = key_hash(m.key, m.key_len);
+    if (sentry && find_dsc_hashed(ctx, m.key, m.key_len, hash) >= 0) {
+      ctx->dropped++; /* a repeated DSC key: the first wins */
+      continue;
+    }
+    in_place = in_place && ctx->n_members < STP_BAGGAGE_MAX_MEMBERS;
+    if (in_place)
+      member_add_in_place(ctx, &m, value, base, sentry, hash);
+    else if (member_add_raw(ctx, &m, sentry, hash) != STP_OK)
+      ctx->dropped++; /* no room */
   }
   ctx->skipped += (uint32_t)it.skipped;
 }
@@ -388,14 +483,25 @@ static int org_check(const stp_context *ctx) {
   return STP_OK;
 }
 
+/* A DSC number in [0, 1] (or [0, 1) with open_top). Its value is read as
+ * it is when it parses so (a number has no '%' to decode), and decoded
+ * first otherwise. */
 static bool parse_unit(const stp_context *ctx, const char *key, size_t kl,
                        double *out, bool open_top) {
+  int i = find_dsc(ctx, key, kl);
+  if (i < 0)
+    return false;
+  stp_baggage_member m;
+  member_slices(ctx, &ctx->members[i], &m);
   char buf[64];
   size_t n;
   double v;
-  if (!dsc_value(ctx, key, kl, buf, sizeof buf, &n) ||
-      stp__parse_decimal(&v, buf, n) != STP_OK || !(v >= 0) ||
-      (open_top ? !(v < 1) : !(v <= 1)))
+  if (stp__parse_decimal(&v, m.value, m.value_len) != STP_OK &&
+      (stp_baggage_decode(buf, sizeof buf, &n, m.value, m.value_len) !=
+           STP_OK ||
+       stp__parse_decimal(&v, buf, n) != STP_OK))
+    return false;
+  if (!(v >= 0) || (open_top ? !(v < 1) : !(v <= 1)))
     return false;
   *out = v;
   return true;
@@ -569,23 +675,6 @@ int stp_context_traceparent(const stp_context *ctx, const stp_span *span,
                                 &span->span_id, span->sampled);
 }
 
-static size_t text_len(const stp_baggage_member *m) {
-  return m->key_len + 1 + m->value_len + (m->props_len ? 1 + m->props_len : 0);
-}
-
-/* Whether a member's slices lie in its input as exactly "key=value" or
- * "key=value;props", with no whitespace around '=' or ';' and no tab in
- * the properties: then its bytes from the key on are already its text.
- * Key, value and properties always lie in one buffer (the input or the
- * context's store). */
-static bool is_written_as_text(const stp_baggage_member *m) {
-  if ((size_t)(m->value - m->key) != m->key_len + 1)
-    return false;
-  return m->props_len == 0 ||
-         ((size_t)(m->props - m->value) == m->value_len + 1 &&
-          !memchr(m->props, '\t', m->props_len));
-}
-
 static void put_member(stp__buf *b, const stp_baggage_member *m) {
   if (b->len > 0)
     stp__putc(b, ',');
@@ -603,6 +692,26 @@ static void put_member(stp__buf *b, const stp_baggage_member *m) {
     for (size_t i = 0; i < m->props_len; i++)
       stp__putc(b, m->props[i] == '\t' ? ' ' : m->props[i]);
   }
+}
+
+/* The length of a stored member's text, "key=value[;props]". */
+static size_t stored_len(const stp__member *m) {
+  return m->plain ? m->len
+                  : (size_t)m->key_len + 1 + m->value_len +
+                        (m->props_len ? 1 + (size_t)m->props_len : 0);
+}
+
+static void put_stored(stp__buf *b, const stp_context *ctx,
+                       const stp__member *m) {
+  if (!m->plain) {
+    stp_baggage_member s;
+    member_slices(ctx, m, &s);
+    put_member(b, &s);
+    return;
+  }
+  if (b->len > 0)
+    stp__putc(b, ',');
+  stp__put(b, ctx->store + m->off, m->len); /* its bytes are its text */
 }
 
 /* What has been written, for the limits: members and bytes. */
@@ -633,40 +742,34 @@ int stp_context_baggage(stp_context *ctx, const char *existing,
   uint8_t order[STP_BAGGAGE_MAX_MEMBERS];
   size_t n_dsc = 0, dsc_bytes = 0;
   int first = find_dsc(ctx, KEY("sentry-trace_id"));
-  if (first >= 0)
+  if (first >= 0) {
     order[n_dsc++] = (uint8_t)first;
+    dsc_bytes += stored_len(&ctx->members[first]);
+  }
   for (size_t i = 0; i < ctx->n_members; i++)
-    if (ctx->members[i].sentry && (int)i != first)
+    if (ctx->members[i].sentry && (int)i != first) {
       order[n_dsc++] = (uint8_t)i;
-  stp_baggage_member m;
-  for (size_t i = 0; i < n_dsc; i++) {
-    member_slices(ctx, &ctx->members[order[i]], &m);
-    dsc_bytes += text_len(&m);
-  }
-  while (n_dsc > 0 && dsc_bytes + n_dsc - 1 > STP_BAGGAGE_MAX_BYTES) {
-    member_slices(ctx, &ctx->members[order[--n_dsc]], &m);
-    dsc_bytes -= text_len(&m);
-  }
+      dsc_bytes += stored_len(&ctx->members[i]);
+    }
+  while (n_dsc > 0 && dsc_bytes + n_dsc - 1 > STP_BAGGAGE_MAX_BYTES)
+    dsc_bytes -= stored_len(&ctx->members[order[--n_dsc]]);
 
   budget bu = {0, 0, n_dsc, dsc_bytes};
   stp__buf out = {buf, cap, 0};
   stp_baggage_iter it;
+  stp_baggage_member m;
   stp_baggage_iter_init(&it, existing, existing_len);
   while (stp_baggage_iter_next(&it, &m))
     if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
       put_member(&out, &m);
   if (stp_config_propagate_third_party_baggage(ctx->cfg))
     for (size_t i = 0; i < ctx->n_members; i++) {
-      if (ctx->members[i].sentry)
-        continue;
-      member_slices(ctx, &ctx->members[i], &m);
-      if (budget_take(&bu, text_len(&m)))
-        put_member(&out, &m);
+      const stp__member *sm = &ctx->members[i];
+      if (!sm->sentry && budget_take(&bu, stored_len(sm)))
+        put_stored(&out, ctx, sm);
     }
-  for (size_t i = 0; i < n_dsc; i++) {
-    member_slices(ctx, &ctx->members[order[i]], &m);
-    put_member(&out, &m);
-  }
+  for (size_t i = 0; i < n_dsc; i++)
+    put_stored(&out, ctx, &ctx->members[order[i]]);
   return stp__finish(&out, out_len);
 }
 

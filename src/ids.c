@@ -14,38 +14,20 @@
 
 /* ---- hex ---------------------------------------------------------------- */
 
-static int hex_decode(uint8_t *out, const char *hex, size_t nbytes) {
-  uint8_t ok = STP__HEX_DIGIT;
-  for (size_t i = 0; i < nbytes; i++) {
-    uint8_t hi = stp__hex[(unsigned char)hex[2 * i]];
-    uint8_t lo = stp__hex[(unsigned char)hex[2 * i + 1]];
-    ok &= hi & lo;
-    out[i] = (uint8_t)(((hi & 15) << 4) | (lo & 15));
-  }
-  return ok ? STP_OK : -1;
-}
-
-static bool all_zero(const uint8_t *b, size_t n) {
-  uint8_t acc = 0;
-  for (size_t i = 0; i < n; i++)
-    acc |= b[i];
-  return acc == 0;
-}
-
 int stp_trace_id_parse(stp_trace_id *out, const char *hex, size_t len) {
   if (!out || (!hex && len))
     return STP_ERR_INVALID_ARGUMENT;
-  if (len != STP_TRACE_ID_HEX_LEN || hex_decode(out->bytes, hex, 16) != 0)
+  if (len != STP_TRACE_ID_HEX_LEN || !(stp__hex_decode(out->bytes, hex, 16) & STP__HEX_DIGIT))
     return STP_ERR_TRACE_ID;
-  return all_zero(out->bytes, 16) ? STP_ERR_ZERO_ID : STP_OK;
+  return stp__all_zero(out->bytes, 16) ? STP_ERR_ZERO_ID : STP_OK;
 }
 
 int stp_span_id_parse(stp_span_id *out, const char *hex, size_t len) {
   if (!out || (!hex && len))
     return STP_ERR_INVALID_ARGUMENT;
-  if (len != STP_SPAN_ID_HEX_LEN || hex_decode(out->bytes, hex, 8) != 0)
+  if (len != STP_SPAN_ID_HEX_LEN || !(stp__hex_decode(out->bytes, hex, 8) & STP__HEX_DIGIT))
     return STP_ERR_SPAN_ID;
-  return all_zero(out->bytes, 8) ? STP_ERR_ZERO_ID : STP_OK;
+  return stp__all_zero(out->bytes, 8) ? STP_ERR_ZERO_ID : STP_OK;
 }
 
 void stp_trace_id_format(char out[STP_TRACE_ID_HEX_LEN + 1],
@@ -59,11 +41,11 @@ void stp_span_id_format(char out[STP_SPAN_ID_HEX_LEN + 1],
 }
 
 bool stp_trace_id_is_zero(const stp_trace_id *id) {
-  return all_zero(id->bytes, 16);
+  return stp__all_zero(id->bytes, 16);
 }
 
 bool stp_span_id_is_zero(const stp_span_id *id) {
-  return all_zero(id->bytes, 8);
+  return stp__all_zero(id->bytes, 8);
 }
 
 /* ---- random ------------------------------------------------------------- */
@@ -175,20 +157,32 @@ uint32_t stp__random_range(uint32_t lo, uint32_t hi) {
   return lo + (uint32_t)(((stp_random_u64() >> 32) * span) >> 32);
 }
 
+/* Big-endian, written out so that the compiler makes it one store. */
 static void put64(uint8_t *out, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    out[i] = (uint8_t)(v >> (56 - 8 * i));
+  out[0] = (uint8_t)(v >> 56);
+  out[1] = (uint8_t)(v >> 48);
+  out[2] = (uint8_t)(v >> 40);
+  out[3] = (uint8_t)(v >> 32);
+  out[4] = (uint8_t)(v >> 24);
+  out[5] = (uint8_t)(v >> 16);
+  out[6] = (uint8_t)(v >> 8);
+  out[7] = (uint8_t)v;
 }
 
 void stp_trace_id_random(stp_trace_id *out) {
+  uint64_t hi, lo;
   do {
-    put64(out->bytes, stp_random_u64());
-    put64(out->bytes + 8, stp_random_u64());
-  } while (stp_trace_id_is_zero(out));
+    hi = stp_random_u64();
+    lo = stp_random_u64();
+  } while ((hi | lo) == 0); /* all zero is not a valid id */
+  put64(out->bytes, hi);
+  put64(out->bytes + 8, lo);
 }
 
 void stp_span_id_random(stp_span_id *out) {
+  uint64_t v;
   do {
-    put64(out->bytes, stp_random_u64());
-  } while (stp_span_id_is_zero(out));
+    v = stp_random_u64();
+  } while (v == 0);
+  put64(out->bytes, v);
 }

@@ -18,6 +18,37 @@ enum { STP__HEX_DIGIT = 0x10, STP__HEX_UPPER = 0x20 };
 extern const uint8_t stp__hex[256];
 extern const char stp__hex_lower[16];
 extern const char stp__hex_upper[16];
+extern const char stp__hex_pairs[513]; /* "000102...ff" */
+
+/* Decodes 2 * n hex digits into n bytes. Returns the table bits of all the
+ * digits: STP__HEX_DIGIT when every one was a hex digit, with
+ * STP__HEX_UPPER when any was A-F. */
+static inline uint8_t stp__hex_decode(uint8_t *out, const char *s,
+                                      size_t n) {
+  uint8_t all = STP__HEX_DIGIT, any = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint8_t hi = stp__hex[(unsigned char)s[2 * i]];
+    uint8_t lo = stp__hex[(unsigned char)s[2 * i + 1]];
+    all &= hi & lo;
+    any |= hi | lo;
+    out[i] = (uint8_t)((hi << 4) | (lo & 15)); /* hi's flags shift out */
+  }
+  return (uint8_t)(all | (any & STP__HEX_UPPER));
+}
+
+/* Writes the 2 * n lowercase hex digits of n bytes; returns their end. */
+static inline char *stp__hex_put(char *p, const uint8_t *bytes, size_t n) {
+  for (size_t i = 0; i < n; i++, p += 2)
+    memcpy(p, stp__hex_pairs + 2 * bytes[i], 2);
+  return p;
+}
+
+static inline bool stp__all_zero(const uint8_t *b, size_t n) {
+  uint8_t acc = 0;
+  for (size_t i = 0; i < n; i++)
+    acc |= b[i];
+  return acc == 0;
+}
 
 static inline bool stp__is_ows(char c) { return c == ' ' || c == '\t'; }
 
@@ -39,9 +70,16 @@ static inline void stp__trim(const char **s, size_t *len) {
   *len = n;
 }
 
-/* ASCII case-insensitive comparison with a lowercase literal. */
-bool stp__name_eq(const char *name, size_t len, const char *lower,
-                  size_t lower_len);
+/* ASCII case-insensitive comparison with a lowercase literal. Names are
+ * compared as they are first: HTTP/2 and gRPC names are lowercase, and with
+ * a literal the compiler inlines that comparison. */
+bool stp__name_eq_folded(const char *name, const char *lower, size_t len);
+
+static inline bool stp__name_eq(const char *name, size_t len,
+                                const char *lower, size_t lower_len) {
+  return len == lower_len && (memcmp(name, lower, len) == 0 ||
+                              stp__name_eq_folded(name, lower, len));
+}
 
 bool stp__has_ctl(const char *s, size_t len);
 
@@ -76,8 +114,6 @@ static inline void stp__putc(stp__buf *b, char c) {
  * (terminator included) when it did not fit. */
 int stp__finish(stp__buf *b, size_t *out_len);
 
-/* Hex output helpers. */
-char *stp__hex_put(char *p, const uint8_t *bytes, size_t n);
 
 /* Config internals used by the context (config.c). */
 typedef struct stp__dsc_static {

@@ -1,37 +1,14 @@
 /* sentry-trace and W3C traceparent (SPEC sections 2 and 3). */
 #include "internal.h"
 
-/* Decode 2 * n hex digits. *upper is set when any digit is A-F. Returns
- * false on a non-hex byte. */
-static bool hex_bytes(uint8_t *out, const char *s, size_t n, bool *upper) {
-  uint8_t ok = STP__HEX_DIGIT, up = 0;
-  for (size_t i = 0; i < n; i++) {
-    uint8_t hi = stp__hex[(unsigned char)s[2 * i]];
-    uint8_t lo = stp__hex[(unsigned char)s[2 * i + 1]];
-    ok &= hi & lo;
-    up |= hi | lo;
-    out[i] = (uint8_t)(((hi & 15) << 4) | (lo & 15));
-  }
-  *upper = (up & STP__HEX_UPPER) != 0;
-  return ok != 0;
-}
-
-static bool zero(const uint8_t *b, size_t n) {
-  uint8_t acc = 0;
-  for (size_t i = 0; i < n; i++)
-    acc |= b[i];
-  return acc == 0;
-}
-
 /* One trimmed, non-empty element: TRACE "-" SPAN [ "-" [FLAG] ]. */
 static int parse_sentry_element(stp_trace_header *out, const char *s,
                                  size_t n) {
-  bool upper;
   const char *dash = memchr(s, '-', n);
   if (!dash || dash == s)
     return STP_ERR_MALFORMED; /* no dashes, or no trace id */
   if (dash - s != STP_TRACE_ID_HEX_LEN ||
-      !hex_bytes(out->trace_id.bytes, s, 16, &upper))
+      !(stp__hex_decode(out->trace_id.bytes, s, 16) & STP__HEX_DIGIT))
     return STP_ERR_TRACE_ID;
 
   const char *span = dash + 1, *end = s + n;
@@ -40,7 +17,7 @@ static int parse_sentry_element(stp_trace_header *out, const char *s,
   if (span_end == span)
     return STP_ERR_MALFORMED; /* no span id */
   if (span_end - span != STP_SPAN_ID_HEX_LEN ||
-      !hex_bytes(out->span_id.bytes, span, 8, &upper))
+      !(stp__hex_decode(out->span_id.bytes, span, 8) & STP__HEX_DIGIT))
     return STP_ERR_SPAN_ID;
 
   out->sampled = STP_SAMPLED_DEFERRED;
@@ -54,7 +31,7 @@ static int parse_sentry_element(stp_trace_header *out, const char *s,
     else if (flag_len != 0)
       return STP_ERR_SAMPLED_FLAG;
   }
-  if (zero(out->trace_id.bytes, 16) || zero(out->span_id.bytes, 8))
+  if (stp__all_zero(out->trace_id.bytes, 16) || stp__all_zero(out->span_id.bytes, 8))
     return STP_ERR_ZERO_ID;
   out->trace_flags = out->sampled == STP_SAMPLED_YES ? 1 : 0;
   return STP_OK;
@@ -104,11 +81,11 @@ int stp_sentry_trace_parse(stp_trace_header *out, const char *value,
   return first_err;
 }
 
+/* PREFIX TRACE "-" SPAN SUFFIX, the prefix and suffix at most 3 bytes. */
 static int format_ids(char *buf, size_t cap, size_t *out_len,
                       const stp_trace_id *trace_id,
                       const stp_span_id *span_id, const char *prefix,
-                      const char *suffix) {
-  size_t pre = strlen(prefix), suf = strlen(suffix);
+                      size_t pre, const char *suffix, size_t suf) {
   size_t need = pre + 32 + 1 + 16 + suf;
   if (!buf && cap)
     return STP_ERR_INVALID_ARGUMENT;
@@ -122,7 +99,8 @@ static int format_ids(char *buf, size_t cap, size_t *out_len,
   p = stp__hex_put(p + pre, trace_id->bytes, 16);
   *p++ = '-';
   p = stp__hex_put(p, span_id->bytes, 8);
-  memcpy(p, suffix, suf + 1);
+  memcpy(p, suffix, suf);
+  p[suf] = '\0';
   if (out_len)
     *out_len = need;
   return STP_OK;
@@ -133,13 +111,12 @@ int stp_sentry_trace_format(char *buf, size_t cap, size_t *out_len,
                             const stp_span_id *span_id, stp_sampled sampled) {
   if (!trace_id || !span_id)
     return STP_ERR_INVALID_ARGUMENT;
-  const char *suffix = sampled == STP_SAMPLED_YES  ? "-1"
-                       : sampled == STP_SAMPLED_NO ? "-0"
-                                                   : "";
   if (sampled != STP_SAMPLED_DEFERRED && sampled != STP_SAMPLED_YES &&
       sampled != STP_SAMPLED_NO)
     return STP_ERR_INVALID_ARGUMENT;
-  return format_ids(buf, cap, out_len, trace_id, span_id, "", suffix);
+  const char *suffix = sampled == STP_SAMPLED_YES ? "-1" : "-0";
+  return format_ids(buf, cap, out_len, trace_id, span_id, "", 0, suffix,
+                    sampled == STP_SAMPLED_DEFERRED ? 0 : 2);
 }
 
 int stp_traceparent_format(char *buf, size_t cap, size_t *out_len,
@@ -147,16 +124,16 @@ int stp_traceparent_format(char *buf, size_t cap, size_t *out_len,
                            const stp_span_id *span_id, stp_sampled sampled) {
   if (!trace_id || !span_id)
     return STP_ERR_INVALID_ARGUMENT;
-  return format_ids(buf, cap, out_len, trace_id, span_id, "00-",
-                    sampled == STP_SAMPLED_YES ? "-01" : "-00");
+  return format_ids(buf, cap, out_len, trace_id, span_id, "00-", 3,
+                    sampled == STP_SAMPLED_YES ? "-01" : "-00", 3);
 }
 
 /* Lowercase hex only; the error names the part. */
 static int tp_hex(uint8_t *out, const char *s, size_t nbytes, int err) {
-  bool upper;
-  if (!hex_bytes(out, s, nbytes, &upper))
+  uint8_t bits = stp__hex_decode(out, s, nbytes);
+  if (!(bits & STP__HEX_DIGIT))
     return err;
-  return upper ? STP_ERR_UPPERCASE : STP_OK;
+  return bits & STP__HEX_UPPER ? STP_ERR_UPPERCASE : STP_OK;
 }
 
 static int parse_traceparent(stp_trace_header *out, const char *s, size_t n) {
@@ -180,7 +157,7 @@ static int parse_traceparent(stp_trace_header *out, const char *s, size_t n) {
       (err = tp_hex(out->span_id.bytes, s + 36, 8, STP_ERR_SPAN_ID)) ||
       (err = tp_hex(&flags, s + 53, 1, STP_ERR_FLAGS)))
     return err;
-  if (zero(out->trace_id.bytes, 16) || zero(out->span_id.bytes, 8))
+  if (stp__all_zero(out->trace_id.bytes, 16) || stp__all_zero(out->span_id.bytes, 8))
     return STP_ERR_ZERO_ID;
   out->trace_flags = flags;
   /* Only a set sampled bit is a decision: OpenTelemetry sends 00 for

@@ -1,10 +1,7 @@
 /* Small helpers shared by the core. */
 #include "internal.h"
 
-bool stp__name_eq(const char *name, size_t len, const char *lower,
-                  size_t lower_len) {
-  if (len != lower_len)
-    return false;
+bool stp__name_eq_folded(const char *name, const char *lower, size_t len) {
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)name[i];
     if (c >= 'A' && c <= 'Z')
@@ -100,12 +97,4 @@ int stp__finish(stp__buf *b, size_t *out_len) {
   if (out_len)
     *out_len = b->len;
   return STP_OK;
-}
-
-char *stp__hex_put(char *p, const uint8_t *bytes, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    *p++ = stp__hex_lower[bytes[i] >> 4];
-    *p++ = stp__hex_lower[bytes[i] & 15];
-  }
-  return p;
 }

@@ -305,7 +305,8 @@ typedef struct stp__member {
   uint16_t props_off; /* from off */
   uint16_t props_len;
   uint8_t sentry;
-  uint8_t hash; /* of the key, to skip most key comparisons */
+  uint8_t hash;  /* of the key, to skip most key comparisons */
+  uint8_t plain; /* its bytes are its text: "key=value[;props]" */
 } stp__member;
 
 /* The context of one unit of work (an incoming call, a stream, a job).
@@ -334,6 +335,7 @@ typedef struct stp_context {
   uint32_t dropped;
   uint16_t n_members;
   uint16_t store_len;
+  uint64_t dsc_keys; /* a bit per hash of every Sentry key stored */
   stp__member members[STP_BAGGAGE_MAX_MEMBERS];
   char store[STP_BAGGAGE_MAX_BYTES];
 } stp_context;

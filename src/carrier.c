@@ -2,7 +2,7 @@
  * variables (SPEC sections 1, 6 and 7). */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "scan.h"
 
 #define KEY(lit) lit, (sizeof(lit) - 1)
 
@@ -44,7 +44,7 @@ static int collect_existing(void *arg, const char *name, size_t name_len,
   stp_baggage_member m;
   stp_baggage_iter_init(&it, value, value_len);
   while (ex->members < STP_BAGGAGE_MAX_MEMBERS &&
-         stp_baggage_iter_next(&it, &m)) {
+         stp__baggage_next(&it, &m)) {
     if (cut && it.pos == value + value_len && value[value_len - 1] != ',')
       break; /* cut short by the bound */
     if (m.key_len >= 7 && memcmp(m.key, "sentry-", 7) == 0)

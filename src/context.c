@@ -2,7 +2,7 @@
  * (SPEC sections 5, 6 and 8). */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "scan.h"
 
 #define KEY(lit) lit, (sizeof(lit) - 1)
 
@@ -394,7 +394,7 @@ static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
   size_t seen_skipped = 0;
   stp_baggage_iter_init(&it, value, len);
   while (ctx->scan_members < STP_BAGGAGE_SCAN_MAX_MEMBERS &&
-         stp_baggage_iter_next(&it, &m)) {
+         stp__baggage_next(&it, &m)) {
     ctx->scan_members += (uint32_t)(1 + it.skipped - seen_skipped);
     seen_skipped = it.skipped;
     /* The bound may have cut the last member short: only a member that
@@ -759,7 +759,7 @@ int stp_context_baggage(stp_context *ctx, const char *existing,
   stp_baggage_iter it;
   stp_baggage_member m;
   stp_baggage_iter_init(&it, existing, existing_len);
-  while (stp_baggage_iter_next(&it, &m))
+  while (stp__baggage_next(&it, &m))
     if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
       put_member(&out, &m);
   if (stp_config_propagate_third_party_baggage(ctx->cfg))

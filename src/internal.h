@@ -20,12 +20,59 @@ extern const char stp__hex_lower[16];
 extern const char stp__hex_upper[16];
 extern const char stp__hex_pairs[513]; /* "000102...ff" */
 
+/* SSE2 (every x86-64) decodes 16 hex digits at a time; STP_NO_SIMD, or
+ * another target, leaves only the one-byte-at-a-time path. */
+#if defined(__SSE2__) && !defined(STP_NO_SIMD)
+#define STP__SSE2 1
+#include <emmintrin.h>
+
+/* 16 hex digits at s into 8 bytes at out. Returns the table bits of
+ * stp__hex_decode for them. Reads exactly the 16 bytes. */
+static inline uint8_t stp__hex_decode16(uint8_t *out, const char *s) {
+  const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+  const __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+  /* Signed compares: bytes of 0x80 and up are negative, so in neither. */
+  const __m128i digit =
+      _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                    _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+  const __m128i letter =
+      _mm_and_si128(_mm_cmpgt_epi8(folded, _mm_set1_epi8('a' - 1)),
+                    _mm_cmplt_epi8(folded, _mm_set1_epi8('f' + 1)));
+  const __m128i upper =
+      _mm_and_si128(letter, _mm_cmplt_epi8(v, _mm_set1_epi8('a')));
+  /* A digit's value is its low nibble; a letter's is its low nibble + 9. */
+  const __m128i nibble =
+      _mm_add_epi8(_mm_and_si128(v, _mm_set1_epi8(0x0f)),
+                   _mm_and_si128(letter, _mm_set1_epi8(9)));
+  /* Each 16-bit lane holds two digits, first in its low byte: make the
+   * low byte first << 4 | second, then narrow the lanes to bytes. */
+  const __m128i pairs =
+      _mm_or_si128(_mm_and_si128(_mm_slli_epi16(nibble, 4),
+                                 _mm_set1_epi16(0x00f0)),
+                   _mm_srli_epi16(nibble, 8));
+  _mm_storel_epi64((__m128i *)(void *)out, _mm_packus_epi16(pairs, pairs));
+  uint8_t bits = 0;
+  if (_mm_movemask_epi8(_mm_or_si128(digit, letter)) == 0xffff)
+    bits |= STP__HEX_DIGIT;
+  if (_mm_movemask_epi8(upper))
+    bits |= STP__HEX_UPPER;
+  return bits;
+}
+#endif
+
 /* Decodes 2 * n hex digits into n bytes. Returns the table bits of all the
  * digits: STP__HEX_DIGIT when every one was a hex digit, with
- * STP__HEX_UPPER when any was A-F. */
+ * STP__HEX_UPPER when any was A-F. Reads exactly the 2 * n bytes. */
 static inline uint8_t stp__hex_decode(uint8_t *out, const char *s,
                                       size_t n) {
   uint8_t all = STP__HEX_DIGIT, any = 0;
+#ifdef STP__SSE2
+  for (; n >= 8; n -= 8, s += 16, out += 8) {
+    uint8_t bits = stp__hex_decode16(out, s);
+    all &= bits;
+    any |= bits;
+  }
+#endif
   for (size_t i = 0; i < n; i++) {
     uint8_t hi = stp__hex[(unsigned char)s[2 * i]];
     uint8_t lo = stp__hex[(unsigned char)s[2 * i + 1]];
@@ -33,7 +80,7 @@ static inline uint8_t stp__hex_decode(uint8_t *out, const char *s,
     any |= hi | lo;
     out[i] = (uint8_t)((hi << 4) | (lo & 15)); /* hi's flags shift out */
   }
-  return (uint8_t)(all | (any & STP__HEX_UPPER));
+  return (uint8_t)((all & STP__HEX_DIGIT) | (any & STP__HEX_UPPER));
 }
 
 /* Writes the 2 * n lowercase hex digits of n bytes; returns their end. */
@@ -44,8 +91,14 @@ static inline char *stp__hex_put(char *p, const uint8_t *bytes, size_t n) {
 }
 
 static inline bool stp__all_zero(const uint8_t *b, size_t n) {
-  uint8_t acc = 0;
-  for (size_t i = 0; i < n; i++)
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; n - i >= 8; i += 8) {
+    uint64_t w;
+    memcpy(&w, b + i, 8);
+    acc |= w;
+  }
+  for (; i < n; i++)
     acc |= b[i];
   return acc == 0;
 }

@@ -107,6 +107,47 @@ TEST(Ids, BytesAreBigEndianHex) {
   EXPECT_EQ(s.bytes[7], 0xc8);
 }
 
+// Every byte value at every digit position, for both id lengths: a hex
+// digit of either case is decoded to its value in its nibble, any other
+// byte is refused. The reference decoder here is independent of the
+// library's tables and of its 16-digits-at-a-time path.
+TEST(Ids, EveryByteAtEveryDigitPosition) {
+  auto value = [](int c) {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+      return c - 'A' + 10;
+    return -1;
+  };
+  const std::string base = "123456789abcdef0fedcba9876543210";
+  for (size_t digits : {size_t{32}, size_t{16}}) {
+    for (size_t pos = 0; pos < digits; pos++) {
+      for (int b = 0; b < 256; b++) {
+        std::string hex = base.substr(0, digits);
+        hex[pos] = static_cast<char>(b);
+        uint8_t got[16];
+        int err = digits == 32
+                      ? stp_trace_id_parse(
+                            reinterpret_cast<stp_trace_id *>(got), hex.data(),
+                            hex.size())
+                      : stp_span_id_parse(reinterpret_cast<stp_span_id *>(got),
+                                          hex.data(), hex.size());
+        if (value(b) < 0) {
+          ASSERT_NE(err, STP_OK) << "byte " << b << " at " << pos;
+          continue;
+        }
+        ASSERT_EQ(err, STP_OK) << "byte " << b << " at " << pos;
+        for (size_t i = 0; i < digits / 2; i++) {
+          int want = value(hex[2 * i]) << 4 | value(hex[2 * i + 1]);
+          ASSERT_EQ(got[i], want) << "byte " << b << " at " << pos;
+        }
+      }
+    }
+  }
+}
+
 TEST(Ids, FormatWritesLowercaseAndTerminates) {
   stp_trace_id t;
   for (int i = 0; i < 16; i++)

@@ -354,6 +354,24 @@ TEST(Traceparent, LengthIsHonoured) {
   EXPECT_LT(stp_traceparent_parse(&h, buf.data(), buf.size()), 0);
 }
 
+// W3C wants lowercase ids: one uppercase letter anywhere in either id is
+// STP_ERR_UPPERCASE, the same lowercase letter is accepted.
+TEST(Traceparent, UppercaseAtEveryIdPosition) {
+  const std::string ok = V00 + "01";
+  for (size_t pos = 3; pos < 52; pos++) {
+    if (pos == 35)
+      continue; // the '-' between the ids
+    for (char c : {'a', 'f', 'A', 'F'}) {
+      std::string in = ok;
+      in[pos] = c;
+      stp_trace_header h;
+      int err = stp_traceparent_parse(&h, in.data(), in.size());
+      EXPECT_EQ(err, c >= 'a' ? STP_OK : STP_ERR_UPPERCASE)
+          << c << " at " << pos << ": " << ErrName(err);
+    }
+  }
+}
+
 // Last in the file: under UBSan a failure here aborts the binary.
 TEST(TraceHeaderNullArguments, SentryTrace) {
   stp_trace_header h;

@@ -182,7 +182,9 @@ int stp_traceparent_format(char *buf, size_t cap, size_t *out_len,
 #define STP_BAGGAGE_MAX_MEMBERS 64   /* output limit, and what a context keeps */
 #define STP_BAGGAGE_MAX_BYTES 8192   /* output limit, and a context's store */
 /* Input bound per carrier: bytes of `baggage` values examined, and list
- * members examined (valid or not). Anything past either bound is ignored. */
+ * members examined (valid or not). Anything past either bound is ignored;
+ * past the last member examined, at most 15 bytes are read (a value is
+ * scanned 16 bytes at a time), and never past the length given. */
 #define STP_BAGGAGE_SCAN_MAX_BYTES 32768
 #define STP_BAGGAGE_SCAN_MAX_MEMBERS 512
 

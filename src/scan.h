@@ -16,54 +16,66 @@
 /* ---- scanning ------------------------------------------------------------
  * A member is scanned as runs of one class of bytes: the key (tchar), the
  * value (baggage-octet) and the properties (any visible byte, space or tab,
- * except ','). */
+ * except ','). skip_run returns the first byte at or after s that is not
+ * in the run's class, or end. With SSE2 it looks at 16 bytes at a time
+ * while 16 remain, so a run may be read up to 15 bytes past its end, never
+ * past `end`; the rest goes one byte at a time through the same classes
+ * (chars.c). */
 
-/* The first byte at or after s that is not of class `cls` (or end): four
- * at a time while four remain. A run is read at most three bytes past its
- * end, never past `end`. */
-static inline const char *skip_class(const char *s, const char *end,
-                                     uint8_t cls) {
-  const unsigned char *p = (const unsigned char *)s;
-  while (end - (const char *)p >= 4 &&
-         (stp__cclass[p[0]] & stp__cclass[p[1]] & stp__cclass[p[2]] &
-          stp__cclass[p[3]] & cls))
-    p += 4;
-  while ((const char *)p < end && (stp__cclass[*p] & cls))
-    p++;
-  return (const char *)p;
+enum run { RUN_KEY, RUN_VALUE, RUN_PROPS };
+
+static inline bool in_run(unsigned char c, enum run r) {
+  switch (r) {
+  case RUN_KEY:
+    return stp__cclass[c] & STP__TCHAR;
+  case RUN_VALUE:
+    return stp__cclass[c] & STP__BOCTET;
+  default:
+    return c == '\t' || (c >= 0x20 && c < 0x7f && c != ',');
+  }
 }
 
 #ifdef STP__SSE2
-/* A bit for each of the 16 bytes at p that is not a baggage-octet. */
-static inline unsigned not_octets16(const char *p) {
+static inline __m128i eq(__m128i v, char c) {
+  return _mm_cmpeq_epi8(v, _mm_set1_epi8(c));
+}
+
+/* A bit for each of the 16 bytes at p that is not in the run's class. The
+ * compares are signed: bytes of 0x80 and up are below any character. */
+static inline unsigned stops16(const char *p, enum run r) {
   const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-  /* Signed compare: below '!' (controls, space) or 0x80 and up. */
-  __m128i out = _mm_cmplt_epi8(v, _mm_set1_epi8('!'));
-  out = _mm_or_si128(out, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
-  out = _mm_or_si128(out, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
-  out = _mm_or_si128(out, _mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
-  out = _mm_or_si128(out, _mm_cmpeq_epi8(v, _mm_set1_epi8(';')));
-  out = _mm_or_si128(out, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+  __m128i out = _mm_or_si128(eq(v, 0x7f), eq(v, ','));
+  if (r == RUN_PROPS) /* controls but tab, DEL, ',' */
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+        out, _mm_andnot_si128(eq(v, '\t'),
+                              _mm_cmplt_epi8(v, _mm_set1_epi8(' ')))));
+  /* Not baggage-octets: controls, space, '"', ',', ';', '\\', DEL. */
+  out = _mm_or_si128(out, _mm_cmplt_epi8(v, _mm_set1_epi8('!')));
+  out = _mm_or_si128(out, _mm_or_si128(eq(v, '"'), eq(v, ';')));
+  out = _mm_or_si128(out, eq(v, '\\'));
+  if (r == RUN_KEY) { /* baggage-octets that are no tchar: ()/:<=>?@[]{} */
+    const __m128i odd = _mm_or_si128(v, _mm_set1_epi8(0x01));
+    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    out = _mm_or_si128(out, _mm_or_si128(eq(odd, ')'), eq(v, '/')));
+    out = _mm_or_si128(out, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('9')),
+                                          _mm_cmplt_epi8(v, _mm_set1_epi8('A'))));
+    out = _mm_or_si128(out, _mm_or_si128(eq(lower, '{'), eq(lower, '}')));
+  }
   return (unsigned)_mm_movemask_epi8(out);
 }
 #endif
 
-/* The first byte at or after s that is not a baggage-octet (or end). With
- * SSE2 it looks at 16 bytes at a time while 16 remain, so a value may be
- * read up to 15 bytes past its end, never past `end`. */
-static inline const char *skip_octets(const char *s, const char *end) {
+STP__INLINE const char *skip_run(const char *s, const char *end, enum run r) {
 #ifdef STP__SSE2
   for (; end - s >= 16; s += 16) {
-    unsigned stop = not_octets16(s);
+    unsigned stop = stops16(s, r);
     if (stop)
       return s + __builtin_ctz(stop);
   }
 #endif
-  return skip_class(s, end, STP__BOCTET);
-}
-
-static inline bool is_prop_byte(unsigned char c) {
-  return c == '\t' || (c >= 0x20 && c < 0x7f && c != ',');
+  while (s < end && in_run((unsigned char)*s, r))
+    s++;
+  return s;
 }
 
 static inline const char *skip_ows(const char *s, const char *end) {
@@ -87,7 +99,7 @@ STP__INLINE const char *parse_member(const char *s, const char *end,
   *valid = false;
   s = skip_ows(s, end);
   const char *key = s;
-  s = skip_class(s, end, STP__TCHAR);
+  s = skip_run(s, end, RUN_KEY);
   m->key = key;
   m->key_len = (size_t)(s - key);
   if (s < end && *s != '=')
@@ -95,7 +107,7 @@ STP__INLINE const char *parse_member(const char *s, const char *end,
   if (m->key_len == 0 || s == end || *s != '=')
     return skip_member(s, end);
   const char *value = skip_ows(s + 1, end);
-  s = skip_octets(value, end);
+  s = skip_run(value, end, RUN_VALUE);
   m->value = value;
   m->value_len = (size_t)(s - value);
   m->props = s;
@@ -109,8 +121,7 @@ STP__INLINE const char *parse_member(const char *s, const char *end,
   if (*s != ';')
     return skip_member(s, end); /* a byte that is not a baggage-octet */
   const char *props = skip_ows(s + 1, end);
-  for (s = props; s < end && is_prop_byte((unsigned char)*s);)
-    s++;
+  s = skip_run(props, end, RUN_PROPS);
   if (s < end && *s != ',')
     return skip_member(s, end); /* a control byte, DEL or above */
   const char *props_end = s;

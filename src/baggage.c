@@ -8,8 +8,47 @@ void stp_baggage_iter_init(stp_baggage_iter *it, const char *value,
   it->skipped = 0;
 }
 
+/* ---- the scanner's instruction set (scan.h) ------------------------------ */
+
+#ifdef STP__HAVE_SSSE3
+#include <pthread.h>
+
+uint8_t stp__nibbles[3][2][16];
+static enum isa scan_isa = ISA_PORTABLE;
+static pthread_once_t scan_once = PTHREAD_ONCE_INIT;
+
+static void choose_isa(void) {
+  for (int r = RUN_KEY; r <= RUN_PROPS; r++)
+    for (unsigned h = 0; h < 8; h++) {
+      stp__nibbles[r][1][h] = (uint8_t)(1u << h);
+      for (unsigned l = 0; l < 16; l++)
+        if (in_run((unsigned char)(h << 4 | l), (enum run)r))
+          stp__nibbles[r][0][l] |= (uint8_t)(1u << h);
+    }
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("ssse3"))
+    scan_isa = ISA_SSSE3;
+}
+
+enum isa stp__scan_isa(void) {
+  pthread_once(&scan_once, choose_isa);
+  return scan_isa;
+}
+
+STP__SSSE3_FN static int next_ssse3(stp_baggage_iter *it,
+                                    stp_baggage_member *m) {
+  return stp__baggage_next(it, m, ISA_SSSE3);
+}
+#else
+enum isa stp__scan_isa(void) { return ISA_PORTABLE; }
+#endif
+
 int stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m) {
-  return stp__baggage_next(it, m);
+#ifdef STP__HAVE_SSSE3
+  if (stp__scan_isa() == ISA_SSSE3)
+    return next_ssse3(it, m);
+#endif
+  return stp__baggage_next(it, m, ISA_PORTABLE);
 }
 
 /* ---- percent-decoding --------------------------------------------------- */

@@ -44,7 +44,7 @@ static int collect_existing(void *arg, const char *name, size_t name_len,
   stp_baggage_member m;
   stp_baggage_iter_init(&it, value, value_len);
   while (ex->members < STP_BAGGAGE_MAX_MEMBERS &&
-         stp__baggage_next(&it, &m)) {
+         stp_baggage_iter_next(&it, &m)) {
     if (cut && it.pos == value + value_len && value[value_len - 1] != ',')
       break; /* cut short by the bound */
     if (m.key_len >= 7 && memcmp(m.key, "sentry-", 7) == 0)

@@ -163,13 +163,14 @@ static inline bool is_written_as_text(const stp_baggage_member *m) {
 
 /* The bytes of a member as the iterator found it in one input: from its
  * key to the end of its properties (or value), spaces included. */
-static size_t raw_len(const stp_baggage_member *in) {
+static inline size_t raw_len(const stp_baggage_member *in) {
   const char *end =
       in->props_len ? in->props + in->props_len : in->value + in->value_len;
   return (size_t)(end - in->key);
 }
 
-static void member_slices_from(stp__member *m, const stp_baggage_member *in) {
+STP__INLINE void member_slices_from(stp__member *m,
+                                     const stp_baggage_member *in) {
   m->plain = is_written_as_text(in);
   m->key_len = (uint16_t)in->key_len;
   m->value_off = (uint16_t)(in->value - in->key);
@@ -192,7 +193,8 @@ static int member_add_raw(stp_context *ctx, const stp_baggage_member *in,
 
 /* A member of an input already copied whole to the store at `base`: only
  * its record is added, pointing into that copy. */
-static void member_add_in_place(stp_context *ctx, const stp_baggage_member *in,
+STP__INLINE void member_add_in_place(stp_context *ctx,
+                                     const stp_baggage_member *in,
                                 const char *input, size_t base, bool sentry,
                                 uint8_t hash) {
   stp__member *m = member_push(ctx, base + (size_t)(in->key - input),
@@ -362,21 +364,10 @@ void stp_context_begin(stp_context *ctx, const stp_config *cfg) {
   ctx->dsc_keys = 0;
 }
 
-static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
-  if (ctx->scan_bytes >= STP_BAGGAGE_SCAN_MAX_BYTES ||
-      ctx->scan_members >= STP_BAGGAGE_SCAN_MAX_MEMBERS) {
-    if (len)
-      ctx->dropped++;
-    return;
-  }
-  size_t room = STP_BAGGAGE_SCAN_MAX_BYTES - ctx->scan_bytes;
-  bool cut = len > room;
-  if (cut) {
-    len = room;
-    ctx->dropped++;
-  }
-  ctx->scan_bytes += (uint32_t)len;
-
+/* Stores the members of value[0, len) that the scan bounds let in. `cut`:
+ * the bound cut the value at len. Instantiated once per scanner ISA. */
+STP__INLINE void feed_members(stp_context *ctx, const char *value, size_t len,
+                              bool cut, enum isa isa) {
   /* When the store has room for the whole input, it is copied in one
    * piece and each member's record points into that copy; the bytes of
    * invalid or repeated members stay there unused. From the first member
@@ -394,7 +385,7 @@ static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
   size_t seen_skipped = 0;
   stp_baggage_iter_init(&it, value, len);
   while (ctx->scan_members < STP_BAGGAGE_SCAN_MAX_MEMBERS &&
-         stp__baggage_next(&it, &m)) {
+         stp__baggage_next(&it, &m, isa)) {
     ctx->scan_members += (uint32_t)(1 + it.skipped - seen_skipped);
     seen_skipped = it.skipped;
     /* The bound may have cut the last member short: only a member that
@@ -414,6 +405,42 @@ static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
       ctx->dropped++; /* no room */
   }
   ctx->skipped += (uint32_t)it.skipped;
+}
+
+static void feed_members_portable(stp_context *ctx, const char *value,
+                                  size_t len, bool cut) {
+  feed_members(ctx, value, len, cut, ISA_PORTABLE);
+}
+
+#ifdef STP__HAVE_SSSE3
+STP__SSSE3_FN static void feed_members_ssse3(stp_context *ctx,
+                                             const char *value, size_t len,
+                                             bool cut) {
+  feed_members(ctx, value, len, cut, ISA_SSSE3);
+}
+#endif
+
+static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
+  if (ctx->scan_bytes >= STP_BAGGAGE_SCAN_MAX_BYTES ||
+      ctx->scan_members >= STP_BAGGAGE_SCAN_MAX_MEMBERS) {
+    if (len)
+      ctx->dropped++;
+    return;
+  }
+  size_t room = STP_BAGGAGE_SCAN_MAX_BYTES - ctx->scan_bytes;
+  bool cut = len > room;
+  if (cut) {
+    len = room;
+    ctx->dropped++;
+  }
+  ctx->scan_bytes += (uint32_t)len;
+#ifdef STP__HAVE_SSSE3
+  if (stp__scan_isa() == ISA_SSSE3) {
+    feed_members_ssse3(ctx, value, len, cut);
+    return;
+  }
+#endif
+  feed_members_portable(ctx, value, len, cut);
 }
 
 int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
@@ -759,7 +786,7 @@ int stp_context_baggage(stp_context *ctx, const char *existing,
   stp_baggage_iter it;
   stp_baggage_member m;
   stp_baggage_iter_init(&it, existing, existing_len);
-  while (stp__baggage_next(&it, &m))
+  while (stp_baggage_iter_next(&it, &m))
     if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
       put_member(&out, &m);
   if (stp_config_propagate_third_party_baggage(ctx->cfg))

@@ -17,12 +17,20 @@
  * A member is scanned as runs of one class of bytes: the key (tchar), the
  * value (baggage-octet) and the properties (any visible byte, space or tab,
  * except ','). skip_run returns the first byte at or after s that is not
- * in the run's class, or end. With SSE2 it looks at 16 bytes at a time
- * while 16 remain, so a run may be read up to 15 bytes past its end, never
- * past `end`; the rest goes one byte at a time through the same classes
- * (chars.c). */
+ * in the run's class, or end.
+ *
+ * On x86-64 CPUs with SSSE3 (decided once, stp__scan_isa), 16 bytes are
+ * classified at a time by two table lookups per byte (pshufb): one by its
+ * low nibble, one by its high nibble. Row h of the low table has bit h set
+ * for each low nibble l such that byte 0xhl is in the class; the high
+ * table maps h (0 to 7) to bit h. A byte is in the class when the two
+ * results share a bit. Bytes of 0x80 and up have no bit in the high table.
+ * The tables are derived from in_run (stp__scan_isa). A run is then read
+ * up to 15 bytes past its end, never past `end`. Everywhere else, and for
+ * the last bytes of an input, runs go one byte at a time. */
 
 enum run { RUN_KEY, RUN_VALUE, RUN_PROPS };
+enum isa { ISA_PORTABLE, ISA_SSSE3 };
 
 static inline bool in_run(unsigned char c, enum run r) {
   switch (r) {
@@ -35,43 +43,45 @@ static inline bool in_run(unsigned char c, enum run r) {
   }
 }
 
-#ifdef STP__SSE2
-static inline __m128i eq(__m128i v, char c) {
-  return _mm_cmpeq_epi8(v, _mm_set1_epi8(c));
-}
+/* ISA_SSSE3 when the CPU has SSSE3 and the core was built for x86-64
+ * without STP_NO_SIMD; ISA_PORTABLE otherwise. The first call also
+ * builds the nibble tables. */
+enum isa stp__scan_isa(void);
 
-/* A bit for each of the 16 bytes at p that is not in the run's class. The
- * compares are signed: bytes of 0x80 and up are below any character. */
-static inline unsigned stops16(const char *p, enum run r) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(STP_NO_SIMD)
+#define STP__HAVE_SSSE3 1
+#include <tmmintrin.h>
+
+#define STP__SSSE3_FN __attribute__((target("ssse3")))
+
+/* Per run: the low-nibble table, then the high-nibble table. */
+extern uint8_t stp__nibbles[3][2][16];
+
+/* A bit for each of the 16 bytes at p that is not in the run's class. */
+STP__SSSE3_FN static inline unsigned stops16(const char *p, enum run r) {
   const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-  __m128i out = _mm_or_si128(eq(v, 0x7f), eq(v, ','));
-  if (r == RUN_PROPS) /* controls but tab, DEL, ',' */
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(
-        out, _mm_andnot_si128(eq(v, '\t'),
-                              _mm_cmplt_epi8(v, _mm_set1_epi8(' ')))));
-  /* Not baggage-octets: controls, space, '"', ',', ';', '\\', DEL. */
-  out = _mm_or_si128(out, _mm_cmplt_epi8(v, _mm_set1_epi8('!')));
-  out = _mm_or_si128(out, _mm_or_si128(eq(v, '"'), eq(v, ';')));
-  out = _mm_or_si128(out, eq(v, '\\'));
-  if (r == RUN_KEY) { /* baggage-octets that are no tchar: ()/:<=>?@[]{} */
-    const __m128i odd = _mm_or_si128(v, _mm_set1_epi8(0x01));
-    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
-    out = _mm_or_si128(out, _mm_or_si128(eq(odd, ')'), eq(v, '/')));
-    out = _mm_or_si128(out, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('9')),
-                                          _mm_cmplt_epi8(v, _mm_set1_epi8('A'))));
-    out = _mm_or_si128(out, _mm_or_si128(eq(lower, '{'), eq(lower, '}')));
-  }
-  return (unsigned)_mm_movemask_epi8(out);
+  const __m128i low = _mm_and_si128(v, _mm_set1_epi8(0x0f));
+  const __m128i high = _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0f));
+  const __m128i *t = (const __m128i *)(const void *)stp__nibbles[r];
+  const __m128i rows = _mm_and_si128(
+      _mm_shuffle_epi8(_mm_loadu_si128(&t[0]), low),
+      _mm_shuffle_epi8(_mm_loadu_si128(&t[1]), high));
+  return (unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(rows, _mm_setzero_si128()));
 }
 #endif
 
-STP__INLINE const char *skip_run(const char *s, const char *end, enum run r) {
-#ifdef STP__SSE2
-  for (; end - s >= 16; s += 16) {
-    unsigned stop = stops16(s, r);
-    if (stop)
-      return s + __builtin_ctz(stop);
-  }
+STP__INLINE const char *skip_run(const char *s, const char *end, enum run r,
+                                 enum isa isa) {
+#ifdef STP__HAVE_SSSE3
+  if (isa == ISA_SSSE3)
+    for (; end - s >= 16; s += 16) {
+      unsigned stop = stops16(s, r);
+      if (stop)
+        return s + __builtin_ctz(stop);
+    }
+#else
+  (void)isa;
 #endif
   while (s < end && in_run((unsigned char)*s, r))
     s++;
@@ -95,11 +105,12 @@ static inline const char *skip_member(const char *s, const char *end) {
  * after a key or a value is looked for only when the byte there is not
  * the delimiter that usually follows. */
 STP__INLINE const char *parse_member(const char *s, const char *end,
-                                      stp_baggage_member *m, bool *valid) {
+                                     stp_baggage_member *m, bool *valid,
+                                     enum isa isa) {
   *valid = false;
   s = skip_ows(s, end);
   const char *key = s;
-  s = skip_run(s, end, RUN_KEY);
+  s = skip_run(s, end, RUN_KEY, isa);
   m->key = key;
   m->key_len = (size_t)(s - key);
   if (s < end && *s != '=')
@@ -107,7 +118,7 @@ STP__INLINE const char *parse_member(const char *s, const char *end,
   if (m->key_len == 0 || s == end || *s != '=')
     return skip_member(s, end);
   const char *value = skip_ows(s + 1, end);
-  s = skip_run(value, end, RUN_VALUE);
+  s = skip_run(value, end, RUN_VALUE, isa);
   m->value = value;
   m->value_len = (size_t)(s - value);
   m->props = s;
@@ -121,7 +132,7 @@ STP__INLINE const char *parse_member(const char *s, const char *end,
   if (*s != ';')
     return skip_member(s, end); /* a byte that is not a baggage-octet */
   const char *props = skip_ows(s + 1, end);
-  s = skip_run(props, end, RUN_PROPS);
+  s = skip_run(props, end, RUN_PROPS, isa);
   if (s < end && *s != ',')
     return skip_member(s, end); /* a control byte, DEL or above */
   const char *props_end = s;
@@ -133,12 +144,12 @@ STP__INLINE const char *parse_member(const char *s, const char *end,
   return s == end ? end : s + 1;
 }
 
-STP__INLINE int stp__baggage_next(stp_baggage_iter *it,
-                                    stp_baggage_member *m) {
+STP__INLINE int stp__baggage_next(stp_baggage_iter *it, stp_baggage_member *m,
+                                  enum isa isa) {
   while (it->pos < it->end) {
     const char *start = it->pos;
     bool valid;
-    it->pos = parse_member(start, it->end, m, &valid);
+    it->pos = parse_member(start, it->end, m, &valid, isa);
     if (valid)
       return 1;
     /* Empty list elements ("a=1,,b=2") are not members; skip quietly. */

@@ -11,7 +11,8 @@
  * --port-file. SIGTERM or SIGINT frees everything and exits 0.
  *
  * Per stream it keeps one stp_nghttp2_stream (about 9 KiB), fed by the
- * header callback and freed when the stream closes or its connection goes.
+ * header callback and given back when the stream closes or its connection
+ * goes; freed ones are kept for reuse (an stp_allocator over a free list).
  * For measuring what propagation costs, two switches answer the same fixed
  * 22-byte body: --no-propagation runs no stp code at all, --fixed-answer
  * still continues every request's trace and computes the `sentry-trace`
@@ -63,8 +64,39 @@ typedef struct conn {
   struct server *srv;
 } conn;
 
+/* Stream states (about 9 KiB each) freed by closed streams are kept for
+ * the next ones, as a busy server would: the stp_allocator of every
+ * stp_nghttp2_stream. At most POOL_MAX are kept; the rest go back to
+ * malloc. */
+enum { POOL_MAX = 2 * MAX_CONCURRENT_STREAMS };
+
+typedef struct pool {
+  void *free[POOL_MAX];
+  size_t n;
+} pool;
+
+static void *pool_get(size_t size, void *user) {
+  pool *p = user;
+  return p->n > 0 ? p->free[--p->n] : malloc(size);
+}
+
+static void pool_put(void *ptr, void *user) {
+  pool *p = user;
+  if (p->n < POOL_MAX)
+    p->free[p->n++] = ptr;
+  else
+    free(ptr);
+}
+
+static void pool_clear(pool *p) {
+  while (p->n > 0)
+    free(p->free[--p->n]);
+}
+
 typedef struct server {
   const stp_config *cfg; /* NULL with --no-propagation */
+  stp_allocator alloc;   /* stream states, from `states` */
+  pool states;
   int traceparent;       /* also show the outgoing traceparent */
   int fixed_answer;      /* --fixed-answer */
   const char *spans;     /* --spans: the span log, or NULL */
@@ -239,7 +271,7 @@ static void stream_free(conn *c, stream *s) {
   for (size_t i = 0; i < s->n_headers; i++)
     free((char *)s->headers[i].value);
   free(s->description);
-  stp_nghttp2_stream_del(s->trace, NULL);
+  stp_nghttp2_stream_del(s->trace, &c->srv->alloc);
   if (s->body != kFixedBody)
     free(s->body);
   free(s);
@@ -348,7 +380,8 @@ static int on_begin_headers(nghttp2_session *session,
   if (c->srv->spans)
     s->start_ns = span_log_now_ns();
   if (c->srv->cfg &&
-      stp_nghttp2_stream_new(&s->trace, c->srv->cfg, s->id, NULL) != STP_OK) {
+      stp_nghttp2_stream_new(&s->trace, c->srv->cfg, s->id, &c->srv->alloc) !=
+          STP_OK) {
     free(s);
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   }
@@ -601,14 +634,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "config: %s\n", stp_strerror(err));
     return 2;
   }
-  server srv = {propagation ? cfg : NULL,
-                opts.propagate_traceparent,
-                fixed_answer,
-                spans,
-                NULL,
-                NULL,
-                0,
-                0};
+  static server srv; /* its pool is 1.6 KiB */
+  srv.cfg = propagation ? cfg : NULL;
+  srv.alloc = (stp_allocator){pool_get, pool_put, &srv.states};
+  srv.traceparent = opts.propagate_traceparent;
+  srv.fixed_answer = fixed_answer;
+  srv.spans = spans;
   int lfd = -1, rc = 1;
   struct pollfd *pfds = NULL;
   if (pipe(stop_pipe) != 0 || set_nonblocking(stop_pipe[0]) != 0 ||
@@ -694,6 +725,7 @@ out:
   for (size_t i = 0; i < srv.n_conns; i++)
     conn_free(srv.conns[i]);
   free(srv.conns);
+  pool_clear(&srv.states);
   free(pfds);
   nghttp2_session_callbacks_del(srv.cbs);
   if (lfd >= 0)

@@ -728,17 +728,30 @@ static size_t stored_len(const stp__member *m) {
                         (m->props_len ? 1 + (size_t)m->props_len : 0);
 }
 
+/* Writes the stored members idx[0, n) in that order. Plain members that
+ * follow each other in the store one comma apart, as the members of one
+ * incoming header do, go out in one copy with that comma. */
 static void put_stored(stp__buf *b, const stp_context *ctx,
-                       const stp__member *m) {
-  if (!m->plain) {
-    stp_baggage_member s;
-    member_slices(ctx, m, &s);
-    put_member(b, &s);
-    return;
+                       const uint8_t *idx, size_t n) {
+  for (size_t i = 0; i < n;) {
+    const stp__member *m = &ctx->members[idx[i++]];
+    if (!m->plain) {
+      stp_baggage_member s;
+      member_slices(ctx, m, &s);
+      put_member(b, &s);
+      continue;
+    }
+    size_t from = m->off, to = from + m->len;
+    for (; i < n; i++) {
+      const stp__member *next = &ctx->members[idx[i]];
+      if (!next->plain || next->off != to + 1 || ctx->store[to] != ',')
+        break;
+      to = (size_t)next->off + next->len;
+    }
+    if (b->len > 0)
+      stp__putc(b, ',');
+    stp__put(b, ctx->store + from, to - from); /* their bytes are their text */
   }
-  if (b->len > 0)
-    stp__putc(b, ',');
-  stp__put(b, ctx->store + m->off, m->len); /* its bytes are its text */
 }
 
 /* What has been written, for the limits: members and bytes. */
@@ -789,14 +802,16 @@ int stp_context_baggage(stp_context *ctx, const char *existing,
   while (stp_baggage_iter_next(&it, &m))
     if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
       put_member(&out, &m);
+  uint8_t third[STP_BAGGAGE_MAX_MEMBERS];
+  size_t n_third = 0;
   if (stp_config_propagate_third_party_baggage(ctx->cfg))
     for (size_t i = 0; i < ctx->n_members; i++) {
       const stp__member *sm = &ctx->members[i];
       if (!sm->sentry && budget_take(&bu, stored_len(sm)))
-        put_stored(&out, ctx, sm);
+        third[n_third++] = (uint8_t)i;
     }
-  for (size_t i = 0; i < n_dsc; i++)
-    put_stored(&out, ctx, &ctx->members[order[i]]);
+  put_stored(&out, ctx, third, n_third);
+  put_stored(&out, ctx, order, n_dsc);
   return stp__finish(&out, out_len);
 }
 

@@ -628,6 +628,29 @@ TEST_F(ContextTest, OutgoingMembersAreWrittenWithoutTheirWhitespace) {
                 "sentry-sample_rand=0.25");
 }
 
+// Members of one header are written out in runs of one copy where they
+// follow each other in the input; a skipped, repeated or reordered member
+// in between ends a run, and what goes out is the same as member by member.
+TEST_F(ContextTest, OutgoingRunsBreakWhereTheInputHasGaps) {
+  const ConfigPtr &cfg = third_party_cfg_;
+  ASSERT_EQ(Continue(&ctx_, cfg.get(),
+                     {{"sentry-trace", kTS1},
+                      {"baggage", "sentry-release=r1,sentry-trace_id=" +
+                                      kTrace +
+                                      ",sentry-environment=prod,bad key=1,"
+                                      "sentry-sample_rand=0.5,a=1,"
+                                      "sentry-release=again,b=2;p,c = 3,"
+                                      "d=4"},
+                      {"baggage", "e=5,sentry-transaction=t"}}),
+            STP_OK);
+  EXPECT_EQ(BaggageOf(&ctx_), "a=1,b=2;p,c=3,d=4,e=5,sentry-trace_id=" +
+                                  kTrace +
+                                  ",sentry-release=r1,sentry-environment=prod,"
+                                  "sentry-sample_rand=0.5,sentry-transaction=t");
+  EXPECT_EQ(stp_context_baggage_skipped(&ctx_), 1u);
+  EXPECT_EQ(stp_context_baggage_dropped(&ctx_), 1u);
+}
+
 TEST_F(ContextTest, MalformedBaggageMembersAreSkippedAlone) {
   ASSERT_EQ(Continue(&ctx_, cfg_.get(),
                      {{"sentry-trace", kTS1},

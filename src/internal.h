@@ -83,8 +83,29 @@ static inline uint8_t stp__hex_decode(uint8_t *out, const char *s,
   return (uint8_t)((all & STP__HEX_DIGIT) | (any & STP__HEX_UPPER));
 }
 
+#ifdef STP__SSE2
+/* The 16 lowercase hex digits of the 8 bytes at b, to p. */
+static inline void stp__hex_put8(char *p, const uint8_t *b) {
+  const __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)b);
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  const __m128i nibbles =
+      _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), low4),
+                        _mm_and_si128(v, low4)); /* high, low, high, ... */
+  /* '0' + n, and 'a' - '0' - 10 more for the nibbles above 9. */
+  const __m128i letters = _mm_and_si128(
+      _mm_cmpgt_epi8(nibbles, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
+  _mm_storeu_si128((__m128i *)(void *)p,
+                   _mm_add_epi8(_mm_add_epi8(nibbles, _mm_set1_epi8('0')),
+                                letters));
+}
+#endif
+
 /* Writes the 2 * n lowercase hex digits of n bytes; returns their end. */
 static inline char *stp__hex_put(char *p, const uint8_t *bytes, size_t n) {
+#ifdef STP__SSE2
+  for (; n >= 8; n -= 8, bytes += 8, p += 16)
+    stp__hex_put8(p, bytes);
+#endif
   for (size_t i = 0; i < n; i++, p += 2)
     memcpy(p, stp__hex_pairs + 2 * bytes[i], 2);
   return p;

@@ -37,6 +37,26 @@ static int parse_sentry_element(stp_trace_header *out, const char *s,
   return STP_OK;
 }
 
+/* The usual value, all of it checked at fixed places: 32 hex digits, '-',
+ * 16 hex digits, then nothing or "-0" / "-1", and neither id zero. Any
+ * other value, valid or not, is left to the element-by-element parse,
+ * which also names what is wrong. */
+static bool parse_usual(stp_trace_header *out, const char *s, size_t n) {
+  if (n != 49 && !(n == 51 && s[49] == '-' && (s[50] == '0' || s[50] == '1')))
+    return false;
+  if (s[32] != '-' ||
+      !(stp__hex_decode(out->trace_id.bytes, s, 16) &
+        stp__hex_decode(out->span_id.bytes, s + 33, 8) & STP__HEX_DIGIT) ||
+      stp__all_zero(out->trace_id.bytes, 16) ||
+      stp__all_zero(out->span_id.bytes, 8))
+    return false;
+  out->sampled = n == 49       ? STP_SAMPLED_DEFERRED
+                 : s[50] == '1' ? STP_SAMPLED_YES
+                                : STP_SAMPLED_NO;
+  out->trace_flags = out->sampled == STP_SAMPLED_YES ? 1 : 0;
+  return true;
+}
+
 int stp_sentry_trace_parse(stp_trace_header *out, const char *value,
                            size_t len) {
   if (!out || (!value && len))
@@ -46,9 +66,7 @@ int stp_sentry_trace_parse(stp_trace_header *out, const char *value,
     out->sampled = STP_SAMPLED_DEFERRED;
     return STP_ERR_EMPTY;
   }
-  /* The common case: one clean value of 49 or 51 bytes. */
-  if ((len == 49 || (len == 51 && value[49] == '-')) && value[32] == '-' &&
-      parse_sentry_element(out, value, len) == STP_OK)
+  if (parse_usual(out, value, len))
     return STP_OK;
 
   bool cut = len > STP_SENTRY_TRACE_SCAN_MAX;

@@ -211,6 +211,39 @@ struct RandCase {
   double lo, hi;  // sample_rand must be in [lo, hi)
 };
 
+// An incoming sample_rand is read as the nearest double, as strtod reads
+// it: short plain decimals and longer or exponent forms alike (up to 22
+// places after the point, where the power of ten is exact).
+TEST_F(ContextTest, IncomingSampleRandIsReadExactly) {
+  const char *texts[] = {"0.5",
+                         "0.123456",
+                         "0.1",
+                         "0",
+                         "0.",
+                         ".5",
+                         "0.000001",
+                         "0.999999999999999",
+                         "0.12345678901234567890123",
+                         "00000000000000000000.25",
+                         "0.0000000000000000001234",
+                         "1e-1",
+                         "25E-2",
+                         "0.3e0",
+                         "0.7",
+                         "0.2999999999999999888977697537484345957636833190918"
+                         "0078125"};
+  for (const char *text : texts) {
+    SCOPED_TRACE(text);
+    ASSERT_EQ(Continue(&ctx_, cfg_.get(),
+                       {{"sentry-trace", kTS1},
+                        {"baggage", "sentry-trace_id=" + kTrace +
+                                        ",sentry-sample_rand=" + text}}),
+              STP_OK);
+    EXPECT_EQ(stp_context_sample_rand(&ctx_), strtod(text, nullptr));
+    EXPECT_EQ(Dsc(&ctx_, "sample_rand"), text);
+  }
+}
+
 TEST_F(ContextTest, SampleRandReuseAndBackfillRanges) {
   const std::string tid = "sentry-trace_id=" + kTrace;
   const RandCase cases[] = {

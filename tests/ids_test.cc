@@ -148,6 +148,31 @@ TEST(Ids, EveryByteAtEveryDigitPosition) {
   }
 }
 
+// Every byte value at every position of both ids formats as its two
+// lowercase digits, and nothing else changes.
+TEST(Ids, FormatEveryByteAtEveryPosition) {
+  for (size_t pos = 0; pos < 16; pos++) {
+    for (int b = 0; b < 256; b++) {
+      stp_trace_id t;
+      stp_span_id s;
+      for (size_t i = 0; i < 16; i++)
+        t.bytes[i] = static_cast<uint8_t>(0x11 * (i % 16));
+      memcpy(s.bytes, t.bytes, 8);
+      t.bytes[pos] = static_cast<uint8_t>(b);
+      if (pos < 8)
+        s.bytes[pos] = static_cast<uint8_t>(b);
+      char want[33], got[33], got_span[17];
+      for (size_t i = 0; i < 16; i++)
+        snprintf(want + 2 * i, 3, "%02x", t.bytes[i]);
+      stp_trace_id_format(got, &t);
+      stp_span_id_format(got_span, &s);
+      ASSERT_STREQ(got, want) << "byte " << b << " at " << pos;
+      ASSERT_EQ(std::string(got_span), std::string(want, 16))
+          << "byte " << b << " at " << pos;
+    }
+  }
+}
+
 TEST(Ids, FormatWritesLowercaseAndTerminates) {
   stp_trace_id t;
   for (int i = 0; i < 16; i++)

@@ -40,7 +40,9 @@ STP__SSSE3_FN static int next_ssse3(stp_baggage_iter *it,
   return stp__baggage_next(it, m, ISA_SSSE3);
 }
 #else
-enum isa stp__scan_isa(void) { return ISA_PORTABLE; }
+enum isa stp__scan_isa(void) {
+  return ISA_PORTABLE;
+}
 #endif
 
 int stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m) {
@@ -70,8 +72,8 @@ static unsigned char next_byte(const char *in, size_t len, size_t *i) {
 
 static const char replacement[3] = {(char)0xef, (char)0xbf, (char)0xbd};
 
-int stp_baggage_decode(char *buf, size_t cap, size_t *out_len,
-                       const char *in, size_t len) {
+int stp_baggage_decode(char *buf, size_t cap, size_t *out_len, const char *in,
+                       size_t len) {
   if ((!in && len) || (!buf && cap))
     return STP_ERR_INVALID_ARGUMENT;
   stp__buf out = {buf, cap, 0};
@@ -123,8 +125,8 @@ int stp_baggage_decode(char *buf, size_t cap, size_t *out_len,
   return stp__finish(&out, out_len);
 }
 
-int stp_baggage_encode(char *buf, size_t cap, size_t *out_len,
-                       const char *in, size_t len) {
+int stp_baggage_encode(char *buf, size_t cap, size_t *out_len, const char *in,
+                       size_t len) {
   if ((!in && len) || (!buf && cap))
     return STP_ERR_INVALID_ARGUMENT;
   stp__buf out = {buf, cap, 0};

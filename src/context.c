@@ -6,7 +6,7 @@
 
 #define KEY(lit) lit, (sizeof(lit) - 1)
 
-enum { RAND_SCALE = 1000000 }; /* sample_rand has 6 decimals */
+enum { RAND_SCALE = 1000000 };  /* sample_rand has 6 decimals */
 enum { TRACE_VALUES_MAX = 16 }; /* sentry-trace values examined */
 
 /* ---- the member store --------------------------------------------------- */
@@ -14,7 +14,6 @@ enum { TRACE_VALUES_MAX = 16 }; /* sentry-trace values examined */
 static bool is_sentry_key(const char *k, size_t n) {
   return n >= 7 && memcmp(k, "sentry-", 7) == 0;
 }
-
 
 /* Every DSC key starts with "sentry-": mix its length and the bytes after
  * the prefix that tell the known keys apart. The fourteen keys the SDKs
@@ -27,7 +26,9 @@ static uint8_t key_hash(const char *k, size_t n) {
   return (uint8_t)h;
 }
 
-static uint64_t key_bit(uint8_t hash) { return (uint64_t)1 << (hash & 63); }
+static uint64_t key_bit(uint8_t hash) {
+  return (uint64_t)1 << (hash & 63);
+}
 
 static int find_dsc_in(const stp_context *ctx, const char *key, size_t n,
                        uint8_t h) {
@@ -49,8 +50,7 @@ static inline int find_dsc_hashed(const stp_context *ctx, const char *key,
   return find_dsc_in(ctx, key, n, h);
 }
 
-static inline int find_dsc(const stp_context *ctx, const char *key,
-                           size_t n) {
+static inline int find_dsc(const stp_context *ctx, const char *key, size_t n) {
   return find_dsc_hashed(ctx, key, n, key_hash(key, n));
 }
 
@@ -93,9 +93,8 @@ static bool member_make_room(stp_context *ctx, size_t need, bool sentry) {
 
 /* Appends the record of a member whose `len` bytes are at `off` in the
  * store. The caller has checked that there is room for one more. */
-static inline stp__member *member_push(stp_context *ctx, size_t off,
-                                       size_t len, bool sentry,
-                                       uint8_t hash) {
+static inline stp__member *member_push(stp_context *ctx, size_t off, size_t len,
+                                       bool sentry, uint8_t hash) {
   stp__member *m = &ctx->members[ctx->n_members++];
   m->off = (uint16_t)off;
   m->len = (uint16_t)len;
@@ -126,8 +125,7 @@ static inline stp__member *member_reserve(stp_context *ctx, size_t need,
  * stored as its text "key=value". */
 static int member_add(stp_context *ctx, const char *key, size_t kl,
                       const char *val, size_t vl, bool sentry) {
-  stp__member *m =
-      member_reserve(ctx, kl + 1 + vl, sentry, key_hash(key, kl));
+  stp__member *m = member_reserve(ctx, kl + 1 + vl, sentry, key_hash(key, kl));
   if (!m)
     return STP_ERR_LIMIT;
   char *p = ctx->store + m->off;
@@ -170,7 +168,7 @@ static inline size_t raw_len(const stp_baggage_member *in) {
 }
 
 STP__INLINE void member_slices_from(stp__member *m,
-                                     const stp_baggage_member *in) {
+                                    const stp_baggage_member *in) {
   m->plain = is_written_as_text(in);
   m->key_len = (uint16_t)in->key_len;
   m->value_off = (uint16_t)(in->value - in->key);
@@ -195,8 +193,8 @@ static int member_add_raw(stp_context *ctx, const stp_baggage_member *in,
  * its record is added, pointing into that copy. */
 STP__INLINE void member_add_in_place(stp_context *ctx,
                                      const stp_baggage_member *in,
-                                const char *input, size_t base, bool sentry,
-                                uint8_t hash) {
+                                     const char *input, size_t base,
+                                     bool sentry, uint8_t hash) {
   stp__member *m = member_push(ctx, base + (size_t)(in->key - input),
                                raw_len(in), sentry, hash);
   member_slices_from(m, in);
@@ -262,7 +260,7 @@ static void start_head(stp_context *ctx) {
   ctx->span.has_parent = false;
   uint32_t k = stp__random_range(0, RAND_SCALE);
   ctx->sample_rand = (double)k / RAND_SCALE;
-  ctx->span.sampled = !has_rate                ? STP_SAMPLED_DEFERRED
+  ctx->span.sampled = !has_rate                 ? STP_SAMPLED_DEFERRED
                       : ctx->sample_rand < rate ? STP_SAMPLED_YES
                                                 : STP_SAMPLED_NO;
   ctx->continued = false;
@@ -413,9 +411,8 @@ static void feed_members_portable(stp_context *ctx, const char *value,
 }
 
 #ifdef STP__HAVE_SSSE3
-STP__SSSE3_FN static void feed_members_ssse3(stp_context *ctx,
-                                             const char *value, size_t len,
-                                             bool cut) {
+STP__SSSE3_FN static void
+feed_members_ssse3(stp_context *ctx, const char *value, size_t len, bool cut) {
   feed_members(ctx, value, len, cut, ISA_SSSE3);
 }
 #endif
@@ -449,8 +446,8 @@ int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
     return STP_ERR_INVALID_ARGUMENT;
   switch (name_len) {
   case 12:
-    if (stp__name_eq(name, name_len, KEY("sentry-trace")) &&
-        !ctx->have_trace && ctx->trace_values_seen < TRACE_VALUES_MAX) {
+    if (stp__name_eq(name, name_len, KEY("sentry-trace")) && !ctx->have_trace &&
+        ctx->trace_values_seen < TRACE_VALUES_MAX) {
       ctx->trace_values_seen++;
       int err = stp_sentry_trace_parse(&ctx->incoming, value, value_len);
       if (err == STP_OK)
@@ -496,16 +493,16 @@ static int org_check(const stp_context *ctx) {
   const char *mine = stp_config_org_id(ctx->cfg);
   char in[64];
   size_t in_len = 0;
-  bool has_in =
-      dsc_value(ctx, KEY("sentry-org_id"), in, sizeof in, &in_len) &&
-      in_len > 0;
+  bool has_in = dsc_value(ctx, KEY("sentry-org_id"), in, sizeof in, &in_len) &&
+                in_len > 0;
   if (find_dsc(ctx, KEY("sentry-org_id")) >= 0 && !has_in)
     has_in = true, in_len = SIZE_MAX; /* present but too long to match */
   if (has_in && mine)
     return in_len == strlen(mine) && memcmp(in, mine, in_len) == 0
                ? STP_OK
                : STP_ERR_ORG_MISMATCH;
-  if (has_in != (mine != NULL) && stp_config_strict_trace_continuation(ctx->cfg))
+  if (has_in != (mine != NULL) &&
+      stp_config_strict_trace_continuation(ctx->cfg))
     return STP_ERR_ORG_MISMATCH;
   return STP_OK;
 }
@@ -591,9 +588,13 @@ const stp_config *stp_context_config(const stp_context *ctx) {
   return ctx->cfg;
 }
 
-int stp_context_status(const stp_context *ctx) { return ctx->status; }
+int stp_context_status(const stp_context *ctx) {
+  return ctx->status;
+}
 
-bool stp_context_continued(const stp_context *ctx) { return ctx->continued; }
+bool stp_context_continued(const stp_context *ctx) {
+  return ctx->continued;
+}
 
 const stp_span *stp_context_span(const stp_context *ctx) {
   return &ctx->span;
@@ -603,7 +604,9 @@ double stp_context_sample_rand(const stp_context *ctx) {
   return ctx->sample_rand;
 }
 
-bool stp_context_frozen(const stp_context *ctx) { return ctx->frozen; }
+bool stp_context_frozen(const stp_context *ctx) {
+  return ctx->frozen;
+}
 
 void stp_context_freeze(stp_context *ctx) {
   if (ctx && !ctx->frozen)
@@ -731,8 +734,8 @@ static size_t stored_len(const stp__member *m) {
 /* Writes the stored members idx[0, n) in that order. Plain members that
  * follow each other in the store one comma apart, as the members of one
  * incoming header do, go out in one copy with that comma. */
-static void put_stored(stp__buf *b, const stp_context *ctx,
-                       const uint8_t *idx, size_t n) {
+static void put_stored(stp__buf *b, const stp_context *ctx, const uint8_t *idx,
+                       size_t n) {
   for (size_t i = 0; i < n;) {
     const stp__member *m = &ctx->members[idx[i++]];
     if (!m->plain) {
@@ -839,8 +842,7 @@ static void put_escaped(stp__buf *b, const char *s, size_t n) {
   }
 }
 
-int stp_context_meta(stp_context *ctx, char *buf, size_t cap,
-                     size_t *out_len) {
+int stp_context_meta(stp_context *ctx, char *buf, size_t cap, size_t *out_len) {
   if (!ctx || !ctx->cfg || (!buf && cap))
     return STP_ERR_INVALID_ARGUMENT;
   char trace[STP_SENTRY_TRACE_MAX_LEN + 1], bag[STP_BAGGAGE_MAX_BYTES + 1];

@@ -41,15 +41,13 @@ static inline uint8_t stp__hex_decode16(uint8_t *out, const char *s) {
   const __m128i upper =
       _mm_and_si128(letter, _mm_cmplt_epi8(v, _mm_set1_epi8('a')));
   /* A digit's value is its low nibble; a letter's is its low nibble + 9. */
-  const __m128i nibble =
-      _mm_add_epi8(_mm_and_si128(v, _mm_set1_epi8(0x0f)),
-                   _mm_and_si128(letter, _mm_set1_epi8(9)));
+  const __m128i nibble = _mm_add_epi8(_mm_and_si128(v, _mm_set1_epi8(0x0f)),
+                                      _mm_and_si128(letter, _mm_set1_epi8(9)));
   /* Each 16-bit lane holds two digits, first in its low byte: make the
    * low byte first << 4 | second, then narrow the lanes to bytes. */
-  const __m128i pairs =
-      _mm_or_si128(_mm_and_si128(_mm_slli_epi16(nibble, 4),
-                                 _mm_set1_epi16(0x00f0)),
-                   _mm_srli_epi16(nibble, 8));
+  const __m128i pairs = _mm_or_si128(
+      _mm_and_si128(_mm_slli_epi16(nibble, 4), _mm_set1_epi16(0x00f0)),
+      _mm_srli_epi16(nibble, 8));
   _mm_storel_epi64((__m128i *)(void *)out, _mm_packus_epi16(pairs, pairs));
   uint8_t bits = 0;
   if (_mm_movemask_epi8(_mm_or_si128(digit, letter)) == 0xffff)
@@ -63,8 +61,7 @@ static inline uint8_t stp__hex_decode16(uint8_t *out, const char *s) {
 /* Decodes 2 * n hex digits into n bytes. Returns the table bits of all the
  * digits: STP__HEX_DIGIT when every one was a hex digit, with
  * STP__HEX_UPPER when any was A-F. Reads exactly the 2 * n bytes. */
-static inline uint8_t stp__hex_decode(uint8_t *out, const char *s,
-                                      size_t n) {
+static inline uint8_t stp__hex_decode(uint8_t *out, const char *s, size_t n) {
   uint8_t all = STP__HEX_DIGIT, any = 0;
 #ifdef STP__SSE2
   for (; n >= 8; n -= 8, s += 16, out += 8) {
@@ -94,9 +91,9 @@ static inline void stp__hex_put8(char *p, const uint8_t *b) {
   /* '0' + n, and 'a' - '0' - 10 more for the nibbles above 9. */
   const __m128i letters = _mm_and_si128(
       _mm_cmpgt_epi8(nibbles, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
-  _mm_storeu_si128((__m128i *)(void *)p,
-                   _mm_add_epi8(_mm_add_epi8(nibbles, _mm_set1_epi8('0')),
-                                letters));
+  _mm_storeu_si128(
+      (__m128i *)(void *)p,
+      _mm_add_epi8(_mm_add_epi8(nibbles, _mm_set1_epi8('0')), letters));
 }
 #endif
 
@@ -124,7 +121,9 @@ static inline bool stp__all_zero(const uint8_t *b, size_t n) {
   return acc == 0;
 }
 
-static inline bool stp__is_ows(char c) { return c == ' ' || c == '\t'; }
+static inline bool stp__is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
 
 static inline bool stp__is_ctl(unsigned char c) {
   return c < 0x20 || c == 0x7f;
@@ -149,8 +148,8 @@ static inline void stp__trim(const char **s, size_t *len) {
  * a literal the compiler inlines that comparison. */
 bool stp__name_eq_folded(const char *name, const char *lower, size_t len);
 
-static inline bool stp__name_eq(const char *name, size_t len,
-                                const char *lower, size_t lower_len) {
+static inline bool stp__name_eq(const char *name, size_t len, const char *lower,
+                                size_t lower_len) {
   return len == lower_len && (memcmp(name, lower, len) == 0 ||
                               stp__name_eq_folded(name, lower, len));
 }
@@ -187,7 +186,6 @@ static inline void stp__putc(stp__buf *b, char c) {
 /* NUL-terminate; STP_ERR_BUFFER_TOO_SMALL with *out_len = size needed
  * (terminator included) when it did not fit. */
 int stp__finish(stp__buf *b, size_t *out_len);
-
 
 /* Config internals used by the context (config.c). */
 typedef struct stp__dsc_static {

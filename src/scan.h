@@ -63,11 +63,10 @@ STP__SSSE3_FN static inline unsigned stops16(const char *p, enum run r) {
   const __m128i low = _mm_and_si128(v, _mm_set1_epi8(0x0f));
   const __m128i high = _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0f));
   const __m128i *t = (const __m128i *)(const void *)stp__nibbles[r];
-  const __m128i rows = _mm_and_si128(
-      _mm_shuffle_epi8(_mm_loadu_si128(&t[0]), low),
-      _mm_shuffle_epi8(_mm_loadu_si128(&t[1]), high));
-  return (unsigned)_mm_movemask_epi8(
-      _mm_cmpeq_epi8(rows, _mm_setzero_si128()));
+  const __m128i rows =
+      _mm_and_si128(_mm_shuffle_epi8(_mm_loadu_si128(&t[0]), low),
+                    _mm_shuffle_epi8(_mm_loadu_si128(&t[1]), high));
+  return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(rows, _mm_setzero_si128()));
 }
 #endif
 

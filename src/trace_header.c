@@ -3,7 +3,7 @@
 
 /* One trimmed, non-empty element: TRACE "-" SPAN [ "-" [FLAG] ]. */
 static int parse_sentry_element(stp_trace_header *out, const char *s,
-                                 size_t n) {
+                                size_t n) {
   const char *dash = memchr(s, '-', n);
   if (!dash || dash == s)
     return STP_ERR_MALFORMED; /* no dashes, or no trace id */
@@ -31,7 +31,8 @@ static int parse_sentry_element(stp_trace_header *out, const char *s,
     else if (flag_len != 0)
       return STP_ERR_SAMPLED_FLAG;
   }
-  if (stp__all_zero(out->trace_id.bytes, 16) || stp__all_zero(out->span_id.bytes, 8))
+  if (stp__all_zero(out->trace_id.bytes, 16) ||
+      stp__all_zero(out->span_id.bytes, 8))
     return STP_ERR_ZERO_ID;
   out->trace_flags = out->sampled == STP_SAMPLED_YES ? 1 : 0;
   return STP_OK;
@@ -50,7 +51,7 @@ static bool parse_usual(stp_trace_header *out, const char *s, size_t n) {
       stp__all_zero(out->trace_id.bytes, 16) ||
       stp__all_zero(out->span_id.bytes, 8))
     return false;
-  out->sampled = n == 49       ? STP_SAMPLED_DEFERRED
+  out->sampled = n == 49        ? STP_SAMPLED_DEFERRED
                  : s[50] == '1' ? STP_SAMPLED_YES
                                 : STP_SAMPLED_NO;
   out->trace_flags = out->sampled == STP_SAMPLED_YES ? 1 : 0;
@@ -101,9 +102,9 @@ int stp_sentry_trace_parse(stp_trace_header *out, const char *value,
 
 /* PREFIX TRACE "-" SPAN SUFFIX, the prefix and suffix at most 3 bytes. */
 static int format_ids(char *buf, size_t cap, size_t *out_len,
-                      const stp_trace_id *trace_id,
-                      const stp_span_id *span_id, const char *prefix,
-                      size_t pre, const char *suffix, size_t suf) {
+                      const stp_trace_id *trace_id, const stp_span_id *span_id,
+                      const char *prefix, size_t pre, const char *suffix,
+                      size_t suf) {
   size_t need = pre + 32 + 1 + 16 + suf;
   if (!buf && cap)
     return STP_ERR_INVALID_ARGUMENT;
@@ -175,7 +176,8 @@ static int parse_traceparent(stp_trace_header *out, const char *s, size_t n) {
       (err = tp_hex(out->span_id.bytes, s + 36, 8, STP_ERR_SPAN_ID)) ||
       (err = tp_hex(&flags, s + 53, 1, STP_ERR_FLAGS)))
     return err;
-  if (stp__all_zero(out->trace_id.bytes, 16) || stp__all_zero(out->span_id.bytes, 8))
+  if (stp__all_zero(out->trace_id.bytes, 16) ||
+      stp__all_zero(out->span_id.bytes, 8))
     return STP_ERR_ZERO_ID;
   out->trace_flags = flags;
   /* Only a set sampled bit is a decision: OpenTelemetry sends 00 for

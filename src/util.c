@@ -21,10 +21,9 @@ bool stp__has_ctl(const char *s, size_t len) {
 
 static double pow10_of(int e) {
   /* Powers up to 1e22 are exact doubles. */
-  static const double exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
-                                 1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
-                                 1e18, 1e19, 1e20, 1e21, 1e22};
+  static const double exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
   double r = 1.0;
   while (e > 22) {
     r *= 1e22;

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The core benchmarks of this tree against those of another revision, same
+# machine, same run: both //bench:core_bench binaries (-c opt) run in turn,
+# ROUNDS times, pinned to one CPU. Prints, per benchmark, the minimum and
+# the median ns/op of each and the ratio this / other (below 1: faster).
+# The minimum is the figure least disturbed by other work on the machine.
+#
+#   bash bench/core_ab.sh REV [ROUNDS] [FILTER]
+#   e.g. bash bench/core_ab.sh edff585 15
+#
+# REV is checked out in a temporary git worktree; its build uses the same
+# Bazel output base, so a second run is quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rev=${1:?usage: bash bench/core_ab.sh REV [ROUNDS] [FILTER]}
+rounds=${2:-15}
+filter=${3:-'^BM_(ParseSentryTrace|FormatSentryTraceNewSpan|ParseBaggageIntoContext|OutgoingBaggage|UnitOfWork)$'}
+
+source bench/common.sh
+bench_build //bench:core_bench
+work=$(mktemp -d)
+trap 'git worktree remove --force "$work/tree" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+cp "$bin/bench/core_bench" "$work/this"
+git worktree add --detach -q "$work/tree" "$rev"
+(cd "$work/tree" && bazel build -c opt --jobs=2 --noshow_progress \
+  //bench:core_bench </dev/null >&2 &&
+  cp "$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)/bench/core_bench" \
+    "$work/other")
+
+bench_header
+echo "this tree ($(git rev-parse --short HEAD)) against $rev, $rounds rounds"
+for i in $(seq "$rounds"); do
+  for b in this other; do
+    "${cpu1[@]}" "$work/$b" --benchmark_filter="$filter" \
+      --benchmark_min_time=0.05 2>/dev/null |
+      awk -v b="$b" '/^BM_/ { print b, $1, $2 }'
+  done
+done >"$work/times"
+python3 - "$work/times" <<'PY'
+import collections, statistics, sys
+t = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    who, name, ns = line.split()
+    t[(name, who)].append(float(ns))
+names = sorted({n for n, _ in t}, key=lambda n: min(t[(n, "this")]))
+print(f"{'benchmark':28} {'this min':>9} {'other min':>9} {'ratio':>6}   "
+      f"{'this med':>8} {'other med':>9} {'ratio':>6}")
+for n in names:
+    a, b = t[(n, "this")], t[(n, "other")]
+    print(f"{n:28} {min(a):9.1f} {min(b):9.1f} {min(a) / min(b):6.2f}   "
+          f"{statistics.median(a):8.1f} {statistics.median(b):9.1f} "
+          f"{statistics.median(a) / statistics.median(b):6.2f}")
+PY

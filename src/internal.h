@@ -143,15 +143,19 @@ static inline void stp__trim(const char **s, size_t *len) {
   *len = n;
 }
 
-/* ASCII case-insensitive comparison with a lowercase literal. Names are
- * compared as they are first: HTTP/2 and gRPC names are lowercase, and with
- * a literal the compiler inlines that comparison. */
+/* ASCII case-insensitive comparison with a lowercase literal. The first
+ * bytes are compared up to case first (most names differ there), then the
+ * names as they are: HTTP/2 and gRPC names are lowercase, and with a
+ * literal the compiler inlines that comparison. */
 bool stp__name_eq_folded(const char *name, const char *lower, size_t len);
 
 static inline bool stp__name_eq(const char *name, size_t len, const char *lower,
                                 size_t lower_len) {
-  return len == lower_len && (memcmp(name, lower, len) == 0 ||
-                              stp__name_eq_folded(name, lower, len));
+  return len == lower_len &&
+         (len == 0 || ((unsigned char)name[0] | 0x20) ==
+                          ((unsigned char)lower[0] | 0x20)) &&
+         (memcmp(name, lower, len) == 0 ||
+          stp__name_eq_folded(name, lower, len));
 }
 
 bool stp__has_ctl(const char *s, size_t len);

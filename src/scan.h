@@ -9,8 +9,10 @@
 
 #if defined(__GNUC__)
 #define STP__INLINE static inline __attribute__((always_inline))
+#define STP__NOINLINE __attribute__((noinline))
 #else
 #define STP__INLINE static inline
+#define STP__NOINLINE
 #endif
 
 /* ---- scanning ------------------------------------------------------------

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Instructions instead of time: counts that do not depend on how busy the
+# machine is (valgrind's callgrind counts every instruction executed in
+# user space; the kernel's share is not in them).
+#   1. //bench:core_bench BM_UnitOfWork: instructions per unit of work
+#      (those of BM_UnitOfWork divided by its calls to
+#      stp_context_continue), and the largest of stp's functions.
+#   2. //examples/h2:h2_server under h2load (REQUESTS, default 20 000, both
+#      headers): the server's instructions per request with propagation on
+#      (--fixed-answer) and off (--no-propagation), and the difference.
+#
+#   bash bench/instructions.sh [REQUESTS]      # needs valgrind
+set -euo pipefail
+cd "$(dirname "$0")/.."
+requests=${1:-20000}
+source bench/common.sh
+command -v valgrind >/dev/null || bash scripts/setup.sh valgrind >&2
+bench_build //bench:core_bench //examples/h2:h2_server
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  [ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+bench_header
+echo "1. core_bench BM_UnitOfWork"
+valgrind --tool=callgrind --callgrind-out-file="$work/core.out" \
+  "$bin/bench/core_bench" --benchmark_filter='^BM_UnitOfWork$' \
+  --benchmark_min_time=0.1 >/dev/null 2>"$work/core.log"
+callgrind_annotate --inclusive=yes --tree=calling "$work/core.out" 2>/dev/null |
+  awk '
+    /\* .*BM_UnitOfWork\(/ && !total { t = $1; gsub(/,/, "", t); total = t }
+    /> .*stp_context_continue \(/ && !calls {
+      c = $0; sub(/.*\(/, "", c); sub(/x\).*/, "", c); gsub(/,/, "", c); calls = c }
+    END { printf "  %.0f instructions per unit of work (%d units)\n", total / calls, calls }'
+
+echo "2. h2_server under h2load -n $requests -c 8 -m 16, both headers"
+for mode in --fixed-answer --no-propagation; do
+  rm -f "$work/port"
+  valgrind --tool=callgrind --callgrind-out-file="$work/h2$mode.out" \
+    "$bin/examples/h2/h2_server" --port 0 --port-file "$work/port" "$mode" \
+    >"$work/h2$mode.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 300); do [ -s "$work/port" ] && break; sleep 0.1; done
+  [ -s "$work/port" ] || { cat "$work/h2$mode.log" >&2; exit 1; }
+  h2load_ref "$requests" "http://127.0.0.1:$(cat "$work/port")/api/users" |
+    grep -q "$requests succeeded" || { echo "h2load failed" >&2; exit 1; }
+  kill -INT "$pid"
+  wait "$pid" || true
+  pid=""
+  total=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/h2$mode.log")
+  echo "$mode $((total / requests))" >>"$work/h2"
+done
+awk '{ n[$1] = $2 } END {
+  printf "  propagation on:  %6d instructions per request\n", n["--fixed-answer"]
+  printf "  propagation off: %6d instructions per request\n", n["--no-propagation"]
+  printf "  difference:      %6d (%+.1f%%)\n", n["--fixed-answer"] - n["--no-propagation"],
+    100 * (n["--fixed-answer"] - n["--no-propagation"]) / n["--no-propagation"] }' "$work/h2"

@@ -14,6 +14,18 @@ bench_build() {
   bin="$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)"
 }
 
+# A scratch directory, $work, removed on exit together with the server
+# whose pid is in $server_pid, if one is still running then.
+bench_scratch() {
+  work=$(mktemp -d)
+  server_pid=""
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  [ -z "$server_pid" ] || kill -KILL "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+
 # Commands prefixed with "${cpu0[@]}" / "${cpu1[@]}" run on CPU 0 / CPU 1;
 # both are empty without taskset or on one core.
 cpu0=() cpu1=()

@@ -18,13 +18,7 @@ requests=${2:-50000}
 source bench/common.sh
 bench_build //examples/h2:h2_server
 server="$bin/examples/h2/h2_server"
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [ -z "$server_pid" ] || kill -KILL "$server_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_scratch
 ticks=$(getconf CLK_TCK)
 
 # One run: prints "REQ_PER_S CPU_US_PER_REQUEST".

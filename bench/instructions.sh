@@ -16,13 +16,7 @@ requests=${1:-20000}
 source bench/common.sh
 command -v valgrind >/dev/null || bash scripts/setup.sh valgrind >&2
 bench_build //bench:core_bench //examples/h2:h2_server
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  [ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_scratch
 
 bench_header
 echo "1. core_bench BM_UnitOfWork"
@@ -42,14 +36,14 @@ for mode in --fixed-answer --no-propagation; do
   valgrind --tool=callgrind --callgrind-out-file="$work/h2$mode.out" \
     "$bin/examples/h2/h2_server" --port 0 --port-file "$work/port" "$mode" \
     >"$work/h2$mode.log" 2>&1 &
-  pid=$!
+  server_pid=$!
   for _ in $(seq 300); do [ -s "$work/port" ] && break; sleep 0.1; done
   [ -s "$work/port" ] || { cat "$work/h2$mode.log" >&2; exit 1; }
   h2load_ref "$requests" "http://127.0.0.1:$(cat "$work/port")/api/users" |
     grep -q "$requests succeeded" || { echo "h2load failed" >&2; exit 1; }
-  kill -INT "$pid"
-  wait "$pid" || true
-  pid=""
+  kill -INT "$server_pid"
+  wait "$server_pid" || true
+  server_pid=""
   total=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/h2$mode.log")
   echo "$mode $((total / requests))" >>"$work/h2"
 done

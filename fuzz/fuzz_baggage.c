@@ -4,44 +4,15 @@
  * documented size; encode/decode round-trips. */
 #include "fuzz_common.h"
 
-#include "../src/scan.h"
-
-#ifdef STP__HAVE_SSSE3
-STP__SSSE3_FN static int next_16(stp_baggage_iter *it, stp_baggage_member *m) {
-  return stp__baggage_next(it, m, ISA_SSSE3);
-}
-
-static void check_paths_agree(const char *in, size_t size) {
-  if (stp__scan_isa() != ISA_SSSE3)
-    return;
-  stp_baggage_iter one, sixteen;
-  stp_baggage_member a, b;
-  stp_baggage_iter_init(&one, in, size);
-  stp_baggage_iter_init(&sixteen, in, size);
-  for (;;) {
-    int got = stp__baggage_next(&one, &a, ISA_PORTABLE);
-    CHECK(got == next_16(&sixteen, &b));
-    CHECK(one.pos == sixteen.pos && one.skipped == sixteen.skipped);
-    if (!got)
-      return;
-    CHECK(a.key == b.key && a.key_len == b.key_len && a.value == b.value &&
-          a.value_len == b.value_len && a.props == b.props &&
-          a.props_len == b.props_len);
-  }
-}
-#else
-static void check_paths_agree(const char *in, size_t size) {
-  (void)in;
-  (void)size;
-}
-#endif
+#include "tests/scan_agree.h"
 
 static unsigned char dec[3 * 4096 + 1], enc[3 * 3 * 4096 + 1],
     back[3 * 4096 + 1];
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   const char *in = (const char *)data;
-  check_paths_agree(in, size);
+  size_t found;
+  CHECK(stp_test_scans_agree(in, size, &found) != 0); /* 0: they differ */
   stp_baggage_iter it;
   stp_baggage_member m;
   stp_baggage_iter_init(&it, in, size);

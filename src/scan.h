@@ -1,6 +1,5 @@
 /* The baggage member scanner (SPEC section 4), private to the core. It is
- * inlined where members are read in bulk (a context taking in a baggage
- * header, the outgoing request's own baggage) and behind the public
+ * inlined where a context takes in a baggage header, and behind the public
  * stp_baggage_iter_next. */
 #ifndef STP_SCAN_H
 #define STP_SCAN_H
@@ -23,13 +22,13 @@
  *
  * On x86-64 CPUs with SSSE3 (decided once, stp__scan_isa), 16 bytes are
  * classified at a time by two table lookups per byte (pshufb): one by its
- * low nibble, one by its high nibble. Row h of the low table has bit h set
- * for each low nibble l such that byte 0xhl is in the class; the high
- * table maps h (0 to 7) to bit h. A byte is in the class when the two
- * results share a bit. Bytes of 0x80 and up have no bit in the high table.
- * The tables are derived from in_run (stp__scan_isa). A run is then read
- * up to 15 bytes past its end, never past `end`. Everywhere else, and for
- * the last bytes of an input, runs go one byte at a time. */
+ * low nibble l, one by its high nibble h. The low table holds, for each l,
+ * bit h set when byte 0xhl is in the class; the high table maps h (0 to 7)
+ * to bit h. A byte is in the class when the two results share a bit; bytes
+ * of 0x80 and up have no bit in the high table. The tables are derived
+ * from in_run when stp__scan_isa first runs. A run is then read up to 15
+ * bytes past its end, never past `end`. Everywhere else, and for the last
+ * bytes of an input, runs go one byte at a time. */
 
 enum run { RUN_KEY, RUN_VALUE, RUN_PROPS };
 enum isa { ISA_PORTABLE, ISA_SSSE3 };

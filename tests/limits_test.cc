@@ -1,6 +1,5 @@
 // Output limits (64 members, 8192 bytes, whole members dropped, third-party
 // before Sentry, never an empty header) and the input bound (SPEC 4).
-#include <chrono>
 #include <set>
 
 #include "test_util.h"
@@ -169,17 +168,20 @@ TEST_F(LimitsTest, HugeSentryMemberDoesNotBreakTheRest) {
   EXPECT_GE(stp_context_baggage_dropped(&ctx_), 1u);
 }
 
-TEST_F(LimitsTest, ManyMembersAreBoundedInTime) {
+// 100 000 members, incoming and in the outgoing request's own baggage:
+// what is kept and written stays within the limits, the DSC first in line.
+// (How long it takes is measured by bench/core_bench, not here.)
+TEST_F(LimitsTest, ManyMembersStayWithinTheLimits) {
   std::string bag = kRefDsc + "," + ThirdParty(100000, 1);
-  auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 20; i++) {
+  for (int i = 0; i < 3; i++) {
     ASSERT_EQ(Continue({{"sentry-trace", kTS1}, {"baggage", bag}}), STP_OK);
-    ASSERT_FALSE(BaggageOf(&ctx_, bag).empty());
+    EXPECT_LE(stp_context_member_count(&ctx_), size_t{STP_BAGGAGE_MAX_MEMBERS});
+    EXPECT_GE(stp_context_baggage_dropped(&ctx_), 1u);
+    std::string out = BaggageOf(&ctx_, bag);
+    EXPECT_LE(out.size(), size_t{STP_BAGGAGE_MAX_BYTES});
+    EXPECT_LE(Members(out).size(), size_t{STP_BAGGAGE_MAX_MEMBERS});
+    EXPECT_NE(out.find("sentry-trace_id="), std::string::npos);
   }
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - t0)
-                .count();
-  EXPECT_LT(ms, 5000);
 }
 
 TEST_F(LimitsTest, InputBoundHonoursAtLeast8192BytesAnd64Members) {

@@ -49,8 +49,6 @@ const uint8_t stp__hex[256] = {
 #undef D
 #undef U
 
-const char stp__hex_lower[16] = "0123456789abcdef";
-
 /* The two lowercase hex digits of every byte, in order. */
 const char stp__hex_pairs[513] =
     "000102030405060708090a0b0c0d0e0f"

@@ -142,8 +142,13 @@ static int member_add(stp_context *ctx, const char *key, size_t kl,
   return STP_OK;
 }
 
+/* The length of a member's text, "key=value[;props]". */
+static size_t text_bytes(size_t key_len, size_t value_len, size_t props_len) {
+  return key_len + 1 + value_len + (props_len ? 1 + props_len : 0);
+}
+
 static size_t text_len(const stp_baggage_member *m) {
-  return m->key_len + 1 + m->value_len + (m->props_len ? 1 + m->props_len : 0);
+  return text_bytes(m->key_len, m->value_len, m->props_len);
 }
 
 /* Whether a member's slices lie in its input as exactly "key=value" or
@@ -488,25 +493,27 @@ int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
   return STP_OK;
 }
 
-/* Decoded DSC value into buf; false when absent or too long. */
-static bool dsc_value(const stp_context *ctx, const char *key, size_t kl,
-                      char *buf, size_t cap, size_t *len) {
+/* The Sentry member with this key, as slices of the store; false when
+ * absent. */
+static bool dsc_member(const stp_context *ctx, const char *key, size_t kl,
+                       stp_baggage_member *m) {
   int i = find_dsc(ctx, key, kl);
   if (i < 0)
     return false;
-  stp_baggage_member m;
-  member_slices(ctx, &ctx->members[i], &m);
-  return stp_baggage_decode(buf, cap, len, m.value, m.value_len) == STP_OK;
+  member_slices(ctx, &ctx->members[i], m);
+  return true;
 }
 
 static int org_check(const stp_context *ctx) {
   const char *mine = stp_config_org_id(ctx->cfg);
+  stp_baggage_member m;
+  bool has_in = dsc_member(ctx, KEY("sentry-org_id"), &m);
   char in[64];
-  size_t in_len = 0;
-  bool has_in = dsc_value(ctx, KEY("sentry-org_id"), in, sizeof in, &in_len) &&
-                in_len > 0;
-  if (find_dsc(ctx, KEY("sentry-org_id")) >= 0 && !has_in)
-    has_in = true, in_len = SIZE_MAX; /* present but too long to match */
+  size_t n, in_len = SIZE_MAX; /* present but empty or too long: no match */
+  if (has_in &&
+      stp_baggage_decode(in, sizeof in, &n, m.value, m.value_len) == STP_OK &&
+      n > 0)
+    in_len = n;
   if (has_in && mine)
     return in_len == strlen(mine) && memcmp(in, mine, in_len) == 0
                ? STP_OK
@@ -522,11 +529,9 @@ static int org_check(const stp_context *ctx) {
  * first otherwise. */
 static bool parse_unit(const stp_context *ctx, const char *key, size_t kl,
                        double *out, bool open_top) {
-  int i = find_dsc(ctx, key, kl);
-  if (i < 0)
-    return false;
   stp_baggage_member m;
-  member_slices(ctx, &ctx->members[i], &m);
+  if (!dsc_member(ctx, key, kl, &m))
+    return false;
   char buf[64];
   size_t n;
   double v;
@@ -661,11 +666,9 @@ int stp_context_dsc_get(const stp_context *ctx, char *buf, size_t cap,
     key = full;
     key_len += 7;
   }
-  int i = find_dsc(ctx, key, key_len);
-  if (i < 0)
-    return STP_ERR_NOT_FOUND;
   stp_baggage_member m;
-  member_slices(ctx, &ctx->members[i], &m);
+  if (!dsc_member(ctx, key, key_len, &m))
+    return STP_ERR_NOT_FOUND;
   return stp_baggage_decode(buf, cap, out_len, m.value, m.value_len);
 }
 
@@ -734,11 +737,8 @@ static void put_member(stp__buf *b, const stp_baggage_member *m) {
   }
 }
 
-/* The length of a stored member's text, "key=value[;props]". */
 static size_t stored_len(const stp__member *m) {
-  return m->plain ? m->len
-                  : (size_t)m->key_len + 1 + m->value_len +
-                        (m->props_len ? 1 + (size_t)m->props_len : 0);
+  return text_bytes(m->key_len, m->value_len, m->props_len);
 }
 
 /* Writes the stored members idx[0, n) in that order. Plain members that

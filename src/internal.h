@@ -16,7 +16,6 @@ extern const uint8_t stp__cclass[256];
 /* Hex digit table: 0x10 | value for a digit, 0x20 more for A-F, 0 else. */
 enum { STP__HEX_DIGIT = 0x10, STP__HEX_UPPER = 0x20 };
 extern const uint8_t stp__hex[256];
-extern const char stp__hex_lower[16];
 extern const char stp__hex_upper[16];
 extern const char stp__hex_pairs[513]; /* "000102...ff" */
 

@@ -1,6 +1,16 @@
 /* sentry-trace and W3C traceparent (SPEC sections 2 and 3). */
 #include "internal.h"
 
+/* Both ids decoded: neither may be zero. Records the decision. */
+static int set_decision(stp_trace_header *out, stp_sampled sampled) {
+  if (stp__all_zero(out->trace_id.bytes, 16) ||
+      stp__all_zero(out->span_id.bytes, 8))
+    return STP_ERR_ZERO_ID;
+  out->sampled = sampled;
+  out->trace_flags = sampled == STP_SAMPLED_YES ? 1 : 0;
+  return STP_OK;
+}
+
 /* One trimmed, non-empty element: TRACE "-" SPAN [ "-" [FLAG] ]. */
 static int parse_sentry_element(stp_trace_header *out, const char *s,
                                 size_t n) {
@@ -20,22 +30,18 @@ static int parse_sentry_element(stp_trace_header *out, const char *s,
       !(stp__hex_decode(out->span_id.bytes, span, 8) & STP__HEX_DIGIT))
     return STP_ERR_SPAN_ID;
 
-  out->sampled = STP_SAMPLED_DEFERRED;
+  stp_sampled sampled = STP_SAMPLED_DEFERRED;
   if (dash2) {
     const char *flag = dash2 + 1;
     size_t flag_len = (size_t)(end - flag);
     if (flag_len == 1 && (flag[0] == '0' || flag[0] == '1'))
-      out->sampled = flag[0] == '1' ? STP_SAMPLED_YES : STP_SAMPLED_NO;
+      sampled = flag[0] == '1' ? STP_SAMPLED_YES : STP_SAMPLED_NO;
     else if (flag_len > 1 && (flag[0] == '0' || flag[0] == '1'))
       return STP_ERR_MALFORMED; /* trailing bytes after the flag */
     else if (flag_len != 0)
       return STP_ERR_SAMPLED_FLAG;
   }
-  if (stp__all_zero(out->trace_id.bytes, 16) ||
-      stp__all_zero(out->span_id.bytes, 8))
-    return STP_ERR_ZERO_ID;
-  out->trace_flags = out->sampled == STP_SAMPLED_YES ? 1 : 0;
-  return STP_OK;
+  return set_decision(out, sampled);
 }
 
 /* The usual value, all of it checked at fixed places: 32 hex digits, '-',
@@ -47,15 +53,11 @@ static bool parse_usual(stp_trace_header *out, const char *s, size_t n) {
     return false;
   if (s[32] != '-' ||
       !(stp__hex_decode(out->trace_id.bytes, s, 16) &
-        stp__hex_decode(out->span_id.bytes, s + 33, 8) & STP__HEX_DIGIT) ||
-      stp__all_zero(out->trace_id.bytes, 16) ||
-      stp__all_zero(out->span_id.bytes, 8))
+        stp__hex_decode(out->span_id.bytes, s + 33, 8) & STP__HEX_DIGIT))
     return false;
-  out->sampled = n == 49        ? STP_SAMPLED_DEFERRED
-                 : s[50] == '1' ? STP_SAMPLED_YES
-                                : STP_SAMPLED_NO;
-  out->trace_flags = out->sampled == STP_SAMPLED_YES ? 1 : 0;
-  return true;
+  return set_decision(out, n == 49        ? STP_SAMPLED_DEFERRED
+                           : s[50] == '1' ? STP_SAMPLED_YES
+                                          : STP_SAMPLED_NO) == STP_OK;
 }
 
 int stp_sentry_trace_parse(stp_trace_header *out, const char *value,

@@ -32,36 +32,7 @@ static double pow10_of(int e) {
   return r * exact[e];
 }
 
-/* Digits with at most one '.', 19 digits at most (so the mantissa is
- * exact), no exponent: sample rates and sample_rand as SDKs write them.
- * Gives the same double as the general parse below. */
-static bool parse_short_decimal(double *out, const char *s, size_t len) {
-  if (len > 20)
-    return false;
-  uint64_t mant = 0;
-  int digits = 0, fraction = -1; /* digits after the '.'; -1: no '.' */
-  for (size_t i = 0; i < len; i++) {
-    unsigned d = (unsigned)(unsigned char)s[i] - '0';
-    if (d <= 9) {
-      mant = mant * 10 + d;
-      digits++;
-      if (fraction >= 0)
-        fraction++;
-    } else if (s[i] == '.' && fraction < 0) {
-      fraction = 0;
-    } else {
-      return false;
-    }
-  }
-  if (digits == 0 || digits > 19)
-    return false;
-  *out = fraction > 0 ? (double)mant / pow10_of(fraction) : (double)mant;
-  return true;
-}
-
 int stp__parse_decimal(double *out, const char *s, size_t len) {
-  if (parse_short_decimal(out, s, len))
-    return STP_OK;
   size_t i = 0;
   uint64_t mant = 0;
   int digits = 0, exp10 = 0;

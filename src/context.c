@@ -8,6 +8,10 @@
 
 enum { RAND_SCALE = 1000000 };  /* sample_rand has 6 decimals */
 enum { TRACE_VALUES_MAX = 16 }; /* sentry-trace values examined */
+/* The store's bytes past STP_BAGGAGE_MAX_BYTES: room for the pad of an
+ * input scanned in the store (scan.h). */
+enum { STORE_PAD = sizeof((stp_context *)0)->store - STP_BAGGAGE_MAX_BYTES };
+_Static_assert(STORE_PAD >= 16, "a scanned input needs a 16-byte pad");
 
 /* ---- the member store --------------------------------------------------- */
 
@@ -30,9 +34,14 @@ static uint64_t key_bit(uint8_t hash) {
   return (uint64_t)1 << (hash & 63);
 }
 
-static int find_dsc_in(const stp_context *ctx, const char *key, size_t n,
-                       uint8_t h) {
-  for (int i = 0; i < ctx->n_members; i++) {
+/* The index of the Sentry member with this key, or -1. Most lookups are
+ * for a key not stored, which the bit of its hash answers; the others
+ * start at the first Sentry member with that bit, usually the one. */
+static inline int find_dsc_hashed(const stp_context *ctx, const char *key,
+                                  size_t n, uint8_t h) {
+  if (!(ctx->dsc_keys & key_bit(h)))
+    return -1;
+  for (int i = ctx->dsc_at[h & 63]; i < ctx->n_members; i++) {
     const stp__member *m = &ctx->members[i];
     if (m->hash == h && m->sentry && m->key_len == n &&
         memcmp(ctx->store + m->off, key, n) == 0)
@@ -41,17 +50,16 @@ static int find_dsc_in(const stp_context *ctx, const char *key, size_t n,
   return -1;
 }
 
-/* The index of the Sentry member with this key, or -1. Most lookups are
- * for a key not stored: the bit of its hash answers them. */
-static inline int find_dsc_hashed(const stp_context *ctx, const char *key,
-                                  size_t n, uint8_t h) {
-  if (!(ctx->dsc_keys & key_bit(h)))
-    return -1;
-  return find_dsc_in(ctx, key, n, h);
-}
-
 static inline int find_dsc(const stp_context *ctx, const char *key, size_t n) {
   return find_dsc_hashed(ctx, key, n, key_hash(key, n));
+}
+
+/* Notes that members[i] is a Sentry member with this hash. */
+static inline void dsc_note(stp_context *ctx, size_t i, uint8_t hash) {
+  uint64_t bit = key_bit(hash);
+  if (!(ctx->dsc_keys & bit))
+    ctx->dsc_at[hash & 63] = (uint8_t)i;
+  ctx->dsc_keys |= bit;
 }
 
 static void member_remove(stp_context *ctx, size_t i) {
@@ -64,6 +72,11 @@ static void member_remove(stp_context *ctx, size_t i) {
   memmove(&ctx->members[i], &ctx->members[i + 1],
           (ctx->n_members - i - 1) * sizeof *m);
   ctx->n_members--;
+  /* The indexes of the members after it have changed. */
+  ctx->dsc_keys = 0;
+  for (size_t j = 0; j < ctx->n_members; j++)
+    if (ctx->members[j].sentry)
+      dsc_note(ctx, j, ctx->members[j].hash);
 }
 
 /* The store is full for one more member of `need` bytes: a Sentry member
@@ -101,7 +114,7 @@ static inline stp__member *member_push(stp_context *ctx, size_t off, size_t len,
   m->sentry = sentry;
   m->hash = hash;
   if (sentry)
-    ctx->dsc_keys |= key_bit(hash);
+    dsc_note(ctx, (size_t)(m - ctx->members), hash);
   return m;
 }
 
@@ -164,45 +177,26 @@ static inline bool is_written_as_text(const stp_baggage_member *m) {
           !memchr(m->props, '\t', m->props_len));
 }
 
-/* The bytes of a member as the iterator found it in one input: from its
- * key to the end of its properties (or value), spaces included. */
-static inline size_t raw_len(const stp_baggage_member *in) {
-  const char *end =
-      in->props_len ? in->props + in->props_len : in->value + in->value_len;
-  return (size_t)(end - in->key);
-}
-
-STP__INLINE void member_slices_from(stp__member *m,
-                                    const stp_baggage_member *in) {
-  m->plain = is_written_as_text(in);
+/* A member's slices as the scanner found them. */
+STP__INLINE void member_slices_from(stp__member *m, const scanned *in) {
+  m->plain = in->plain;
   m->key_len = (uint16_t)in->key_len;
-  m->value_off = (uint16_t)(in->value - in->key);
+  m->value_off = (uint16_t)in->value_off;
   m->value_len = (uint16_t)in->value_len;
-  m->props_off = (uint16_t)(in->props - in->key);
+  m->props_off = (uint16_t)in->props_off;
   m->props_len = (uint16_t)in->props_len;
 }
 
-/* A member found in an input: its raw bytes copied in one piece. */
-static int member_add_raw(stp_context *ctx, const stp_baggage_member *in,
-                          bool sentry, uint8_t hash) {
-  size_t need = raw_len(in);
-  stp__member *m = member_reserve(ctx, need, sentry, hash);
+/* A member found in an input that is not the store: its bytes copied in
+ * one piece. */
+static int member_add_copy(stp_context *ctx, const scanned *in, bool sentry,
+                           uint8_t hash) {
+  stp__member *m = member_reserve(ctx, in->len, sentry, hash);
   if (!m)
     return STP_ERR_LIMIT;
-  memcpy(ctx->store + m->off, in->key, need);
+  memcpy(ctx->store + m->off, in->key, in->len);
   member_slices_from(m, in);
   return STP_OK;
-}
-
-/* A member of an input already copied whole to the store at `base`: only
- * its record is added, pointing into that copy. */
-STP__INLINE void member_add_in_place(stp_context *ctx,
-                                     const stp_baggage_member *in,
-                                     const char *input, size_t base,
-                                     bool sentry, uint8_t hash) {
-  stp__member *m = member_push(ctx, base + (size_t)(in->key - input),
-                               raw_len(in), sentry, hash);
-  member_slices_from(m, in);
 }
 
 static void member_slices(const stp_context *ctx, const stp__member *m,
@@ -367,33 +361,28 @@ void stp_context_begin(stp_context *ctx, const stp_config *cfg) {
   ctx->dsc_keys = 0;
 }
 
-/* Stores the members of value[0, len) that the scan bounds let in. `cut`:
- * the bound cut the value at len. Instantiated once per scanner ISA. */
-STP__INLINE void feed_members(stp_context *ctx, const char *value, size_t len,
-                              bool cut, enum isa isa) {
-  /* When the store has room for the whole input, it is copied in one
-   * piece and each member's record points into that copy; the bytes of
-   * invalid or repeated members stay there unused. From the first member
-   * that needs more (members full, so third-party ones may be evicted),
-   * members are copied one by one as they come. */
-  size_t base = ctx->store_len;
-  bool in_place = len > 0 && len <= STP_BAGGAGE_MAX_BYTES - base;
-  if (in_place) {
-    memcpy(ctx->store + base, value, len);
-    ctx->store_len = (uint16_t)(base + len);
-  }
-
-  stp_baggage_iter it;
-  stp_baggage_member m;
-  size_t seen_skipped = 0;
-  stp_baggage_iter_init(&it, value, len);
+/* Takes in the members of value[0, len) from the one at pos on, as far as
+ * the scan bounds let them in (`cut`: the bound cut the value at len).
+ * UNPADDED: value is the caller's, and each member is copied to the store.
+ * PADDED: value is a padded copy in the store, and each member's record
+ * points at its bytes there; the scan then stops before a member that
+ * could need room made (members full), because making room moves the
+ * store. Returns where it stopped: value + len when done. */
+STP__INLINE const char *feed_scan(stp_context *ctx, const char *value,
+                                  size_t len, const char *pos, bool cut,
+                                  enum isa isa, enum pad pad) {
+  const char *end = value + len;
+  scanned m;
+  size_t skipped = 0;
   while (ctx->scan_members < STP_BAGGAGE_SCAN_MAX_MEMBERS &&
-         stp__baggage_next(&it, &m, isa)) {
-    ctx->scan_members += (uint32_t)(1 + it.skipped - seen_skipped);
-    seen_skipped = it.skipped;
+         (pad == UNPADDED || ctx->n_members < STP_BAGGAGE_MAX_MEMBERS)) {
+    size_t skipped_before = skipped;
+    if (!next_member(&pos, end, &m, &skipped, isa, pad))
+      break;
+    ctx->scan_members += (uint32_t)(1 + skipped - skipped_before);
     /* The bound may have cut the last member short: only a member that
      * ended with a comma inside the bound is known to be whole. */
-    if (cut && it.pos == value + len && value[len - 1] != ',')
+    if (cut && pos == end && end[-1] != ',')
       break;
     bool sentry = is_sentry_key(m.key, m.key_len);
     uint8_t hash = key_hash(m.key, m.key_len);
@@ -401,13 +390,59 @@ STP__INLINE void feed_members(stp_context *ctx, const char *value, size_t len,
       ctx->dropped++; /* a repeated DSC key: the first wins */
       continue;
     }
-    in_place = in_place && ctx->n_members < STP_BAGGAGE_MAX_MEMBERS;
-    if (in_place)
-      member_add_in_place(ctx, &m, value, base, sentry, hash);
-    else if (member_add_raw(ctx, &m, sentry, hash) != STP_OK)
+    if (pad == PADDED)
+      member_slices_from(member_push(ctx, (size_t)(m.key - ctx->store), m.len,
+                                     sentry, hash),
+                         &m);
+    else if (member_add_copy(ctx, &m, sentry, hash) != STP_OK)
       ctx->dropped++; /* no room */
   }
-  ctx->skipped += (uint32_t)it.skipped;
+  ctx->skipped += (uint32_t)skipped;
+  return pos;
+}
+
+/* The members of value[pos, len) copied one by one from the caller's value
+ * (feed_scan UNPADDED): a rare path, kept out of line. */
+STP__NOINLINE static void copy_members_portable(stp_context *ctx,
+                                                const char *value, size_t len,
+                                                const char *pos, bool cut) {
+  feed_scan(ctx, value, len, pos, cut, ISA_PORTABLE, UNPADDED);
+}
+
+#ifdef STP__HAVE_SSSE3
+STP__SSSE3_FN STP__NOINLINE static void
+copy_members_ssse3(stp_context *ctx, const char *value, size_t len,
+                   const char *pos, bool cut) {
+  feed_scan(ctx, value, len, pos, cut, ISA_SSSE3, UNPADDED);
+}
+#endif
+
+/* Stores the members of value[0, len) that the scan bounds let in. When
+ * the store has room for the whole value, it is copied there in one piece
+ * with its pad, and scanned there: the bytes of invalid or repeated
+ * members stay unused. From the first member that could need room made,
+ * or when the store has no room for the whole value, members are copied
+ * one by one from the caller's value. Instantiated once per scanner ISA. */
+STP__INLINE void feed_members(stp_context *ctx, const char *value, size_t len,
+                              bool cut, enum isa isa) {
+  const char *pos = value;
+  size_t base = ctx->store_len;
+  if (len > 0 && len <= STP_BAGGAGE_MAX_BYTES - base) {
+    char *copy = ctx->store + base;
+    memcpy(copy, value, len);
+    memset(copy + len, 0, STORE_PAD);
+    ctx->store_len = (uint16_t)(base + len);
+    pos += feed_scan(ctx, copy, len, copy, cut, isa, PADDED) - copy;
+  }
+  if (len == 0 || pos == value + len)
+    return;
+#ifdef STP__HAVE_SSSE3
+  if (isa == ISA_SSSE3) {
+    copy_members_ssse3(ctx, value, len, pos, cut);
+    return;
+  }
+#endif
+  copy_members_portable(ctx, value, len, pos, cut);
 }
 
 static void feed_members_portable(stp_context *ctx, const char *value,
@@ -487,8 +522,9 @@ int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
                      const char *value, size_t value_len) {
   if (!ctx || !ctx->feeding || (!name && name_len) || (!value && value_len))
     return STP_ERR_INVALID_ARGUMENT;
-  /* Most headers of a request are not trace headers: they leave here. */
-  if (name_len == 7 || name_len == 11 || name_len == 12)
+  /* Most headers of a request are not trace headers: they leave here,
+   * pseudo-headers (":method", ":scheme") by their first byte. */
+  if ((name_len == 7 || name_len == 11 || name_len == 12) && name[0] != ':')
     feed_trace_header(ctx, name, name_len, value, value_len);
   return STP_OK;
 }
@@ -809,12 +845,14 @@ int stp_context_baggage(stp_context *ctx, const char *existing,
 
   budget bu = {0, 0, n_dsc, dsc_bytes};
   stp__buf out = {buf, cap, 0};
-  stp_baggage_iter it;
-  stp_baggage_member m;
-  stp_baggage_iter_init(&it, existing, existing_len);
-  while (stp_baggage_iter_next(&it, &m))
-    if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
-      put_member(&out, &m);
+  if (existing_len > 0) {
+    stp_baggage_iter it;
+    stp_baggage_member m;
+    stp_baggage_iter_init(&it, existing, existing_len);
+    while (stp_baggage_iter_next(&it, &m))
+      if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
+        put_member(&out, &m);
+  }
   uint8_t third[STP_BAGGAGE_MAX_MEMBERS];
   size_t n_third = 0;
   if (stp_config_propagate_third_party_baggage(ctx->cfg))

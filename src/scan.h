@@ -16,9 +16,10 @@
 
 /* ---- scanning ------------------------------------------------------------
  * A member is scanned as runs of one class of bytes: the key (tchar), the
- * value (baggage-octet) and the properties (any visible byte, space or tab,
- * except ','). skip_run returns the first byte at or after s that is not
- * in the run's class, or end.
+ * value (baggage-octet) and the properties (any visible byte or space
+ * except ','; a tab, also allowed there, ends a run that parse_member then
+ * continues, so that it knows of the tab). skip_run returns the first byte
+ * at or after s that is not in the run's class, or end.
  *
  * On x86-64 CPUs with SSSE3 (decided once, stp__scan_isa), 16 bytes are
  * classified at a time by two table lookups per byte (pshufb): one by its
@@ -27,8 +28,9 @@
  * to bit h. A byte is in the class when the two results share a bit; bytes
  * of 0x80 and up have no bit in the high table. The tables are derived
  * from in_run when stp__scan_isa first runs. A run is then read up to 15
- * bytes past its end, never past `end`. Everywhere else, and for the last
- * bytes of an input, runs go one byte at a time. */
+ * bytes past its end, never past `end` (past `end` into the pad of a
+ * padded input). Everywhere else, and for the last bytes of an input that
+ * is not padded, runs go one byte at a time. */
 
 enum run { RUN_KEY, RUN_VALUE, RUN_PROPS };
 enum isa { ISA_PORTABLE, ISA_SSSE3 };
@@ -40,7 +42,7 @@ static inline bool in_run(unsigned char c, enum run r) {
   case RUN_VALUE:
     return stp__cclass[c] & STP__BOCTET;
   default:
-    return c == '\t' || (c >= 0x20 && c < 0x7f && c != ',');
+    return c >= 0x20 && c < 0x7f && c != ',';
   }
 }
 
@@ -71,26 +73,41 @@ STP__SSSE3_FN static inline unsigned stops16(const char *p, enum run r) {
 }
 #endif
 
+/* Whether the bytes after an input are its pad: 16 readable bytes that
+ * are in no run's class and not whitespace (zeros). Over a padded input
+ * the scanner needs no bounds checks inside a run: every run stops at the
+ * pad at the latest. */
+enum pad { UNPADDED, PADDED };
+
 STP__INLINE const char *skip_run(const char *s, const char *end, enum run r,
-                                 enum isa isa) {
+                                 enum isa isa, enum pad pad) {
 #ifdef STP__HAVE_SSSE3
-  if (isa == ISA_SSSE3)
+  if (isa == ISA_SSSE3) {
+    if (pad == PADDED)
+      for (;; s += 16) {
+        unsigned stop = stops16(s, r);
+        if (stop)
+          return s + __builtin_ctz(stop);
+      }
     for (; end - s >= 16; s += 16) {
       unsigned stop = stops16(s, r);
       if (stop)
         return s + __builtin_ctz(stop);
     }
+  }
 #else
   (void)isa;
 #endif
-  while (s < end && in_run((unsigned char)*s, r))
+  while ((pad == PADDED || s < end) && in_run((unsigned char)*s, r))
     s++;
   return s;
 }
 
-static inline const char *skip_ows(const char *s, const char *end) {
+static inline const char *skip_ows(const char *s, const char *end,
+                                   enum pad pad) {
   /* One compare rejects every byte above ' ', the usual case. */
-  while (s < end && (unsigned char)*s <= ' ' && stp__is_ows(*s))
+  while ((pad == PADDED || s < end) && (unsigned char)*s <= ' ' &&
+         stp__is_ows(*s))
     s++;
   return s;
 }
@@ -101,66 +118,107 @@ static inline const char *skip_member(const char *s, const char *end) {
   return comma ? comma + 1 : end;
 }
 
+/* One member as the scanner found it: where its key starts, its length
+ * up to the end of its properties (or value), and its slices as offsets
+ * from the key. */
+typedef struct scanned {
+  const char *key;
+  size_t len;
+  size_t key_len, value_off, value_len, props_off, props_len;
+  bool plain; /* its bytes are its text, "key=value[;props]": no
+               * whitespace around '=' or ';', no tab in the properties
+               * (false is always safe) */
+} scanned;
+
 /* One pass over one list-member starting at s (s < end). Returns where
  * the next member starts, and whether this one was valid. Whitespace
  * after a key or a value is looked for only when the byte there is not
  * the delimiter that usually follows. */
 STP__INLINE const char *parse_member(const char *s, const char *end,
-                                     stp_baggage_member *m, bool *valid,
-                                     enum isa isa) {
+                                     scanned *m, bool *valid, enum isa isa,
+                                     enum pad pad) {
   *valid = false;
-  s = skip_ows(s, end);
+  s = skip_ows(s, end, pad);
   const char *key = s;
-  s = skip_run(s, end, RUN_KEY, isa);
+  s = skip_run(s, end, RUN_KEY, isa, pad);
   m->key = key;
   m->key_len = (size_t)(s - key);
-  if (s < end && *s != '=')
-    s = skip_ows(s, end);
+  if ((pad == PADDED || s < end) && *s != '=')
+    s = skip_ows(s, end, pad);
   if (m->key_len == 0 || s == end || *s != '=')
     return skip_member(s, end);
-  const char *value = skip_ows(s + 1, end);
-  s = skip_run(value, end, RUN_VALUE, isa);
-  m->value = value;
+  const char *value = skip_ows(s + 1, end, pad);
+  s = skip_run(value, end, RUN_VALUE, isa, pad);
+  m->value_off = (size_t)(value - key);
   m->value_len = (size_t)(s - value);
-  m->props = s;
+  m->props_off = (size_t)(s - key);
   m->props_len = 0;
-  if (s < end && *s != ',')
-    s = skip_ows(s, end);
+  m->len = m->props_off;
+  m->plain = m->value_off == m->key_len + 1;
+  if ((pad == PADDED || s < end) && *s != ',')
+    s = skip_ows(s, end, pad);
   if (s == end || *s == ',') {
     *valid = true;
     return s == end ? end : s + 1;
   }
   if (*s != ';')
     return skip_member(s, end); /* a byte that is not a baggage-octet */
-  const char *props = skip_ows(s + 1, end);
-  s = skip_run(props, end, RUN_PROPS, isa);
+  const char *after_value = key + m->len;
+  const char *props = skip_ows(s + 1, end, pad);
+  /* The properties' run leaves out the tab, which then continues it. */
+  bool tab = false;
+  s = skip_run(props, end, RUN_PROPS, isa, pad);
+  while ((pad == PADDED || s < end) && *s == '\t') {
+    tab = true;
+    s = skip_run(s + 1, end, RUN_PROPS, isa, pad);
+  }
   if (s < end && *s != ',')
     return skip_member(s, end); /* a control byte, DEL or above */
   const char *props_end = s;
   while (props_end > props && stp__is_ows(props_end[-1]))
     props_end--;
-  m->props = props;
+  m->props_off = (size_t)(props - key);
   m->props_len = (size_t)(props_end - props);
+  if (m->props_len) {
+    m->len = (size_t)(props_end - key);
+    m->plain = m->plain && !tab && props == after_value + 1;
+  }
   *valid = true;
   return s == end ? end : s + 1;
 }
 
+/* The next valid member from *pos. Malformed members are counted in
+ * *skipped; empty list elements ("a=1,,b=2") are not members and are
+ * skipped quietly. */
+STP__INLINE bool next_member(const char **pos, const char *end, scanned *m,
+                             size_t *skipped, enum isa isa, enum pad pad) {
+  while (*pos < end) {
+    const char *start = *pos;
+    bool valid;
+    *pos = parse_member(start, end, m, &valid, isa, pad);
+    if (valid)
+      return true;
+    const char *p = start;
+    while (p < *pos && stp__is_ows(*p))
+      p++;
+    if (p < *pos && *p != ',')
+      ++*skipped;
+  }
+  return false;
+}
+
 STP__INLINE int stp__baggage_next(stp_baggage_iter *it, stp_baggage_member *m,
                                   enum isa isa) {
-  while (it->pos < it->end) {
-    const char *start = it->pos;
-    bool valid;
-    it->pos = parse_member(start, it->end, m, &valid, isa);
-    if (valid)
-      return 1;
-    /* Empty list elements ("a=1,,b=2") are not members; skip quietly. */
-    const char *p = start;
-    while (p < it->pos && stp__is_ows(*p))
-      p++;
-    if (p < it->pos && *p != ',')
-      it->skipped++;
-  }
-  return 0;
+  scanned sc;
+  if (!next_member(&it->pos, it->end, &sc, &it->skipped, isa, UNPADDED))
+    return 0;
+  m->key = sc.key;
+  m->key_len = sc.key_len;
+  m->value = sc.key + sc.value_off;
+  m->value_len = sc.value_len;
+  m->props = sc.key + sc.props_off;
+  m->props_len = sc.props_len;
+  return 1;
 }
 
 #endif /* STP_SCAN_H */

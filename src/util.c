@@ -32,7 +32,36 @@ static double pow10_of(int e) {
   return r * exact[e];
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The form "0.dddddd" that stp and the Python SDK write for sample_rand,
+ * read as one 8-byte word: its first byte is the word's lowest. */
+static bool six_decimals(double *out, const char *s) {
+  uint64_t w;
+  memcpy(&w, s, 8);
+  if ((w & 0xffff) != 0x2e30) /* "0." */
+    return false;
+  w = (w & ~(uint64_t)0xffff) | 0x3030; /* now "00dddddd" */
+  const uint64_t high = 0xf0f0f0f0f0f0f0f0u;
+  /* A byte is a digit when its high nibble is 3, and still is once 6 is
+   * added (0x3a and up become 0x40 and up). The lowest byte that is not
+   * a digit fails whatever the bytes above it carry. */
+  if (((w & high) | (((w + 0x0606060606060606u) & high) >> 4)) !=
+      0x3333333333333333u)
+    return false;
+  uint64_t v = w - 0x3030303030303030u; /* digit values, first lowest */
+  v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffu;  /* 4 pairs of digits */
+  v = (v * 100 + (v >> 16)) & 0x0000ffff0000ffffu; /* 2 groups of four */
+  uint64_t k = (v & 0xffff) * 10000 + (v >> 32);
+  *out = (double)k / 1e6; /* both exact: one correctly rounded division */
+  return true;
+}
+#endif
+
 int stp__parse_decimal(double *out, const char *s, size_t len) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (len == 8 && six_decimals(out, s))
+    return STP_OK;
+#endif
   size_t i = 0;
   uint64_t mant = 0;
   int digits = 0, exp10 = 0;

@@ -337,9 +337,10 @@ typedef struct stp_context {
   uint32_t dropped;
   uint16_t n_members;
   uint16_t store_len;
-  uint64_t dsc_keys; /* a bit per hash of every Sentry key stored */
+  uint64_t dsc_keys;  /* a bit per hash of every Sentry key stored */
+  uint8_t dsc_at[64]; /* per bit set: the first Sentry member with it */
   stp__member members[STP_BAGGAGE_MAX_MEMBERS];
-  char store[STP_BAGGAGE_MAX_BYTES];
+  char store[STP_BAGGAGE_MAX_BYTES + 16]; /* 16 more: a scan's pad */
 } stp_context;
 
 /* Start a new trace as its head: new trace id and span id, no parent, the

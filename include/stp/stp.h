@@ -182,9 +182,11 @@ int stp_traceparent_format(char *buf, size_t cap, size_t *out_len,
 #define STP_BAGGAGE_MAX_MEMBERS 64   /* output limit, and what a context keeps */
 #define STP_BAGGAGE_MAX_BYTES 8192   /* output limit, and a context's store */
 /* Input bound per carrier: bytes of `baggage` values examined, and list
- * members examined (valid or not). Anything past either bound is ignored;
- * past the last member examined, at most 15 bytes are read (a value is
- * scanned 16 bytes at a time), and never past the length given. */
+ * members examined (valid or not). Anything past either bound is ignored.
+ * Nothing is read past the length given. Short of it, the iterator reads at
+ * most 15 bytes past the last member examined (a value is scanned 16 bytes
+ * at a time); a context reads a value whole when it fits in what is left of
+ * the context's store, as it copies the value there in one piece. */
 #define STP_BAGGAGE_SCAN_MAX_BYTES 32768
 #define STP_BAGGAGE_SCAN_MAX_MEMBERS 512
 
@@ -340,7 +342,9 @@ typedef struct stp_context {
   uint64_t dsc_keys;  /* a bit per hash of every Sentry key stored */
   uint8_t dsc_at[64]; /* per bit set: the first Sentry member with it */
   stp__member members[STP_BAGGAGE_MAX_MEMBERS];
-  char store[STP_BAGGAGE_MAX_BYTES + 16]; /* 16 more: a scan's pad */
+  /* 16 bytes more than the members may use: zeros after a value being
+   * scanned in the store, where every run of the scanner stops. */
+  char store[STP_BAGGAGE_MAX_BYTES + 16];
 } stp_context;
 
 /* Start a new trace as its head: new trace id and span id, no parent, the

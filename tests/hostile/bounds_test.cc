@@ -145,6 +145,27 @@ TEST_F(Bounds, OneMebibyteBaggage) {
   EXPECT_EQ(std::string(200, 'v'), std::string(v, n));
 }
 
+// A value that fits in the context's store is copied there whole and
+// scanned there: it is read to its last byte and not one byte further,
+// and still only STP_BAGGAGE_SCAN_MAX_MEMBERS of its members are examined.
+TEST_F(Bounds, ValueThatFitsTheStoreIsReadToItsLengthOnly) {
+  const size_t pieces = 2000, each = 4;  // 1000 members "b=2;a=1,"
+  Fence f(pieces * each, pieces * each);
+  for (size_t i = 0; i < pieces; i++)
+    memcpy(f.data() + i * each, i % 2 ? "a=1," : "b=2;", each);
+  f.Lock();
+  std::vector<Header> hs = {{"sentry-trace", kTrace, sizeof kTrace - 1},
+                            {"baggage", f.data(), pieces * each}};
+  EXPECT_EQ(STP_OK, Continue(hs));
+  // Of the 512 members examined, the first 64 are kept and the other 448
+  // dropped; then one of those kept gives way to the sample_rand added at
+  // the end.
+  EXPECT_EQ(stp_context_member_count(&ctx_), size_t{STP_BAGGAGE_MAX_MEMBERS});
+  EXPECT_EQ(stp_context_baggage_dropped(&ctx_),
+            size_t{STP_BAGGAGE_SCAN_MAX_MEMBERS - STP_BAGGAGE_MAX_MEMBERS + 1});
+  EXPECT_EQ(stp_context_baggage_skipped(&ctx_), 0u);
+}
+
 // 100 000 members in one header: only STP_BAGGAGE_SCAN_MAX_MEMBERS are
 // looked at, so no byte is read more than 15 past them (the documented
 // read-ahead of a value scanned 16 bytes at a time).

@@ -112,9 +112,9 @@ int stp_nghttp2_request_url(char *buf, size_t cap, size_t *out_len,
  * streams still open: when a connection is dropped, free the stream
  * objects it still holds yourself (keep them in a per-connection list). */
 typedef struct stp_nghttp2_stream {
+  int32_t stream_id; /* read for every header: kept next to the */
+  int state;         /* context's own fields, not 9 KiB after them */
   stp_context ctx;
-  int32_t stream_id;
-  int state;
 } stp_nghttp2_stream;
 
 /* Start collecting the request headers of stream_id. cfg (not NULL) must

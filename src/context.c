@@ -108,13 +108,14 @@ static bool member_make_room(stp_context *ctx, size_t need, bool sentry) {
  * store. The caller has checked that there is room for one more. */
 static inline stp__member *member_push(stp_context *ctx, size_t off, size_t len,
                                        bool sentry, uint8_t hash) {
-  stp__member *m = &ctx->members[ctx->n_members++];
+  size_t i = ctx->n_members++;
+  stp__member *m = &ctx->members[i];
   m->off = (uint16_t)off;
   m->len = (uint16_t)len;
   m->sentry = sentry;
   m->hash = hash;
   if (sentry)
-    dsc_note(ctx, (size_t)(m - ctx->members), hash);
+    dsc_note(ctx, i, hash);
   return m;
 }
 

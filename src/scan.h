@@ -187,11 +187,40 @@ STP__INLINE const char *parse_member(const char *s, const char *end,
   return s == end ? end : s + 1;
 }
 
+/* The usual member, "key=value" then ',' or the end, with nothing else to
+ * look for: where the next member starts, or NULL when the member at s is
+ * not that (parse_member then reads it; what this one takes, it reads
+ * alike). For padded inputs. */
+STP__INLINE const char *parse_plain(const char *s, const char *end,
+                                    scanned *m, enum isa isa) {
+  const char *eq = skip_run(s, end, RUN_KEY, isa, PADDED);
+  if (eq == s || *eq != '=')
+    return NULL;
+  const char *stop = skip_run(eq + 1, end, RUN_VALUE, isa, PADDED);
+  if (stop != end && *stop != ',')
+    return NULL;
+  m->key = s;
+  m->key_len = (size_t)(eq - s);
+  m->value_off = m->key_len + 1;
+  m->value_len = (size_t)(stop - eq - 1);
+  m->props_off = m->len = (size_t)(stop - s);
+  m->props_len = 0;
+  m->plain = true;
+  return stop == end ? end : stop + 1;
+}
+
 /* The next valid member from *pos. Malformed members are counted in
  * *skipped; empty list elements ("a=1,,b=2") are not members and are
  * skipped quietly. */
 STP__INLINE bool next_member(const char **pos, const char *end, scanned *m,
                              size_t *skipped, enum isa isa, enum pad pad) {
+  if (pad == PADDED && *pos < end) {
+    const char *next = parse_plain(*pos, end, m, isa);
+    if (next) {
+      *pos = next;
+      return true;
+    }
+  }
   while (*pos < end) {
     const char *start = *pos;
     bool valid;

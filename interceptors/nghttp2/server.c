@@ -30,7 +30,10 @@ int stp_nghttp2_stream_on_header(stp_nghttp2_stream *st,
                                  const uint8_t *value, size_t valuelen) {
   if (!st || !frame)
     return STP_ERR_INVALID_ARGUMENT;
-  if (st->state != STREAM_FEEDING || !is_request_headers(st, frame))
+  /* Most headers are not trace headers (sentry-trace, traceparent,
+   * baggage: 12, 11 and 7 bytes, in any case): they leave first. */
+  if ((namelen != 7 && namelen != 11 && namelen != 12) ||
+      st->state != STREAM_FEEDING || !is_request_headers(st, frame))
     return STP_OK;
   /* Only a NULL pointer with a length can fail here: treat it as absent. */
   stp_context_feed(&st->ctx, (const char *)name, namelen, (const char *)value,

@@ -3,39 +3,61 @@
 # carrying `sentry-trace` and `baggage`, with propagation on (A:
 # --fixed-answer, the server continues each request's trace and computes
 # the headers a downstream call would carry) and off (B: --no-propagation,
-# no stp code runs). Both answer the same 22-byte body.
+# no stp code runs). Both answer the same 22-byte body. With REV, a third
+# server C is the same program as A built from that revision, to compare
+# two versions of stp against the same B in the same run.
 #
-# Both servers run for the whole comparison, on CPU 0 (only one is sent
-# requests at a time; the other sleeps), and h2load runs on CPU 1 when the
+# The servers run for the whole comparison, on CPU 0 (only one is sent
+# requests at a time; the others sleep), and h2load runs on CPU 1 when the
 # machine has two. Each round is two short runs against each server in
-# the order A B B A, so that a drift of the machine's speed during a round
-# weighs on both alike. Prints each round's requests/s and the servers' CPU
-# time per request (from /proc/PID/schedstat, in ns), then the median of
-# the per-round ratios A/B, its interquartile range, and the ratio of the
-# medians (target for requests/s: at least 0.97).
+# mirrored order (A B B A, or A C B B C A), so that a drift of the
+# machine's speed during a round weighs on all alike. Prints each round's
+# requests/s and ratios, then the median of the per-round ratios, their
+# quartiles, and the ratio of the medians (target for A/B requests/s: at
+# least 0.97); likewise the servers' CPU time per request, read from
+# /proc/PID/schedstat (ns).
 #
-#   bash bench/h2_ab.sh [ROUNDS] [REQUESTS]    # default 20 20000 (per run)
+#   bash bench/h2_ab.sh [ROUNDS] [REQUESTS] [REV]   # default 20 20000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
 requests=${2:-20000}
+rev=${3:-}
 
 source bench/common.sh
 bench_build //examples/h2:h2_server
-server="$bin/examples/h2/h2_server"
 bench_scratch
+cp "$bin/examples/h2/h2_server" "$work/server_this"
+servers=(a b)
+if [ -n "$rev" ]; then
+  git worktree add --detach -q "$work/tree" "$rev"
+  (cd "$work/tree" && bazel build -c opt --jobs=2 --noshow_progress \
+    //examples/h2:h2_server </dev/null >&2 &&
+    cp "$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)/examples/h2/h2_server" \
+      "$work/server_other")
+  git worktree remove --force "$work/tree"
+  servers=(a c b)
+fi
 
-start() { # MODE NAME: starts a server, sets pid_NAME and port_NAME
-  "${cpu0[@]}" "$server" --port 0 --port-file "$work/$2.port" "$1" \
-    >"$work/$2.log" 2>&1 &
-  printf -v "pid_$2" %s $!
-  wait_port_file "$work/$2.port" "$work/$2.log"
-  printf -v "port_$2" %s "$(cat "$work/$2.port")"
+pids=()
+stop_servers() {
+  [ ${#pids[@]} -eq 0 ] || kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  pids=()
 }
-start --fixed-answer a
-server_pid=$pid_a # bench_cleanup stops it; b is stopped by the trap below
-start --no-propagation b
-trap 'kill -KILL "$pid_b" 2>/dev/null || true; bench_cleanup' EXIT
+trap 'stop_servers; bench_cleanup' EXIT
+
+start() { # BINARY MODE NAME: starts a server, sets pid_NAME and port_NAME
+  "${cpu0[@]}" "$1" --port 0 --port-file "$work/$3.port" "$2" \
+    >"$work/$3.log" 2>&1 &
+  pids+=($!)
+  printf -v "pid_$3" %s $!
+  wait_port_file "$work/$3.port" "$work/$3.log"
+  printf -v "port_$3" %s "$(cat "$work/$3.port")"
+}
+start "$work/server_this" --fixed-answer a
+start "$work/server_this" --no-propagation b
+[ -z "$rev" ] || start "$work/server_other" --fixed-answer c
 
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
 
@@ -52,49 +74,44 @@ one() {
 }
 
 bench_header
-echo "h2load -n $requests -c 8 -m 16 per run, both headers on every request;"
-echo "rounds of A B B A, A propagation on, B off"
-one a && one b # warm both (not counted)
-: >"$work/a"
-: >"$work/b"
+echo "h2load -n $requests -c 8 -m 16 per run, both headers on every request"
+echo "A: propagation on, B: off${rev:+, C: propagation on as of $rev}"
+for s in "${servers[@]}"; do one "$s"; : >"$work/$s"; done # warm-up
 for i in $(seq "$rounds"); do
-  one a
-  one b
-  one b
-  one a
-  tail -n 2 "$work/a" >"$work/ra"
-  tail -n 2 "$work/b" >"$work/rb"
-  python3 - "$i" "$work/ra" "$work/rb" <<'PY'
+  for s in "${servers[@]}"; do one "$s"; done
+  for ((k = ${#servers[@]} - 1; k >= 0; k--)); do one "${servers[k]}"; done
+  python3 - "$i" "$work" "${servers[@]}" <<'PY'
 import sys
-a = [list(map(float, l.split())) for l in open(sys.argv[2])]
-b = [list(map(float, l.split())) for l in open(sys.argv[3])]
-ra, rb = sum(x[0] for x in a) / 2, sum(x[0] for x in b) / 2
-ca, cb = sum(x[1] for x in a) / 2, sum(x[1] for x in b) / 2
-print(f"round {int(sys.argv[1]):2d}  A on: {ra:7.0f} req/s {ca:6.0f} ns CPU/req"
-      f"   B off: {rb:7.0f} req/s {cb:6.0f} ns CPU/req   A/B {ra / rb:.3f}")
+i, work, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+last = {n: [list(map(float, l.split())) for l in open(f"{work}/{n}")][-2:] for n in names}
+rps = {n: sum(r[0] for r in v) / 2 for n, v in last.items()}
+line = f"round {int(i):2d}  " + "  ".join(f"{n.upper()} {rps[n]:6.0f} req/s" for n in names)
+line += "   " + "  ".join(f"{n.upper()}/B {rps[n] / rps['b']:.3f}" for n in names if n != "b")
+print(line)
 PY
 done
-kill -TERM "$pid_a" "$pid_b"
-wait "$pid_a" "$pid_b" 2>/dev/null || true
-server_pid=""
-trap bench_cleanup EXIT
-python3 - "$work/a" "$work/b" <<'PY'
+stop_servers
+python3 - "$work" "${servers[@]}" <<'PY'
 import statistics, sys
-a = [tuple(map(float, l.split())) for l in open(sys.argv[1])]
-b = [tuple(map(float, l.split())) for l in open(sys.argv[2])]
-# A round is runs 2k, 2k+1 of each server.
-rounds = [((a[i][0] + a[i + 1][0]) / 2, (b[i][0] + b[i + 1][0]) / 2,
-           (a[i][1] + a[i + 1][1]) / 2, (b[i][1] + b[i + 1][1]) / 2)
-          for i in range(0, len(a), 2)]
-ratio = sorted(r[0] / r[1] for r in rounds)
-q = statistics.quantiles(ratio, n=4) if len(ratio) >= 2 else [ratio[0]] * 3
-ra = statistics.median(x[0] for x in a)
-rb = statistics.median(x[0] for x in b)
-ca = statistics.median(x[1] for x in a)
-cb = statistics.median(x[1] for x in b)
-cpu = sorted(r[2] / r[3] for r in rounds)
-print(f"median   A on: {ra:7.0f} req/s {ca:6.0f} ns CPU/req   B off: {rb:7.0f} req/s {cb:6.0f} ns CPU/req")
-print(f"ratio A/B requests/s: median of rounds {statistics.median(ratio):.3f} "
-      f"(quartiles {q[0]:.3f} to {q[2]:.3f}, {len(ratio)} rounds); of the medians {ra / rb:.3f}")
-print(f"server CPU per request A/B: median of rounds {statistics.median(cpu):.3f}; of the medians {ca / cb:.3f}")
+work, names = sys.argv[1], sys.argv[2:]
+runs = {n: [tuple(map(float, l.split())) for l in open(f"{work}/{n}")] for n in names}
+# A round is runs 2k and 2k+1 of each server; its figure their mean.
+rounds = {n: [((v[i][0] + v[i + 1][0]) / 2, (v[i][1] + v[i + 1][1]) / 2)
+              for i in range(0, len(v), 2)] for n, v in runs.items()}
+def summary(values):
+    values = sorted(values)
+    q = statistics.quantiles(values, n=4) if len(values) >= 2 else values * 3
+    return f"{statistics.median(values):.3f} (quartiles {q[0]:.3f} to {q[2]:.3f})"
+for n in names:
+    med_rps = statistics.median(r[0] for r in runs[n])
+    med_cpu = statistics.median(r[1] for r in runs[n])
+    print(f"median {n.upper()}: {med_rps:7.0f} req/s {med_cpu:6.0f} ns CPU/req")
+for n in names:
+    if n == "b":
+        continue
+    rr = summary(x[0] / y[0] for x, y in zip(rounds[n], rounds["b"]))
+    cr = summary(x[1] / y[1] for x, y in zip(rounds[n], rounds["b"]))
+    of = statistics.median(r[0] for r in runs[n]) / statistics.median(r[0] for r in runs["b"])
+    print(f"{n.upper()}/B requests/s: median of {len(rounds[n])} rounds {rr}; of the medians {of:.3f}")
+    print(f"{n.upper()}/B server CPU per request: median of rounds {cr}")
 PY

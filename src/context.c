@@ -37,8 +37,8 @@ static uint64_t key_bit(uint8_t hash) {
 /* The index of the Sentry member with this key, or -1. Most lookups are
  * for a key not stored, which the bit of its hash answers; the others
  * start at the first Sentry member with that bit, usually the one. */
-static inline int find_dsc_hashed(const stp_context *ctx, const char *key,
-                                  size_t n, uint8_t h) {
+STP__INLINE int find_dsc_hashed(const stp_context *ctx, const char *key,
+                                size_t n, uint8_t h) {
   if (!(ctx->dsc_keys & key_bit(h)))
     return -1;
   for (int i = ctx->dsc_at[h & 63]; i < ctx->n_members; i++) {
@@ -50,7 +50,7 @@ static inline int find_dsc_hashed(const stp_context *ctx, const char *key,
   return -1;
 }
 
-static inline int find_dsc(const stp_context *ctx, const char *key, size_t n) {
+STP__INLINE int find_dsc(const stp_context *ctx, const char *key, size_t n) {
   return find_dsc_hashed(ctx, key, n, key_hash(key, n));
 }
 
@@ -392,9 +392,9 @@ STP__INLINE const char *feed_scan(stp_context *ctx, const char *value,
       continue;
     }
     if (pad == PADDED)
-      member_slices_from(member_push(ctx, (size_t)(m.key - ctx->store), m.len,
-                                     sentry, hash),
-                         &m);
+      member_slices_from(
+          member_push(ctx, (size_t)(m.key - ctx->store), m.len, sentry, hash),
+          &m);
     else if (member_add_copy(ctx, &m, sentry, hash) != STP_OK)
       ctx->dropped++; /* no room */
   }
@@ -532,8 +532,8 @@ int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
 
 /* The Sentry member with this key, as slices of the store; false when
  * absent. */
-static bool dsc_member(const stp_context *ctx, const char *key, size_t kl,
-                       stp_baggage_member *m) {
+STP__INLINE bool dsc_member(const stp_context *ctx, const char *key, size_t kl,
+                            stp_baggage_member *m) {
   int i = find_dsc(ctx, key, kl);
   if (i < 0)
     return false;
@@ -564,8 +564,8 @@ static int org_check(const stp_context *ctx) {
 /* A DSC number in [0, 1] (or [0, 1) with open_top). Its value is read as
  * it is when it parses so (a number has no '%' to decode), and decoded
  * first otherwise. */
-static bool parse_unit(const stp_context *ctx, const char *key, size_t kl,
-                       double *out, bool open_top) {
+STP__INLINE bool parse_unit(const stp_context *ctx, const char *key, size_t kl,
+                            double *out, bool open_top) {
   stp_baggage_member m;
   if (!dsc_member(ctx, key, kl, &m))
     return false;

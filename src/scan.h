@@ -134,9 +134,8 @@ typedef struct scanned {
  * the next member starts, and whether this one was valid. Whitespace
  * after a key or a value is looked for only when the byte there is not
  * the delimiter that usually follows. */
-STP__INLINE const char *parse_member(const char *s, const char *end,
-                                     scanned *m, bool *valid, enum isa isa,
-                                     enum pad pad) {
+STP__INLINE const char *parse_member(const char *s, const char *end, scanned *m,
+                                     bool *valid, enum isa isa, enum pad pad) {
   *valid = false;
   s = skip_ows(s, end, pad);
   const char *key = s;
@@ -191,8 +190,8 @@ STP__INLINE const char *parse_member(const char *s, const char *end,
  * look for: where the next member starts, or NULL when the member at s is
  * not that (parse_member then reads it; what this one takes, it reads
  * alike). For padded inputs. */
-STP__INLINE const char *parse_plain(const char *s, const char *end,
-                                    scanned *m, enum isa isa) {
+STP__INLINE const char *parse_plain(const char *s, const char *end, scanned *m,
+                                    enum isa isa) {
   const char *eq = skip_run(s, end, RUN_KEY, isa, PADDED);
   if (eq == s || *eq != '=')
     return NULL;

@@ -49,7 +49,7 @@ static bool six_decimals(double *out, const char *s) {
       0x3333333333333333u)
     return false;
   uint64_t v = w - 0x3030303030303030u; /* digit values, first lowest */
-  v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffu;  /* 4 pairs of digits */
+  v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffu;   /* 4 pairs of digits */
   v = (v * 100 + (v >> 16)) & 0x0000ffff0000ffffu; /* 2 groups of four */
   uint64_t k = (v & 0xffff) * 10000 + (v >> 32);
   *out = (double)k / 1e6; /* both exact: one correctly rounded division */

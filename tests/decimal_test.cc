@@ -89,4 +89,4 @@ TEST(Decimal, OtherLengthsAreNotReadAsSixDecimals) {
   EXPECT_EQ(v, 0.0);
 }
 
-}  // namespace
+} // namespace

@@ -37,8 +37,7 @@ static bool same_place(const way *a, const way *b) {
 static bool same_member(const way *a, const way *b) {
   return a->m.key - a->base == b->m.key - b->base && a->m.len == b->m.len &&
          a->m.key_len == b->m.key_len && a->m.value_off == b->m.value_off &&
-         a->m.value_len == b->m.value_len &&
-         a->m.props_off == b->m.props_off &&
+         a->m.value_len == b->m.value_len && a->m.props_off == b->m.props_off &&
          a->m.props_len == b->m.props_len && a->m.plain == b->m.plain;
 }
 
@@ -60,10 +59,9 @@ int stp_test_scans_agree(const char *in, size_t len, size_t *members) {
   int result = 1;
   *members = 0;
   for (;;) {
-    bool got[WAYS] = {next(&w[0], ISA_PORTABLE, UNPADDED),
-                      next_16(&w[1], UNPADDED),
-                      next(&w[2], ISA_PORTABLE, PADDED),
-                      next_16(&w[3], PADDED)};
+    bool got[WAYS] = {
+        next(&w[0], ISA_PORTABLE, UNPADDED), next_16(&w[1], UNPADDED),
+        next(&w[2], ISA_PORTABLE, PADDED), next_16(&w[3], PADDED)};
     bool agree = true;
     for (int i = 1; i < WAYS; i++)
       agree = agree && got[i] == got[0] && same_place(&w[i], &w[0]) &&

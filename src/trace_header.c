@@ -116,12 +116,14 @@ static int format_ids(char *buf, size_t cap, size_t *out_len,
     return STP_ERR_BUFFER_TOO_SMALL;
   }
   char *p = buf;
-  memcpy(p, prefix, pre);
-  p = stp__hex_put(p + pre, trace_id->bytes, 16);
+  for (size_t i = 0; i < pre; i++) /* at most 3 bytes: no call */
+    *p++ = prefix[i];
+  p = stp__hex_put(p, trace_id->bytes, 16);
   *p++ = '-';
   p = stp__hex_put(p, span_id->bytes, 8);
-  memcpy(p, suffix, suf);
-  p[suf] = '\0';
+  for (size_t i = 0; i < suf; i++)
+    *p++ = suffix[i];
+  *p = '\0';
   if (out_len)
     *out_len = need;
   return STP_OK;

@@ -35,9 +35,8 @@ enum isa stp__scan_isa(void) {
   return scan_isa;
 }
 
-STP__SSSE3_FN static int next_ssse3(stp_baggage_iter *it,
-                                    stp_baggage_member *m) {
-  return stp__baggage_next(it, m, ISA_SSSE3);
+STP__SSSE3_FN static bool next_ssse3(stp_baggage_iter *it, scanned *m) {
+  return next_member(&it->pos, it->end, m, &it->skipped, ISA_SSSE3, UNPADDED);
 }
 #else
 enum isa stp__scan_isa(void) {
@@ -45,12 +44,21 @@ enum isa stp__scan_isa(void) {
 }
 #endif
 
-int stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m) {
+bool stp__baggage_next(stp_baggage_iter *it, scanned *m) {
 #ifdef STP__HAVE_SSSE3
   if (stp__scan_isa() == ISA_SSSE3)
     return next_ssse3(it, m);
 #endif
-  return stp__baggage_next(it, m, ISA_PORTABLE);
+  return next_member(&it->pos, it->end, m, &it->skipped, ISA_PORTABLE,
+                     UNPADDED);
+}
+
+int stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m) {
+  scanned sc;
+  if (!stp__baggage_next(it, &sc))
+    return 0;
+  scanned_slices(&sc, m);
+  return 1;
 }
 
 /* ---- percent-decoding --------------------------------------------------- */

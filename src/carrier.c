@@ -2,7 +2,7 @@
  * variables (SPEC sections 1, 6 and 7). */
 #include <stdlib.h>
 
-#include "scan.h"
+#include "internal.h"
 
 #define KEY(lit) lit, (sizeof(lit) - 1)
 

@@ -135,6 +135,16 @@ static inline stp__member *member_reserve(stp_context *ctx, size_t need,
   return m;
 }
 
+/* A member's slices as the scanner found them. */
+STP__INLINE void member_slices_from(stp__member *m, const scanned *in) {
+  m->plain = in->plain;
+  m->key_len = (uint16_t)in->key_len;
+  m->value_off = (uint16_t)in->value_off;
+  m->value_len = (uint16_t)in->value_len;
+  m->props_off = (uint16_t)in->props_off;
+  m->props_len = (uint16_t)in->props_len;
+}
+
 /* A member made of separate key and value (the head's own members),
  * stored as its text "key=value". */
 static int member_add(stp_context *ctx, const char *key, size_t kl,
@@ -147,12 +157,8 @@ static int member_add(stp_context *ctx, const char *key, size_t kl,
   p[kl] = '=';
   if (vl)
     memcpy(p + kl + 1, val, vl);
-  m->key_len = (uint16_t)kl;
-  m->value_off = (uint16_t)(kl + 1);
-  m->value_len = (uint16_t)vl;
-  m->props_off = (uint16_t)(kl + 1 + vl);
-  m->props_len = 0;
-  m->plain = true;
+  scanned sc = key_value(p, kl, vl);
+  member_slices_from(m, &sc);
   return STP_OK;
 }
 
@@ -161,31 +167,8 @@ static size_t text_bytes(size_t key_len, size_t value_len, size_t props_len) {
   return key_len + 1 + value_len + (props_len ? 1 + props_len : 0);
 }
 
-static size_t text_len(const stp_baggage_member *m) {
+static size_t text_len(const scanned *m) {
   return text_bytes(m->key_len, m->value_len, m->props_len);
-}
-
-/* Whether a member's slices lie in its input as exactly "key=value" or
- * "key=value;props", with no whitespace around '=' or ';' and no tab in
- * the properties: then its bytes from the key on are already its text.
- * Key, value and properties always lie in one buffer (the input or the
- * context's store). */
-static inline bool is_written_as_text(const stp_baggage_member *m) {
-  if ((size_t)(m->value - m->key) != m->key_len + 1)
-    return false;
-  return m->props_len == 0 ||
-         ((size_t)(m->props - m->value) == m->value_len + 1 &&
-          !memchr(m->props, '\t', m->props_len));
-}
-
-/* A member's slices as the scanner found them. */
-STP__INLINE void member_slices_from(stp__member *m, const scanned *in) {
-  m->plain = in->plain;
-  m->key_len = (uint16_t)in->key_len;
-  m->value_off = (uint16_t)in->value_off;
-  m->value_len = (uint16_t)in->value_len;
-  m->props_off = (uint16_t)in->props_off;
-  m->props_len = (uint16_t)in->props_len;
 }
 
 /* A member found in an input that is not the store: its bytes copied in
@@ -200,15 +183,22 @@ static int member_add_copy(stp_context *ctx, const scanned *in, bool sentry,
   return STP_OK;
 }
 
+/* A stored member's record, as the scanner would give it. */
+static scanned member_scanned(const stp_context *ctx, const stp__member *m) {
+  return (scanned){.key = ctx->store + m->off,
+                   .len = m->len,
+                   .key_len = m->key_len,
+                   .value_off = m->value_off,
+                   .value_len = m->value_len,
+                   .props_off = m->props_off,
+                   .props_len = m->props_len,
+                   .plain = m->plain};
+}
+
 static void member_slices(const stp_context *ctx, const stp__member *m,
                           stp_baggage_member *out) {
-  const char *p = ctx->store + m->off;
-  out->key = p;
-  out->key_len = m->key_len;
-  out->value = p + m->value_off;
-  out->value_len = m->value_len;
-  out->props = p + m->props_off;
-  out->props_len = m->props_len;
+  scanned sc = member_scanned(ctx, m);
+  scanned_slices(&sc, out);
 }
 
 /* ---- sampling ----------------------------------------------------------- */
@@ -755,22 +745,23 @@ int stp_context_traceparent(const stp_context *ctx, const stp_span *span,
                                 &span->span_id, span->sampled);
 }
 
-static void put_member(stp__buf *b, const stp_baggage_member *m) {
+static void put_member(stp__buf *b, const scanned *m) {
   if (b->len > 0)
     stp__putc(b, ',');
-  if (is_written_as_text(m)) {
+  if (m->plain) {
     stp__put(b, m->key, text_len(m)); /* one copy */
     return;
   }
   stp__put(b, m->key, m->key_len);
   stp__putc(b, '=');
-  stp__put(b, m->value, m->value_len);
+  stp__put(b, m->key + m->value_off, m->value_len);
   if (m->props_len) {
     stp__putc(b, ';');
     /* Properties are kept as received except that a tab (OWS) goes out
      * as a space: gRPC metadata values allow no tab. */
+    const char *props = m->key + m->props_off;
     for (size_t i = 0; i < m->props_len; i++)
-      stp__putc(b, m->props[i] == '\t' ? ' ' : m->props[i]);
+      stp__putc(b, props[i] == '\t' ? ' ' : props[i]);
   }
 }
 
@@ -786,8 +777,7 @@ static void put_stored(stp__buf *b, const stp_context *ctx, const uint8_t *idx,
   for (size_t i = 0; i < n;) {
     const stp__member *m = &ctx->members[idx[i++]];
     if (!m->plain) {
-      stp_baggage_member s;
-      member_slices(ctx, m, &s);
+      scanned s = member_scanned(ctx, m);
       put_member(b, &s);
       continue;
     }
@@ -848,9 +838,9 @@ int stp_context_baggage(stp_context *ctx, const char *existing,
   stp__buf out = {buf, cap, 0};
   if (existing_len > 0) {
     stp_baggage_iter it;
-    stp_baggage_member m;
+    scanned m;
     stp_baggage_iter_init(&it, existing, existing_len);
-    while (stp_baggage_iter_next(&it, &m))
+    while (stp__baggage_next(&it, &m))
       if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
         put_member(&out, &m);
   }

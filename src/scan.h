@@ -186,6 +186,21 @@ STP__INLINE const char *parse_member(const char *s, const char *end, scanned *m,
   return s == end ? end : s + 1;
 }
 
+/* The record of a member "key=value" whose key starts at key: its bytes
+ * are its text. */
+STP__INLINE scanned key_value(const char *key, size_t key_len,
+                              size_t value_len) {
+  size_t len = key_len + 1 + value_len;
+  return (scanned){.key = key,
+                   .len = len,
+                   .key_len = key_len,
+                   .value_off = key_len + 1,
+                   .value_len = value_len,
+                   .props_off = len,
+                   .props_len = 0,
+                   .plain = true};
+}
+
 /* The usual member, "key=value" then ',' or the end, with nothing else to
  * look for: where the next member starts, or NULL when the member at s is
  * not that (parse_member then reads it; what this one takes, it reads
@@ -198,13 +213,7 @@ STP__INLINE const char *parse_plain(const char *s, const char *end, scanned *m,
   const char *stop = skip_run(eq + 1, end, RUN_VALUE, isa, PADDED);
   if (stop != end && *stop != ',')
     return NULL;
-  m->key = s;
-  m->key_len = (size_t)(eq - s);
-  m->value_off = m->key_len + 1;
-  m->value_len = (size_t)(stop - eq - 1);
-  m->props_off = m->len = (size_t)(stop - s);
-  m->props_len = 0;
-  m->plain = true;
+  *m = key_value(s, (size_t)(eq - s), (size_t)(stop - eq - 1));
   return stop == end ? end : stop + 1;
 }
 
@@ -235,18 +244,17 @@ STP__INLINE bool next_member(const char **pos, const char *end, scanned *m,
   return false;
 }
 
-STP__INLINE int stp__baggage_next(stp_baggage_iter *it, stp_baggage_member *m,
-                                  enum isa isa) {
-  scanned sc;
-  if (!next_member(&it->pos, it->end, &sc, &it->skipped, isa, UNPADDED))
-    return 0;
-  m->key = sc.key;
-  m->key_len = sc.key_len;
-  m->value = sc.key + sc.value_off;
-  m->value_len = sc.value_len;
-  m->props = sc.key + sc.props_off;
-  m->props_len = sc.props_len;
-  return 1;
+/* A member's slices as the public iterator gives them. */
+STP__INLINE void scanned_slices(const scanned *sc, stp_baggage_member *m) {
+  m->key = sc->key;
+  m->key_len = sc->key_len;
+  m->value = sc->key + sc->value_off;
+  m->value_len = sc->value_len;
+  m->props = sc->key + sc->props_off;
+  m->props_len = sc->props_len;
 }
+
+/* stp_baggage_iter_next, with the member as the scanner found it. */
+bool stp__baggage_next(stp_baggage_iter *it, scanned *m);
 
 #endif /* STP_SCAN_H */

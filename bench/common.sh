@@ -14,6 +14,20 @@ bench_build() {
   bin="$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)"
 }
 
+# Builds TARGET (a package:name label such as //bench:core_bench) with
+# -c opt as of revision REV, in a temporary git worktree under $work (the
+# same Bazel output base, so a second build is quick), and copies the
+# binary to DEST.
+bench_build_at() {
+  local rev=$1 target=$2 dest=$3 path=${2#//}
+  git worktree add --detach -q "$work/tree" "$rev"
+  (cd "$work/tree" && bazel build -c opt --jobs=2 --noshow_progress \
+    "$target" </dev/null >&2 &&
+    cp "$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)/${path/://}" \
+      "$dest")
+  git worktree remove --force "$work/tree"
+}
+
 # A scratch directory, $work, removed on exit together with the server
 # whose pid is in $server_pid, if one is still running then.
 bench_scratch() {
@@ -24,6 +38,7 @@ bench_scratch() {
 bench_cleanup() {
   [ -z "$server_pid" ] || kill -KILL "$server_pid" 2>/dev/null || true
   rm -rf "$work"
+  git worktree prune 2>/dev/null || true # a bench_build_at cut short
 }
 
 # Commands prefixed with "${cpu0[@]}" / "${cpu1[@]}" run on CPU 0 / CPU 1;

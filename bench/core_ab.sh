@@ -18,14 +18,9 @@ filter=${3:-'^BM_(ParseSentryTrace|FormatSentryTraceNewSpan|ParseBaggageIntoCont
 
 source bench/common.sh
 bench_build //bench:core_bench
-work=$(mktemp -d)
-trap 'git worktree remove --force "$work/tree" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+bench_scratch
 cp "$bin/bench/core_bench" "$work/this"
-git worktree add --detach -q "$work/tree" "$rev"
-(cd "$work/tree" && bazel build -c opt --jobs=2 --noshow_progress \
-  //bench:core_bench </dev/null >&2 &&
-  cp "$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)/bench/core_bench" \
-    "$work/other")
+bench_build_at "$rev" //bench:core_bench "$work/other"
 
 bench_header
 echo "this tree ($(git rev-parse --short HEAD)) against $rev, $rounds rounds"

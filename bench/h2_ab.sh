@@ -30,12 +30,7 @@ bench_scratch
 cp "$bin/examples/h2/h2_server" "$work/server_this"
 servers=(a b)
 if [ -n "$rev" ]; then
-  git worktree add --detach -q "$work/tree" "$rev"
-  (cd "$work/tree" && bazel build -c opt --jobs=2 --noshow_progress \
-    //examples/h2:h2_server </dev/null >&2 &&
-    cp "$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)/examples/h2/h2_server" \
-      "$work/server_other")
-  git worktree remove --force "$work/tree"
+  bench_build_at "$rev" //examples/h2:h2_server "$work/server_other"
   servers=(a c b)
 fi
 

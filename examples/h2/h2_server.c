@@ -447,9 +447,51 @@ static void conn_free(conn *c) {
   free(c);
 }
 
-/* Hand nghttp2's output to the socket; keep what it does not take. */
+/* Output is gathered up to this many bytes before it goes to the socket:
+ * the frames of every stream answered since the last read leave in one
+ * send, not one send per frame. */
+enum { OUT_BATCH = 64 * 1024 };
+
+/* Appends nghttp2's pending frames to c->out, up to OUT_BATCH bytes
+ * (nghttp2 hands over one frame or so per call; `data` is valid until the
+ * next call). */
+static int conn_gather(conn *c) {
+  if (c->out_off > 0) { /* what the socket took last time */
+    memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+    c->out_len -= c->out_off;
+    c->out_off = 0;
+  }
+  while (c->out_len < OUT_BATCH) {
+    const uint8_t *data;
+    ssize_t n = nghttp2_session_mem_send(c->session, &data);
+    if (n < 0)
+      return -1;
+    if (n == 0)
+      return 0;
+    if (c->out_len + (size_t)n > c->out_cap) {
+      size_t cap = c->out_cap ? c->out_cap : 16384;
+      while (cap < c->out_len + (size_t)n)
+        cap *= 2;
+      uint8_t *p = realloc(c->out, cap);
+      if (!p)
+        return -1;
+      c->out = p;
+      c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, data, (size_t)n);
+    c->out_len += (size_t)n;
+  }
+  return 0;
+}
+
+/* Hands nghttp2's output to the socket until either has no more; keeps
+ * what the socket does not take. */
 static int conn_flush(conn *c) {
   for (;;) {
+    if (conn_gather(c) != 0)
+      return -1;
+    if (c->out_len == 0)
+      return 0;
     while (c->out_off < c->out_len) {
       ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
                        MSG_NOSIGNAL);
@@ -459,21 +501,6 @@ static int conn_flush(conn *c) {
       c->out_off += (size_t)n;
     }
     c->out_off = c->out_len = 0;
-    const uint8_t *data;
-    ssize_t n = nghttp2_session_mem_send(c->session, &data);
-    if (n < 0)
-      return -1;
-    if (n == 0)
-      return 0;
-    if ((size_t)n > c->out_cap) {
-      uint8_t *p = realloc(c->out, (size_t)n);
-      if (!p)
-        return -1;
-      c->out = p;
-      c->out_cap = (size_t)n;
-    }
-    memcpy(c->out, data, (size_t)n); /* data is valid until the next call */
-    c->out_len = (size_t)n;
   }
 }
 

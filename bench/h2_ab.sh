@@ -3,18 +3,20 @@
 # carrying `sentry-trace` and `baggage`, with propagation on (A:
 # --fixed-answer, the server continues each request's trace and computes
 # the headers a downstream call would carry) and off (B: --no-propagation,
-# no stp code runs). Both answer the same 22-byte body. With REV, a third
+# no stp code runs), and H (--hand-written: the work of A written by hand
+# with no checks and no stp, the floor any propagation code reaches in
+# this server). All answer the same 22-byte body. With REV, a fourth
 # server C is the same program as A built from that revision, to compare
 # two versions of stp against the same B in the same run.
 #
 # The servers run for the whole comparison, on CPU 0 (only one is sent
 # requests at a time; the others sleep), and h2load runs on CPU 1 when the
 # machine has two. Each round is two short runs against each server in
-# mirrored order (A B B A, or A C B B C A), so that a drift of the
+# mirrored order (A H B B H A, or A C H B B H C A), so that a drift of the
 # machine's speed during a round weighs on all alike. Prints each round's
 # requests/s and ratios, then the median of the per-round ratios, their
 # quartiles, and the ratio of the medians (target for A/B requests/s: at
-# least 0.97); likewise the servers' CPU time per request, read from
+# least 0.97; H/B is the most any implementation can reach); likewise the servers' CPU time per request, read from
 # /proc/PID/schedstat (ns).
 #
 #   bash bench/h2_ab.sh [ROUNDS] [REQUESTS] [REV]   # default 20 20000
@@ -28,10 +30,10 @@ source bench/common.sh
 bench_build //examples/h2:h2_server
 bench_scratch
 cp "$bin/examples/h2/h2_server" "$work/server_this"
-servers=(a b)
+servers=(a h b)
 if [ -n "$rev" ]; then
   bench_build_at "$rev" //examples/h2:h2_server "$work/server_other"
-  servers=(a c b)
+  servers=(a c h b)
 fi
 
 pids=()
@@ -52,6 +54,7 @@ start() { # BINARY MODE NAME: starts a server, sets pid_NAME and port_NAME
 }
 start "$work/server_this" --fixed-answer a
 start "$work/server_this" --no-propagation b
+start "$work/server_this" --hand-written h
 [ -z "$rev" ] || start "$work/server_other" --fixed-answer c
 
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
@@ -70,7 +73,7 @@ one() {
 
 bench_header
 echo "h2load -n $requests -c 8 -m 16 per run, both headers on every request"
-echo "A: propagation on, B: off${rev:+, C: propagation on as of $rev}"
+echo "A: propagation on, B: off, H: hand-written, no checks${rev:+, C: propagation on as of $rev}"
 for s in "${servers[@]}"; do one "$s"; : >"$work/$s"; done # warm-up
 for i in $(seq "$rounds"); do
   for s in "${servers[@]}"; do one "$s"; done

@@ -2,7 +2,7 @@
  * every request and answers with a JSON description of it.
  *
  *   h2_server [--port N|0] [--port-file FILE] [--no-propagation]
- *             [--fixed-answer] [--spans FILE]
+ *             [--fixed-answer] [--hand-written] [--spans FILE]
  *             [--dsn DSN] [--sample-rate X] [--release R] [--environment E]
  *             [--org-id N] [--strict] [--traceparent] [--third-party]
  *
@@ -18,6 +18,9 @@
  * still continues every request's trace and computes the `sentry-trace`
  * and `baggage` a downstream call would carry (the work a propagating
  * server does), but does not describe them in the answer.
+ * --hand-written, a measuring aid only, does the work of --fixed-answer
+ * without stp, written by hand with no checks at all (it trusts every
+ * byte it is sent): the floor any propagation code reaches in this server.
  *
  * --spans appends an `http.server` span record per answered request to
  * the span log, with the trace headers the request carried. */
@@ -41,10 +44,21 @@
 
 #define MAX_CONCURRENT_STREAMS 100
 
+/* With --hand-written: the incoming trace id and flag, the `sentry-*`
+ * members of the incoming baggage as they came, and the outgoing
+ * `sentry-trace`. */
+typedef struct hand {
+  char trace[STP_TRACE_ID_HEX_LEN + 1]; /* 32 hex digits, then the flag */
+  char sentry_trace[STP_TRACE_ID_HEX_LEN + STP_SPAN_ID_HEX_LEN + 3];
+  size_t bag_len;
+  char bag[STP_BAGGAGE_MAX_BYTES];
+} hand;
+
 typedef struct stream {
   struct stream *prev, *next;
   int32_t id;
   stp_nghttp2_stream *trace; /* NULL with --no-propagation */
+  hand *hand;                /* with --hand-written only */
   char *body;                /* owned, or the static fixed body */
   size_t body_len, body_sent;
   /* With --spans only: what the span record shows. */
@@ -64,8 +78,9 @@ typedef struct conn {
   struct server *srv;
 } conn;
 
-/* Stream states (about 9 KiB each) freed by closed streams are kept for
- * the next ones, as a busy server would: the stp_allocator of every
+/* Stream states (about 9 KiB each: a stp_nghttp2_stream, or with
+ * --hand-written a `hand`) freed by closed streams are kept for the next
+ * ones, as a busy server would: the stp_allocator of every
  * stp_nghttp2_stream. At most POOL_MAX are kept; the rest go back to
  * malloc. */
 enum { POOL_MAX = 2 * MAX_CONCURRENT_STREAMS };
@@ -99,6 +114,8 @@ typedef struct server {
   pool states;
   int traceparent;       /* also show the outgoing traceparent */
   int fixed_answer;      /* --fixed-answer */
+  int hand_written;      /* --hand-written */
+  uint64_t rng;          /* its span ids (xorshift) */
   const char *spans;     /* --spans: the span log, or NULL */
   nghttp2_session_callbacks *cbs;
   conn **conns;
@@ -272,6 +289,8 @@ static void stream_free(conn *c, stream *s) {
     free((char *)s->headers[i].value);
   free(s->description);
   stp_nghttp2_stream_del(s->trace, &c->srv->alloc);
+  if (s->hand)
+    c->srv->alloc.free(s->hand, c->srv->alloc.user_data);
   if (s->body != kFixedBody)
     free(s->body);
   free(s);
@@ -324,8 +343,54 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
   return (ssize_t)n;
 }
 
+/* --hand-written: a request header. Keeps the trace id and flag of a
+ * `sentry-trace` and the `sentry-*` members of a `baggage`, unchecked. */
+static void hand_header(hand *h, const uint8_t *name, size_t namelen,
+                        const uint8_t *value, size_t valuelen) {
+  if (namelen == 12 && memcmp(name, "sentry-trace", 12) == 0 &&
+      valuelen >= 51) {
+    memcpy(h->trace, value, STP_TRACE_ID_HEX_LEN);
+    h->trace[STP_TRACE_ID_HEX_LEN] = (char)value[50];
+  } else if (namelen == 7 && memcmp(name, "baggage", 7) == 0) {
+    const uint8_t *p = value, *end = value + valuelen;
+    while (p < end) {
+      const uint8_t *comma = memchr(p, ',', (size_t)(end - p));
+      const uint8_t *stop = comma ? comma : end;
+      size_t n = (size_t)(stop - p);
+      if (n > 7 && memcmp(p, "sentry-", 7) == 0 &&
+          h->bag_len + n + 1 <= sizeof h->bag) {
+        if (h->bag_len)
+          h->bag[h->bag_len++] = ',';
+        memcpy(h->bag + h->bag_len, p, n);
+        h->bag_len += n;
+      }
+      p = stop + 1;
+    }
+  }
+}
+
+/* --hand-written: the outgoing `sentry-trace` of a child span, written
+ * next to the outgoing baggage (h->bag, ready as it is). */
+static void hand_child(server *srv, hand *h) {
+  static const char hex[] = "0123456789abcdef";
+  uint64_t x = srv->rng;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  srv->rng = x;
+  char *p = h->sentry_trace;
+  memcpy(p, h->trace, STP_TRACE_ID_HEX_LEN);
+  p[STP_TRACE_ID_HEX_LEN] = '-';
+  for (int i = 0; i < STP_SPAN_ID_HEX_LEN; i++)
+    p[STP_TRACE_ID_HEX_LEN + 1 + i] = hex[(x >> (4 * i)) & 15];
+  p[STP_TRACE_ID_HEX_LEN + 1 + STP_SPAN_ID_HEX_LEN] = '-';
+  p[STP_TRACE_ID_HEX_LEN + 2 + STP_SPAN_ID_HEX_LEN] = h->trace[32];
+}
+
 static int respond(conn *c, stream *s) {
   static char scratch[128 * 1024]; /* one thread: one request at a time */
+  if (s->hand)
+    hand_child(c->srv, s->hand);
   if (!s->trace) {
     s->body = kFixedBody;
     s->body_len = sizeof kFixedBody - 1;
@@ -385,6 +450,15 @@ static int on_begin_headers(nghttp2_session *session,
     free(s);
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   }
+  if (c->srv->hand_written) {
+    s->hand = c->srv->alloc.malloc(sizeof *s->hand, c->srv->alloc.user_data);
+    if (!s->hand) {
+      free(s);
+      return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    s->hand->trace[STP_TRACE_ID_HEX_LEN] = '-'; /* none seen */
+    s->hand->bag_len = 0;
+  }
   s->next = c->streams;
   if (c->streams)
     c->streams->prev = s;
@@ -403,6 +477,8 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
   if (s && s->trace)
     stp_nghttp2_stream_on_header(s->trace, frame, name, namelen, value,
                                  valuelen);
+  if (s && s->hand)
+    hand_header(s->hand, name, namelen, value, valuelen);
   if (s && c->srv->spans)
     note_header(s, name, namelen, value, valuelen);
   return 0;
@@ -604,7 +680,7 @@ static int usage(void) {
   fprintf(stderr,
           "usage: h2_server [--port N|0] [--port-file FILE] "
           "[--no-propagation]\n"
-          "                 [--fixed-answer] [--spans FILE]\n"
+          "                 [--fixed-answer] [--hand-written] [--spans FILE]\n"
           "                 [--dsn DSN] [--sample-rate X] [--release R] "
           "[--environment E]\n"
           "                 [--org-id N] [--strict] [--traceparent] "
@@ -615,7 +691,7 @@ static int usage(void) {
 int main(int argc, char **argv) {
   stp_options opts;
   stp_options_init(&opts);
-  int port = 8080, propagation = 1, fixed_answer = 0;
+  int port = 8080, propagation = 1, fixed_answer = 0, hand_written = 0;
   const char *port_file = NULL, *spans = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -641,6 +717,8 @@ int main(int argc, char **argv) {
       used = 0;
       if (strcmp(a, "--no-propagation") == 0)
         propagation = 0;
+      else if (strcmp(a, "--hand-written") == 0)
+        hand_written = 1;
       else if (strcmp(a, "--fixed-answer") == 0)
         fixed_answer = 1;
       else if (strcmp(a, "--strict") == 0)
@@ -662,10 +740,12 @@ int main(int argc, char **argv) {
     return 2;
   }
   static server srv; /* its pool is 1.6 KiB */
-  srv.cfg = propagation ? cfg : NULL;
+  srv.cfg = propagation && !hand_written ? cfg : NULL;
   srv.alloc = (stp_allocator){pool_get, pool_put, &srv.states};
   srv.traceparent = opts.propagate_traceparent;
   srv.fixed_answer = fixed_answer;
+  srv.hand_written = hand_written;
+  srv.rng = 0x9e3779b97f4a7c15u;
   srv.spans = spans;
   int lfd = -1, rc = 1;
   struct pollfd *pfds = NULL;
@@ -688,7 +768,8 @@ int main(int argc, char **argv) {
     goto out;
   }
   fprintf(stderr, "h2_server: listening on 127.0.0.1:%d%s\n", bound,
-          !propagation   ? " (no propagation)"
+          hand_written   ? " (hand-written propagation, no checks)"
+          : !propagation ? " (no propagation)"
           : fixed_answer ? " (fixed answer)"
                          : "");
 

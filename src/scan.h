@@ -130,6 +130,37 @@ typedef struct scanned {
                * (false is always safe) */
 } scanned;
 
+/* The rest of a member whose key and value *m holds (len: up to the end
+ * of the value), from the ';' at s: its properties. Returns where the
+ * next member starts, and whether this one was valid. */
+STP__INLINE const char *parse_props(const char *s, const char *end, scanned *m,
+                                    bool *valid, enum isa isa, enum pad pad) {
+  *valid = false;
+  const char *key = m->key;
+  const char *after_value = key + m->len;
+  const char *props = skip_ows(s + 1, end, pad);
+  /* The properties' run leaves out the tab, which then continues it. */
+  bool tab = false;
+  s = skip_run(props, end, RUN_PROPS, isa, pad);
+  while ((pad == PADDED || s < end) && *s == '\t') {
+    tab = true;
+    s = skip_run(s + 1, end, RUN_PROPS, isa, pad);
+  }
+  if (s < end && *s != ',')
+    return skip_member(s, end); /* a control byte, DEL or above */
+  const char *props_end = s;
+  while (props_end > props && stp__is_ows(props_end[-1]))
+    props_end--;
+  m->props_off = (size_t)(props - key);
+  m->props_len = (size_t)(props_end - props);
+  if (m->props_len) {
+    m->len = (size_t)(props_end - key);
+    m->plain = m->plain && !tab && props == after_value + 1;
+  }
+  *valid = true;
+  return s == end ? end : s + 1;
+}
+
 /* One pass over one list-member starting at s (s < end). Returns where
  * the next member starts, and whether this one was valid. Whitespace
  * after a key or a value is looked for only when the byte there is not
@@ -162,28 +193,7 @@ STP__INLINE const char *parse_member(const char *s, const char *end, scanned *m,
   }
   if (*s != ';')
     return skip_member(s, end); /* a byte that is not a baggage-octet */
-  const char *after_value = key + m->len;
-  const char *props = skip_ows(s + 1, end, pad);
-  /* The properties' run leaves out the tab, which then continues it. */
-  bool tab = false;
-  s = skip_run(props, end, RUN_PROPS, isa, pad);
-  while ((pad == PADDED || s < end) && *s == '\t') {
-    tab = true;
-    s = skip_run(s + 1, end, RUN_PROPS, isa, pad);
-  }
-  if (s < end && *s != ',')
-    return skip_member(s, end); /* a control byte, DEL or above */
-  const char *props_end = s;
-  while (props_end > props && stp__is_ows(props_end[-1]))
-    props_end--;
-  m->props_off = (size_t)(props - key);
-  m->props_len = (size_t)(props_end - props);
-  if (m->props_len) {
-    m->len = (size_t)(props_end - key);
-    m->plain = m->plain && !tab && props == after_value + 1;
-  }
-  *valid = true;
-  return s == end ? end : s + 1;
+  return parse_props(s, end, m, valid, isa, pad);
 }
 
 /* The record of a member "key=value" whose key starts at key: its bytes
@@ -201,20 +211,25 @@ STP__INLINE scanned key_value(const char *key, size_t key_len,
                    .plain = true};
 }
 
-/* The usual member, "key=value" then ',' or the end, with nothing else to
- * look for: where the next member starts, or NULL when the member at s is
- * not that (parse_member then reads it; what this one takes, it reads
- * alike). For padded inputs. */
+/* The usual member, "key=value" then ',' or the end, or then ';' and its
+ * properties (parse_props): where the next member starts and whether the
+ * member was valid, or NULL when the member at s is not that (parse_member
+ * then reads it; what this one takes, it reads alike). For padded inputs. */
 STP__INLINE const char *parse_plain(const char *s, const char *end, scanned *m,
-                                    enum isa isa) {
+                                    bool *valid, enum isa isa) {
   const char *eq = skip_run(s, end, RUN_KEY, isa, PADDED);
   if (eq == s || *eq != '=')
     return NULL;
   const char *stop = skip_run(eq + 1, end, RUN_VALUE, isa, PADDED);
-  if (stop != end && *stop != ',')
-    return NULL;
   *m = key_value(s, (size_t)(eq - s), (size_t)(stop - eq - 1));
-  return stop == end ? end : stop + 1;
+  *valid = true;
+  if (stop == end)
+    return end;
+  if (*stop == ',')
+    return stop + 1;
+  if (*stop == ';')
+    return parse_props(stop, end, m, valid, isa, PADDED);
+  return NULL;
 }
 
 /* The next valid member from *pos. Malformed members are counted in
@@ -223,10 +238,13 @@ STP__INLINE const char *parse_plain(const char *s, const char *end, scanned *m,
 STP__INLINE bool next_member(const char **pos, const char *end, scanned *m,
                              size_t *skipped, enum isa isa, enum pad pad) {
   if (pad == PADDED && *pos < end) {
-    const char *next = parse_plain(*pos, end, m, isa);
+    bool valid;
+    const char *next = parse_plain(*pos, end, m, &valid, isa);
     if (next) {
       *pos = next;
-      return true;
+      if (valid)
+        return true;
+      ++*skipped; /* it starts with a key: not an empty list element */
     }
   }
   while (*pos < end) {

@@ -10,13 +10,16 @@ void stp_baggage_iter_init(stp_baggage_iter *it, const char *value,
 
 /* ---- the scanner's instruction set (scan.h) ------------------------------ */
 
+_Atomic int stp__scan_isa_chosen;
+
 #ifdef STP__HAVE_SSSE3
 #include <pthread.h>
 
 uint8_t stp__nibbles[3][2][16];
-static enum isa scan_isa = ISA_PORTABLE;
 static pthread_once_t scan_once = PTHREAD_ONCE_INIT;
 
+/* Builds the tables, then publishes the choice: a thread that reads it
+ * (acquire) sees the tables. */
 static void choose_isa(void) {
   for (int r = RUN_KEY; r <= RUN_PROPS; r++)
     for (unsigned h = 0; h < 8; h++) {
@@ -26,20 +29,25 @@ static void choose_isa(void) {
           stp__nibbles[r][0][l] |= (uint8_t)(1u << h);
     }
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("ssse3"))
-    scan_isa = ISA_SSSE3;
+  enum isa isa = __builtin_cpu_supports("ssse3") ? ISA_SSSE3 : ISA_PORTABLE;
+  atomic_store_explicit(&stp__scan_isa_chosen, 1 + (int)isa,
+                        memory_order_release);
 }
 
-enum isa stp__scan_isa(void) {
+enum isa stp__scan_isa_choose(void) {
   pthread_once(&scan_once, choose_isa);
-  return scan_isa;
+  return (enum isa)(atomic_load_explicit(&stp__scan_isa_chosen,
+                                         memory_order_acquire) -
+                    1);
 }
 
 STP__SSSE3_FN static bool next_ssse3(stp_baggage_iter *it, scanned *m) {
   return next_member(&it->pos, it->end, m, &it->skipped, ISA_SSSE3, UNPADDED);
 }
 #else
-enum isa stp__scan_isa(void) {
+enum isa stp__scan_isa_choose(void) {
+  atomic_store_explicit(&stp__scan_isa_chosen, 1 + (int)ISA_PORTABLE,
+                        memory_order_relaxed);
   return ISA_PORTABLE;
 }
 #endif

@@ -4,6 +4,8 @@
 #ifndef STP_SCAN_H
 #define STP_SCAN_H
 
+#include <stdatomic.h>
+
 #include "internal.h"
 
 #if defined(__GNUC__)
@@ -48,8 +50,16 @@ static inline bool in_run(unsigned char c, enum run r) {
 
 /* ISA_SSSE3 when the CPU has SSSE3 and the core was built for x86-64
  * without STP_NO_SIMD; ISA_PORTABLE otherwise. The first call also
- * builds the nibble tables. */
-enum isa stp__scan_isa(void);
+ * builds the nibble tables (stp__scan_isa_choose); the others read one
+ * variable, 1 + the choice once made. */
+enum isa stp__scan_isa_choose(void);
+extern _Atomic int stp__scan_isa_chosen;
+
+static inline enum isa stp__scan_isa(void) {
+  int chosen =
+      atomic_load_explicit(&stp__scan_isa_chosen, memory_order_acquire);
+  return chosen ? (enum isa)(chosen - 1) : stp__scan_isa_choose();
+}
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(STP_NO_SIMD)
 #define STP__HAVE_SSSE3 1

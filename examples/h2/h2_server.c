@@ -2,7 +2,7 @@
  * every request and answers with a JSON description of it.
  *
  *   h2_server [--port N|0] [--port-file FILE] [--no-propagation]
- *             [--fixed-answer] [--hand-written] [--spans FILE]
+ *             [--fixed-answer] [--hand-written] [--spans FILE] [--sndbuf N]
  *             [--dsn DSN] [--sample-rate X] [--release R] [--environment E]
  *             [--org-id N] [--strict] [--traceparent] [--third-party]
  *
@@ -23,7 +23,9 @@
  * byte it is sent): the floor any propagation code reaches in this server.
  *
  * --spans appends an `http.server` span record per answered request to
- * the span log, with the trace headers the request carried. */
+ * the span log, with the trace headers the request carried. --sndbuf sets
+ * the send buffer of every connection (SO_SNDBUF): a small one makes the
+ * server's sends stop short sooner, as the tests want. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <arpa/inet.h>
@@ -117,6 +119,7 @@ typedef struct server {
   int hand_written;      /* --hand-written */
   uint64_t rng;          /* its span ids (xorshift) */
   const char *spans;     /* --spans: the span log, or NULL */
+  int sndbuf;            /* --sndbuf, or 0 */
   nghttp2_session_callbacks *cbs;
   conn **conns;
   size_t n_conns, cap_conns;
@@ -602,6 +605,8 @@ static void accept_all(server *srv, int lfd) {
       return;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (srv->sndbuf > 0)
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &srv->sndbuf, sizeof srv->sndbuf);
     conn *c = calloc(1, sizeof *c);
     if (srv->n_conns == srv->cap_conns) {
       size_t cap = srv->cap_conns ? 2 * srv->cap_conns : 16;
@@ -680,7 +685,8 @@ static int usage(void) {
   fprintf(stderr,
           "usage: h2_server [--port N|0] [--port-file FILE] "
           "[--no-propagation]\n"
-          "                 [--fixed-answer] [--hand-written] [--spans FILE]\n"
+          "                 [--fixed-answer] [--hand-written] [--spans FILE] "
+          "[--sndbuf N]\n"
           "                 [--dsn DSN] [--sample-rate X] [--release R] "
           "[--environment E]\n"
           "                 [--org-id N] [--strict] [--traceparent] "
@@ -692,6 +698,7 @@ int main(int argc, char **argv) {
   stp_options opts;
   stp_options_init(&opts);
   int port = 8080, propagation = 1, fixed_answer = 0, hand_written = 0;
+  int sndbuf = 0;
   const char *port_file = NULL, *spans = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -702,6 +709,8 @@ int main(int argc, char **argv) {
       port_file = v;
     else if (strcmp(a, "--spans") == 0 && v)
       spans = v;
+    else if (strcmp(a, "--sndbuf") == 0 && v)
+      sndbuf = atoi(v);
     else if (strcmp(a, "--dsn") == 0 && v)
       opts.dsn = v;
     else if (strcmp(a, "--release") == 0 && v)
@@ -747,6 +756,7 @@ int main(int argc, char **argv) {
   srv.hand_written = hand_written;
   srv.rng = 0x9e3779b97f4a7c15u;
   srv.spans = spans;
+  srv.sndbuf = sndbuf;
   int lfd = -1, rc = 1;
   struct pollfd *pfds = NULL;
   if (pipe(stop_pipe) != 0 || set_nonblocking(stop_pipe[0]) != 0 ||

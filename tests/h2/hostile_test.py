@@ -9,7 +9,10 @@ the per-stream state of reset streams and dropped connections was freed).
 usage: hostile_test.py H2_SERVER"""
 
 import json
+import socket
+import struct
 import sys
+import time
 
 import h2test as t
 from h2test import (CONTINUATION, DATA, END_HEADERS, GOAWAY, HEADERS,
@@ -52,8 +55,64 @@ def ended(frames, stream_id=1):
     return "closed"
 
 
+def slow_reader(port):
+    """99 requests whose answers (about 9 KiB of JSON each, some 900 KiB in
+    all) are far more than the sockets take while the client reads nothing
+    (the server runs with a 4 KiB send buffer): the server's sends stop
+    short, it serves other connections meanwhile, and it finishes every
+    answer once the client reads."""
+    WINDOW_UPDATE = 8
+    big = ",".join("sentry-k%d=%s" % (i, "v" * 60) for i in range(60))
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    # No flow control in the way: the largest windows there are.
+    settings = struct.pack(">HI", 4, 2**31 - 1)  # INITIAL_WINDOW_SIZE
+    s.sendall(t.PREFACE + t.frame(t.SETTINGS, 0, 0, settings) +
+              t.frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 2**31 - 1 - 65535)))
+    block = t.hpack(t.request_headers([GOOD_TRACE, ("baggage", big)]))
+    sids = list(range(1, 199, 2))
+    s.sendall(b"".join(t.headers_frames(sid, block) for sid in sids))
+    time.sleep(1)
+    still_answering(port, "a client not reading 99 answers")
+
+    ended_ids, bodies, buf = set(), {}, b""
+    deadline = time.time() + 30
+    while len(ended_ids) < len(sids) and time.time() < deadline:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break  # reported below: answers missing
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+            length = int.from_bytes(buf[:3], "big")
+            ftype, flags = buf[3], buf[4]
+            sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+            payload, buf = buf[9:9 + length], buf[9 + length:]
+            if ftype == t.SETTINGS and not flags & t.ACK:
+                s.sendall(t.frame(t.SETTINGS, t.ACK, 0))
+            if ftype == DATA:
+                bodies[sid] = bodies.get(sid, b"") + payload
+                if flags & t.END_STREAM:
+                    ended_ids.add(sid)
+    s.close()
+    t.eq(sorted(ended_ids), sids, "slow reader: every answer ended")
+    for sid in sids:
+        j = json.loads(bodies[sid])
+        t.eq(j["trace_id"], TRACE, "slow reader: answer %d" % sid)
+        t.eq(sum(k.startswith("k") for k in j["dsc"]), 60,
+             "slow reader: answer %d whole" % sid)
+    print("ok: slow reader: %d answers, %d bytes" %
+          (len(sids), sum(len(b) for b in bodies.values())))
+
+
 def test():
-    server = t.Server(sys.argv[1], "--dsn", t.DSN, "--sample-rate", "1")
+    # A small send buffer: the server's sends stop short (slow_reader).
+    server = t.Server(sys.argv[1], "--dsn", t.DSN, "--sample-rate", "1",
+                      "--sndbuf", "4096")
     port = server.port
     still_answering(port, "baseline")
 
@@ -194,6 +253,8 @@ def test():
     for s in socks:
         s.close()
     still_answering(port, "40 connections dropped")
+
+    slow_reader(port)
 
     rc, _, err = server.stop(timeout=60)
     t.eq(rc, 0, "server exits 0 on SIGTERM (%s)" % err.strip()[-2000:])

@@ -19,11 +19,11 @@
 # least 0.97; H/B is the most any implementation can reach); likewise the servers' CPU time per request, read from
 # /proc/PID/schedstat (ns).
 #
-#   bash bench/h2_ab.sh [ROUNDS] [REQUESTS] [REV]   # default 20 20000
+#   bash bench/h2_ab.sh [ROUNDS] [REQUESTS] [REV]   # default 40 100000
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-20}
-requests=${2:-20000}
+rounds=${1:-40}
+requests=${2:-100000}
 rev=${3:-}
 
 source bench/common.sh

@@ -3,7 +3,7 @@
 # the share of CPU samples spent in stp's own code (the core and the
 # interceptors: every function compiled from src/ and interceptors/).
 #   1. //examples/h2:h2_server --fixed-answer on CPU 0 under h2load on
-#      CPU 1 (200 000 requests, both headers): stp's share of the
+#      CPU 1 (400 000 requests, both headers): stp's share of the
 #      server's CPU, and its functions.
 #   2. //tests/grpc:grpc_bench, mode c only (both interceptors): stp's
 #      share of the whole process's CPU.
@@ -40,12 +40,12 @@ share() {
 
 bench_header
 
-echo "1. h2_server --fixed-answer under h2load -n 200000 -c 8 -m 16"
+echo "1. h2_server --fixed-answer under h2load -n 400000 -c 8 -m 16"
 "${cpu0[@]}" perf record -q -o "$work/h2.data" "$bin/examples/h2/h2_server" \
   --port 0 --port-file "$work/port" --fixed-answer >"$work/server.log" 2>&1 &
 pid=$!
 wait_port_file "$work/port" "$work/server.log"
-h2load_ref 200000 "http://127.0.0.1:$(cat "$work/port")/api/users" |
+h2load_ref 400000 "http://127.0.0.1:$(cat "$work/port")/api/users" |
   grep -E '^finished|^requests:' | sed 's/^/  /'
 kill -INT "$pid"
 wait "$pid" || true

@@ -179,7 +179,8 @@ def json_line(text):
 # ---- raw HTTP/2 frames -----------------------------------------------------------
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-DATA, HEADERS, RST_STREAM, SETTINGS, GOAWAY, CONTINUATION = 0, 1, 3, 4, 7, 9
+DATA, HEADERS, RST_STREAM, SETTINGS, GOAWAY, WINDOW_UPDATE, CONTINUATION = (
+    0, 1, 3, 4, 7, 8, 9)
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
 
 
@@ -249,9 +250,16 @@ def open_h2(port):
 
 def read_frames(s, until_stream=None, timeout=10):
     """Frames from s until stream until_stream ends (DATA or HEADERS with
-    END_STREAM, or RST_STREAM), a GOAWAY, the connection's end, or the
+    END_STREAM, or RST_STREAM), or every stream of until_stream when it is
+    a collection of ids; or until a GOAWAY, the connection's end, or the
     timeout. Returns a list of (type, flags, stream_id, payload); a
     SETTINGS frame from the server is acknowledged."""
+    if until_stream is None:
+        waiting = set()
+    elif isinstance(until_stream, int):
+        waiting = {until_stream}
+    else:
+        waiting = set(until_stream)
     s.settimeout(timeout)
     buf = b""
     frames = []
@@ -273,10 +281,12 @@ def read_frames(s, until_stream=None, timeout=10):
                     pass  # the server may already have closed
             if ftype == GOAWAY:
                 return frames
-            if sid == until_stream and (
+            if sid in waiting and (
                     ftype == RST_STREAM or
                     (ftype in (DATA, HEADERS) and flags & END_STREAM)):
-                return frames
+                waiting.discard(sid)
+                if not waiting:
+                    return frames
         try:
             chunk = s.recv(65536)
         except (socket.timeout, ConnectionError):

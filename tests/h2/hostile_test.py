@@ -61,7 +61,6 @@ def slow_reader(port):
     (the server runs with a 4 KiB send buffer): the server's sends stop
     short, it serves other connections meanwhile, and it finishes every
     answer once the client reads."""
-    WINDOW_UPDATE = 8
     big = ",".join("sentry-k%d=%s" % (i, "v" * 60) for i in range(60))
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect
@@ -69,37 +68,21 @@ def slow_reader(port):
     s.connect(("127.0.0.1", port))
     # No flow control in the way: the largest windows there are.
     settings = struct.pack(">HI", 4, 2**31 - 1)  # INITIAL_WINDOW_SIZE
+    window = struct.pack(">I", 2**31 - 1 - 65535)  # the connection's
     s.sendall(t.PREFACE + t.frame(t.SETTINGS, 0, 0, settings) +
-              t.frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 2**31 - 1 - 65535)))
+              t.frame(t.WINDOW_UPDATE, 0, 0, window))
     block = t.hpack(t.request_headers([GOOD_TRACE, ("baggage", big)]))
     sids = list(range(1, 199, 2))
     s.sendall(b"".join(t.headers_frames(sid, block) for sid in sids))
     time.sleep(1)
     still_answering(port, "a client not reading 99 answers")
 
-    ended_ids, bodies, buf = set(), {}, b""
-    deadline = time.time() + 30
-    while len(ended_ids) < len(sids) and time.time() < deadline:
-        try:
-            chunk = s.recv(65536)
-        except socket.timeout:
-            break  # reported below: answers missing
-        if not chunk:
-            break
-        buf += chunk
-        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
-            length = int.from_bytes(buf[:3], "big")
-            ftype, flags = buf[3], buf[4]
-            sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
-            payload, buf = buf[9:9 + length], buf[9 + length:]
-            if ftype == t.SETTINGS and not flags & t.ACK:
-                s.sendall(t.frame(t.SETTINGS, t.ACK, 0))
-            if ftype == DATA:
-                bodies[sid] = bodies.get(sid, b"") + payload
-                if flags & t.END_STREAM:
-                    ended_ids.add(sid)
+    frames = t.read_frames(s, until_stream=sids, timeout=30)
     s.close()
-    t.eq(sorted(ended_ids), sids, "slow reader: every answer ended")
+    ended_ids = sorted({sid for ftype, flags, sid, _ in frames
+                        if ftype == DATA and flags & t.END_STREAM})
+    t.eq(ended_ids, sids, "slow reader: every answer ended")
+    bodies = {sid: t.body_of(frames, sid) for sid in sids}
     for sid in sids:
         j = json.loads(bodies[sid])
         t.eq(j["trace_id"], TRACE, "slow reader: answer %d" % sid)

@@ -513,9 +513,8 @@ int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
                      const char *value, size_t value_len) {
   if (!ctx || !ctx->feeding || (!name && name_len) || (!value && value_len))
     return STP_ERR_INVALID_ARGUMENT;
-  /* Most headers of a request are not trace headers: they leave here,
-   * pseudo-headers (":method", ":scheme") by their first byte. */
-  if ((name_len == 7 || name_len == 11 || name_len == 12) && name[0] != ':')
+  /* Most headers of a request are not trace headers: they leave here. */
+  if (stp_header_is_candidate(name, name_len))
     feed_trace_header(ctx, name, name_len, value, value_len);
   return STP_OK;
 }

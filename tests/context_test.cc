@@ -728,6 +728,28 @@ TEST_F(ContextTest, IncrementalFeed) {
             STP_ERR_INVALID_ARGUMENT);
 }
 
+TEST_F(ContextTest, HeaderCandidatesByName) {
+  // Every name feed takes is a candidate, in any case.
+  for (const char *name : {"sentry-trace", "SENTRY-TRACE", "Sentry-Trace",
+                           "traceparent", "TraceParent", "baggage", "BAGGAGE"})
+    EXPECT_TRUE(stp_header_is_candidate(name, strlen(name))) << name;
+  // Names of other lengths, and pseudo-headers, are not; a name of the
+  // right length may be (feed then compares it).
+  for (const char *name : {"", "host", ":method", ":scheme", ":authority",
+                           ":path", "sentry-trace2", "traceparent-x", "bagga",
+                           "user-agent", "accept-encoding"})
+    EXPECT_FALSE(stp_header_is_candidate(name, strlen(name))) << name;
+  EXPECT_FALSE(stp_header_is_candidate(nullptr, 0));
+  EXPECT_TRUE(stp_header_is_candidate("content-type", 12));
+
+  // A pseudo-header whose name has a trace header's length is ignored.
+  stp_context_begin(&ctx_, cfg_.get());
+  EXPECT_EQ(stp_context_feed(&ctx_, ":entry-trace", 12, kTS0.data(),
+                             kTS0.size()),
+            STP_OK);
+  EXPECT_EQ(stp_context_finish(&ctx_), STP_ERR_ABSENT);
+}
+
 // ---- injecting ---------------------------------------------------------------------
 
 TEST_F(ContextTest, InjectIntoAnEmptyCarrier) {

@@ -81,10 +81,10 @@ typedef struct conn {
 } conn;
 
 /* Stream states (about 9 KiB each: a stp_nghttp2_stream, or with
- * --hand-written a `hand`) freed by closed streams are kept for the next
- * ones, as a busy server would: the stp_allocator of every
- * stp_nghttp2_stream. At most POOL_MAX are kept; the rest go back to
- * malloc. */
+ * --hand-written a `hand`; one kind per run, so all of one size) freed by
+ * closed streams are kept for the next ones, as a busy server would: the
+ * stp_allocator of every stp_nghttp2_stream. At most POOL_MAX are kept;
+ * the rest go back to malloc. */
 enum { POOL_MAX = 2 * MAX_CONCURRENT_STREAMS };
 
 typedef struct pool {

@@ -373,6 +373,15 @@ void stp_context_begin(stp_context *ctx, const stp_config *cfg);
 int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
                      const char *value, size_t value_len);
 
+/* Whether a header of this name can be a trace header (`sentry-trace`,
+ * `traceparent`, `baggage`): false for every name stp_context_feed ignores
+ * by its length or a leading ':' (pseudo-headers). The test feed makes
+ * first; a header callback that sees many headers can make it itself and
+ * skip the call for most of them. name may be NULL only with length 0. */
+static inline bool stp_header_is_candidate(const char *name, size_t name_len) {
+  return (name_len == 7 || name_len == 11 || name_len == 12) && name[0] != ':';
+}
+
 /* Decide (SPEC section 5). On return the context is always usable: either
  * it continues the incoming trace or it is a new head. Returns 0 when the
  * trace was continued; otherwise why not: STP_ERR_ABSENT (no trace

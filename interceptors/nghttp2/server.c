@@ -30,9 +30,8 @@ int stp_nghttp2_stream_on_header(stp_nghttp2_stream *st,
                                  const uint8_t *value, size_t valuelen) {
   if (!st || !frame)
     return STP_ERR_INVALID_ARGUMENT;
-  /* Most headers are not trace headers (sentry-trace, traceparent,
-   * baggage: 12, 11 and 7 bytes, in any case): they leave first. */
-  if ((namelen != 7 && namelen != 11 && namelen != 12) ||
+  /* Most headers are not trace headers: they leave first. */
+  if (!stp_header_is_candidate((const char *)name, namelen) ||
       st->state != STREAM_FEEDING || !is_request_headers(st, frame))
     return STP_OK;
   /* Only a NULL pointer with a length can fail here: treat it as absent. */

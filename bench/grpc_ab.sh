@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # gRPC overhead: sequential unary calls on 127.0.0.1, in one process and
-# one run, interleaved a, b, c, a, b, c, ... (tests/grpc/grpc_bench.cc):
+# one run, each mode with its own server and connection, interleaved in
+# slices of 100 calls (a, b, m, c, then b, m, c, a, ...;
+# tests/grpc/grpc_bench.cc):
 #   a  plain gRPC core, no trace metadata
 #   b  plain gRPC core, `sentry-trace` (a new span id per call) and
 #      `baggage` added by hand

@@ -11,12 +11,14 @@
 //   (c) stp: the Sentry client interceptor (child span, target check,
 //       inject) on an stp channel, and the Sentry server interceptor
 //       (continue the trace, span record) on an stp server.
-// (a) and (b) call a server with no stp code at all, (m) and (c) one each
-// of their own; all run in this process, each server on its own thread.
-// Modes are interleaved a, b, m, c, a, b, m, c, ... so drift hits all of
-// them alike. Besides calls per second, each round reports the CPU time
-// the whole process (client, both servers, gRPC's own threads) spent per
-// call: on a shared machine it varies much less than the wall clock.
+// Every mode has a server and a connection of its own, each server its own
+// thread, all in this process; (a) and (b) call servers with no stp code
+// at all. A round makes `calls_per_round` calls in each mode, in slices of
+// kSlice calls taken in turn (a, b, m, c, then b, m, c, a, ...), so that
+// drift and the cost of switching connections hit every mode alike. Each
+// round reports calls per second and the CPU time the whole process
+// (client, servers, gRPC's own threads) spent per call: on a shared
+// machine the CPU time varies much less than the wall clock.
 //
 //   bazel run -c opt //tests/grpc:grpc_bench -- [calls_per_round] [rounds]
 //                                                [modes]
@@ -28,14 +30,13 @@
 #include <grpc/support/time.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
 
-#include <sys/resource.h>
+#include <time.h>
 
 #include "stp/grpc.h"
 
@@ -220,11 +221,12 @@ int main(int argc, char **argv) {
   stp_config *cfg;
   stp_config_new(&cfg, &opts, nullptr);
 
-  // Three servers: gRPC core only (for a and b); stp with no interceptor
-  // (m); stp with the Sentry server interceptor (c).
-  Server servers[3];
-  grpc_channel *channels[3];
-  for (int i = 0; i < 3; i++) {
+  // Four servers, one per mode: gRPC core only (a, b); stp with no
+  // interceptor (m); stp with the Sentry server interceptor (c).
+  enum { kModes = 4 };
+  Server servers[kModes];
+  grpc_channel *channels[kModes];
+  for (int i = 0; i < kModes; i++) {
     Server &s = servers[i];
     s.server = grpc_server_create(nullptr, nullptr);
     s.cq = grpc_completion_queue_create_for_next(nullptr);
@@ -233,16 +235,16 @@ int main(int argc, char **argv) {
     s.port = grpc_server_add_http2_port(s.server, "127.0.0.1:0", sc);
     grpc_server_credentials_release(sc);
     s.srv = nullptr;
-    if (i > 0)
+    if (i >= 2)
       stp_grpc_server_new(&s.srv, s.server);
-    if (i == 2) {
+    if (i == 3) {
       s.sentry = {cfg, NoRecord, nullptr};
       static stp_grpc_interceptor sic;
       stp_grpc_sentry_server(&sic, &s.sentry);
       stp_grpc_server_add(s.srv, &sic);
     }
     grpc_server_start(s.server);
-    s.thread = std::thread(i > 0 ? Serve : ServePlain, &s);
+    s.thread = std::thread(s.srv ? Serve : ServePlain, &s);
     char target[64];
     snprintf(target, sizeof target, "127.0.0.1:%d", s.port);
     grpc_channel_credentials *cc = grpc_insecure_credentials_create();
@@ -250,8 +252,8 @@ int main(int argc, char **argv) {
     grpc_channel_credentials_release(cc);
   }
   stp_grpc_channel *bare, *traced;
-  stp_grpc_channel_new(&bare, channels[1], nullptr);
-  stp_grpc_channel_new(&traced, channels[2], nullptr);
+  stp_grpc_channel_new(&bare, channels[2], nullptr);
+  stp_grpc_channel_new(&traced, channels[3], nullptr);
   stp_grpc_sentry cs = {cfg, NoRecord, nullptr};
   stp_grpc_interceptor cic;
   stp_grpc_sentry_client(&cic, &cs);
@@ -276,52 +278,63 @@ int main(int argc, char **argv) {
   by_hand[1].key = grpc_slice_from_static_string("baggage");
   by_hand[1].value = grpc_slice_from_static_buffer(bag, bl);
 
-  enum { kModes = 4 };
   const char *names[kModes] = {"a: no metadata", "b: by hand",
                                "m: stp, no icpt", "c: interceptors"};
   std::vector<double> rates[kModes], cpus[kModes];
-  auto cpu_us = [] {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
-           ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+  auto now_us = [](clockid_t clock) {
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
   };
-  for (int i = 0; i < 200; i++) { // warm up the connections
-    Call(nullptr, channels[0], cq, nullptr, nullptr, 0);
-    Call(bare, nullptr, cq, nullptr, nullptr, 0);
-    Call(traced, nullptr, cq, &parent, nullptr, 0);
-  }
   int failures = 0;
+  // One call in mode m.
+  auto call = [&](int m) {
+    bool hand = m == 1 || m == 2;
+    if (hand) { // a new span id in the hand-written sentry-trace
+      span_counter++;
+      for (int k = 0; k < 16; k++)
+        trace[33 + k] = "0123456789abcdef"[(span_counter >> (4 * k)) & 15];
+      by_hand[0].value = grpc_slice_from_copied_buffer(trace, tl);
+    }
+    bool ok = m == 0   ? Call(nullptr, channels[0], cq, nullptr, nullptr, 0)
+              : m == 1 ? Call(nullptr, channels[1], cq, nullptr, by_hand, 2)
+              : m == 2 ? Call(bare, nullptr, cq, nullptr, by_hand, 2)
+                       : Call(traced, nullptr, cq, &parent, nullptr, 0);
+    if (hand)
+      grpc_slice_unref(by_hand[0].value);
+    failures += !ok;
+  };
+  bool run[kModes];
+  for (int m = 0; m < kModes; m++)
+    run[m] = strchr(run_modes, "abmc"[m]) != nullptr;
+  for (int i = 0; i < 200; i++) // warm up the connections
+    for (int m = 0; m < kModes; m++)
+      if (run[m])
+        call(m);
+  enum { kSlice = 100 };
   for (int r = 0; r < rounds; r++) {
-    for (int m = 0; m < kModes; m++) {
-      if (!strchr(run_modes, "abmc"[m]))
-        continue;
-      auto t0 = std::chrono::steady_clock::now();
-      double c0 = cpu_us();
-      for (int i = 0; i < per_round; i++) {
-        bool hand = m == 1 || m == 2;
-        if (hand) { // a new span id in the hand-written sentry-trace
-          span_counter++;
-          for (int k = 0; k < 16; k++)
-            trace[33 + k] = "0123456789abcdef"[(span_counter >> (4 * k)) & 15];
-          by_hand[0].value = grpc_slice_from_copied_buffer(trace, tl);
-        }
-        bool ok = m == 0   ? Call(nullptr, channels[0], cq, nullptr, nullptr, 0)
-                  : m == 1 ? Call(nullptr, channels[0], cq, nullptr, by_hand, 2)
-                  : m == 2 ? Call(bare, nullptr, cq, nullptr, by_hand, 2)
-                           : Call(traced, nullptr, cq, &parent, nullptr, 0);
-        if (hand)
-          grpc_slice_unref(by_hand[0].value);
-        failures += !ok;
+    double wall[kModes] = {0}, cpu[kModes] = {0};
+    for (int done = 0, turn = 0; done < per_round; done += kSlice, turn++) {
+      int n = std::min<int>(kSlice, per_round - done);
+      for (int k = 0; k < kModes; k++) {
+        int m = (turn + k) % kModes;
+        if (!run[m])
+          continue;
+        double t0 = now_us(CLOCK_MONOTONIC);
+        double c0 = now_us(CLOCK_PROCESS_CPUTIME_ID);
+        for (int i = 0; i < n; i++)
+          call(m);
+        cpu[m] += now_us(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        wall[m] += now_us(CLOCK_MONOTONIC) - t0;
       }
-      double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-              .count();
-      double cpu = (cpu_us() - c0) / per_round;
-      rates[m].push_back(per_round / secs);
-      cpus[m].push_back(cpu);
+    }
+    for (int m = 0; m < kModes; m++) {
+      if (!run[m])
+        continue;
+      rates[m].push_back(per_round / (wall[m] / 1e6));
+      cpus[m].push_back(cpu[m] / per_round);
       printf("round %d  %-16s %9.0f calls/s  %7.2f us CPU/call\n", r + 1,
-             names[m], per_round / secs, cpu);
+             names[m], rates[m].back(), cpus[m].back());
     }
   }
   auto median = [](std::vector<double> v) {
@@ -370,7 +383,7 @@ int main(int argc, char **argv) {
   grpc_completion_queue_destroy(cq);
   stp_grpc_channel_del(bare);
   stp_grpc_channel_del(traced);
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < kModes; i++) {
     Server &s = servers[i];
     grpc_channel_destroy(channels[i]);
     int stag;

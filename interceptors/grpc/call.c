@@ -32,23 +32,46 @@ static int ic_list_add(ic_list *l, const stp_grpc_interceptor *ic) {
   return STP_OK;
 }
 
-/* Allocate the call state, the interceptors' call data and `extra` bytes of
- * string space in one arena block. */
+/* Metadata items the first batch may hold without another arena block:
+ * the user's, and room for the interceptors' (sentry-trace, baggage). */
+#define MD_ROOM 8
+
+/* Allocate the call state, the interceptors' call data, room for the first
+ * metadata batch (when there are hooks for it) and `extra` bytes of string
+ * space in one arena block: one arena allocation per call. */
 static stp_grpc_call *call_alloc(grpc_call *gc, const ic_list *l, size_t extra,
                                  char **strings) {
   size_t size = ALIGN16(sizeof(stp_grpc_call));
   size_t ics_off = size;
   size += ALIGN16(l->n * sizeof(stp_grpc_interceptor));
   size_t data_off[STP_GRPC_MAX_INTERCEPTORS];
+  bool md_hooks = false;
   for (size_t i = 0; i < l->n; i++) {
     data_off[i] = size;
     size += ALIGN16(l->items[i].call_data_size);
+    md_hooks = md_hooks || l->items[i].send_initial_metadata;
   }
+  size_t room_off = size;
+  if (md_hooks)
+    size += ALIGN16(MD_ROOM * sizeof(grpc_metadata));
   size_t str_off = size;
   size += extra;
   char *base = grpc_call_arena_alloc(gc, size);
-  memset(base, 0, size);
+  /* Zero all but raw call data and the metadata room, in runs between
+   * them. */
+  size_t zero_from = 0;
+  for (size_t i = 0; i < l->n; i++)
+    if (l->items[i].call_data_raw) {
+      memset(base + zero_from, 0, data_off[i] - zero_from);
+      zero_from = data_off[i] + ALIGN16(l->items[i].call_data_size);
+    }
+  memset(base + zero_from, 0, room_off - zero_from);
+  memset(base + str_off, 0, extra);
   stp_grpc_call *c = (stp_grpc_call *)base;
+  if (md_hooks) {
+    c->md_room = (grpc_metadata *)(base + room_off);
+    c->md_room_cap = MD_ROOM;
+  }
   c->call = gc;
   c->n_ics = l->n;
   stp_grpc_interceptor *ics = (stp_grpc_interceptor *)(base + ics_off);
@@ -175,6 +198,19 @@ const grpc_metadata *stp_grpc_metadata_at(const stp_grpc_metadata *md,
   return i < md->count ? &md->items[i] : NULL;
 }
 
+/* gRPC's rule for a key: not empty, and only a-z, 0-9, '-', '_' and '.'. */
+static bool key_is_legal(const char *key, size_t len) {
+  if (len == 0)
+    return false;
+  for (size_t i = 0; i < len; i++) {
+    char c = key[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_' || c == '.'))
+      return false;
+  }
+  return true;
+}
+
 static bool key_eq(grpc_slice s, const char *key, size_t len) {
   if (GRPC_SLICE_LENGTH(s) != len)
     return false;
@@ -193,6 +229,38 @@ static bool key_eq(grpc_slice s, const char *key, size_t len) {
 
 static bool is_bin_key(const char *key, size_t len) {
   return len >= 4 && memcmp(key + len - 4, "-bin", 4) == 0;
+}
+
+/* gRPC's rule for the value of a key not ending in "-bin": every byte is
+ * visible ASCII or a space, 0x20 to 0x7e. Eight bytes at a time: a byte
+ * below 0x20 borrows into its high bit when 0x20 is taken from it (and had
+ * it clear); a byte above 0x7e has its high bit set, or gets it when 1 is
+ * added. A borrow or carry only crosses into the next byte from a byte
+ * that is itself out of range, so the answer is exact. */
+static bool value_is_legal(const char *value, size_t len) {
+  const uint64_t ones = 0x0101010101010101u, highs = ones * 0x80;
+  size_t i = 0;
+  uint64_t bad = 0;
+  for (; i + 16 <= len; i += 16) {
+    uint64_t x, y;
+    memcpy(&x, value + i, 8);
+    memcpy(&y, value + i + 8, 8);
+    bad |= ((x - ones * 0x20) & ~x) | (x + ones) | x;
+    bad |= ((y - ones * 0x20) & ~y) | (y + ones) | y;
+  }
+  for (; i + 8 <= len; i += 8) {
+    uint64_t x;
+    memcpy(&x, value + i, 8);
+    bad |= ((x - ones * 0x20) & ~x) | (x + ones) | x;
+  }
+  if (bad & highs)
+    return false;
+  for (; i < len; i++) {
+    unsigned char c = (unsigned char)value[i];
+    if (c < 0x20 || c > 0x7e)
+      return false;
+  }
+  return true;
 }
 
 /* Room for one more item and two more owned slices, growing in the arena
@@ -220,11 +288,9 @@ int stp_grpc_metadata_set(stp_grpc_metadata *md, const char *key,
                           size_t key_len, const char *value, size_t value_len) {
   if (!md || !key || key_len == 0 || (!value && value_len))
     return STP_ERR_INVALID_ARGUMENT;
-  if (!grpc_header_key_is_legal(grpc_slice_from_static_buffer(key, key_len)))
+  if (!key_is_legal(key, key_len))
     return STP_ERR_INVALID_ARGUMENT;
-  if (value && !is_bin_key(key, key_len) &&
-      !grpc_header_nonbin_value_is_legal(
-          grpc_slice_from_static_buffer(value, value_len)))
+  if (value && !is_bin_key(key, key_len) && !value_is_legal(value, value_len))
     return STP_ERR_CONTROL_CHAR;
 
   size_t w = 0;
@@ -310,9 +376,7 @@ grpc_call_error stp_grpc_call_start_batch(stp_grpc_call *call,
     }
   }
 
-  bool hooks = false;
-  for (size_t i = 0; i < call->n_ics; i++)
-    hooks = hooks || call->ics[i].send_initial_metadata;
+  bool hooks = call->md_room != NULL; /* there when a hook is */
   if (send_md == nops || call->md_sent || !hooks) {
     grpc_call_error err =
         grpc_call_start_batch(call->call, ops, nops, tag, NULL);
@@ -324,10 +388,17 @@ grpc_call_error stp_grpc_call_start_batch(stp_grpc_call *call,
   const struct grpc_op_send_initial_metadata *in =
       &ops[send_md].data.send_initial_metadata;
   stp_grpc_metadata md;
-  memset(&md, 0, sizeof md);
   md.call = call->call;
-  md.cap = in->count + 4;
-  md.items = grpc_call_arena_alloc(call->call, md.cap * sizeof *md.items);
+  md.owned = md.owned_first;
+  md.n_owned = 0;
+  md.cap_owned = sizeof md.owned_first / sizeof md.owned_first[0];
+  if (in->count + 4 <= call->md_room_cap) {
+    md.cap = call->md_room_cap;
+    md.items = call->md_room;
+  } else {
+    md.cap = in->count + 4;
+    md.items = grpc_call_arena_alloc(call->call, md.cap * sizeof *md.items);
+  }
   if (in->count)
     memcpy(md.items, in->metadata, in->count * sizeof *md.items);
   md.count = in->count;

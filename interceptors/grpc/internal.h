@@ -29,6 +29,11 @@ struct stp_grpc_call {
   const grpc_metadata *req_md;
   size_t req_md_count;
 
+  /* Room in the arena block for the first metadata batch's items (not
+   * zeroed), when an interceptor has a send_initial_metadata hook. */
+  grpc_metadata *md_room;
+  size_t md_room_cap;
+
   uint64_t start_ns;
   uint64_t end_ns;
 };
@@ -41,6 +46,7 @@ struct stp_grpc_metadata {
   grpc_slice *owned; /* slices this builder made, unreffed after the batch */
   size_t n_owned;
   size_t cap_owned;
+  grpc_slice owned_first[8]; /* owned's first home, grown into the arena */
 };
 
 /* Unix time in nanoseconds. */

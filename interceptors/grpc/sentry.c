@@ -40,7 +40,8 @@ static void emit(const stp_grpc_sentry *s, stp_grpc_call *call,
 
 static void client_start(void *user, stp_grpc_call *call, void *data) {
   const stp_grpc_sentry *s = user;
-  client_data *cd = data;
+  client_data *cd = data; /* not zeroed: call_data_raw */
+  cd->injected = false;
   stp_context *parent = stp_grpc_call_parent(call);
   if (parent) {
     /* The DSC leaves the process with this call: freeze it in the parent
@@ -81,6 +82,7 @@ void stp_grpc_sentry_client(stp_grpc_interceptor *out,
                             const stp_grpc_sentry *sentry) {
   memset(out, 0, sizeof *out);
   out->call_data_size = sizeof(client_data);
+  out->call_data_raw = true; /* 9 KiB, mostly unused: set by client_start */
   out->start = client_start;
   out->send_initial_metadata = client_send_md;
   out->end = client_end;
@@ -123,6 +125,7 @@ void stp_grpc_sentry_server(stp_grpc_interceptor *out,
                             const stp_grpc_sentry *sentry) {
   memset(out, 0, sizeof *out);
   out->call_data_size = sizeof(server_data);
+  out->call_data_raw = true; /* set by server_start (stp_context_begin) */
   out->start = server_start;
   out->end = server_end;
   out->user = (void *)sentry;

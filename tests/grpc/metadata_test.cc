@@ -73,6 +73,31 @@ void TagEnd(void *user, stp_grpc_call *call, void *data) {
   EXPECT_GE(stp_grpc_call_end_ns(call), stp_grpc_call_start_ns(call));
 }
 
+// An interceptor with raw (not zeroed) call data, placed between zeroed
+// ones: it fills its block with a pattern, which must still be there at the
+// end (nobody zeroes over it), while its neighbours' blocks still arrive
+// zeroed (Tagger checks) in an arena that earlier calls left dirty.
+constexpr size_t kRawSize = 200; // not a multiple of 16
+void RawStart(void *user, stp_grpc_call *, void *data) {
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(data) % 16, 0u);
+  std::memset(data, 0xab, kRawSize);
+  ++*static_cast<int *>(user);
+}
+void RawEnd(void *, stp_grpc_call *, void *data) {
+  const unsigned char *p = static_cast<const unsigned char *>(data);
+  for (size_t i = 0; i < kRawSize; i++)
+    ASSERT_EQ(p[i], 0xab) << i;
+}
+stp_grpc_interceptor MakeRaw(int *starts) {
+  stp_grpc_interceptor ic = {};
+  ic.call_data_size = kRawSize;
+  ic.call_data_raw = true;
+  ic.start = RawStart;
+  ic.end = RawEnd;
+  ic.user = starts;
+  return ic;
+}
+
 stp_grpc_interceptor Make(Tagger *t) {
   stp_grpc_interceptor ic;
   std::memset(&ic, 0, sizeof ic);
@@ -91,7 +116,11 @@ TEST(Interceptors, RunInOrderWithTheirOwnCallDataAndEditMetadata) {
   Log log;
   Tagger a{"a", &log}, b{"b", &log};
   stp_grpc_interceptor ia = Make(&a), ib = Make(&b);
+  int raw_starts = 0;
+  stp_grpc_interceptor raw = MakeRaw(&raw_starts);
+  ASSERT_EQ(stp_grpc_channel_add(client.channel(), &raw), STP_OK);
   ASSERT_EQ(stp_grpc_channel_add(client.channel(), &ia), STP_OK);
+  ASSERT_EQ(stp_grpc_channel_add(client.channel(), &raw), STP_OK);
   ASSERT_EQ(stp_grpc_channel_add(client.channel(), &ib), STP_OK);
   for (int i = 0; i < 2; i++) {
     CallOptions o;
@@ -115,6 +144,7 @@ TEST(Interceptors, RunInOrderWithTheirOwnCallDataAndEditMetadata) {
   std::vector<std::string> once = expected;
   expected.insert(expected.end(), once.begin(), once.end());
   EXPECT_EQ(log.events, expected);
+  EXPECT_EQ(raw_starts, 4); // two per call
   for (size_t i = 0; i < log.set_results.size(); i += 5) {
     EXPECT_EQ(log.set_results[i], STP_OK);
     EXPECT_EQ(log.set_results[i + 1], STP_ERR_INVALID_ARGUMENT);
@@ -122,6 +152,92 @@ TEST(Interceptors, RunInOrderWithTheirOwnCallDataAndEditMetadata) {
     EXPECT_EQ(log.set_results[i + 3], STP_OK);
     EXPECT_EQ(log.set_results[i + 4], STP_OK);
   }
+}
+
+// The first batch's items live in room kept in the call's arena block when
+// the user's entries and two more fit, else in an arena array of their own;
+// either grows when hooks add more. Every entry arrives, once, whatever the
+// count.
+TEST(Interceptors, EveryEntryArrivesWhateverTheCount) {
+  Config cfg;
+  TestServer server(cfg.cfg);
+  TestClient client(server.address(), cfg.cfg); // Sentry: two entries
+  Log log;
+  Tagger a{"a", &log};
+  stp_grpc_interceptor ia = Make(&a); // one entry (and a removal)
+  ASSERT_EQ(stp_grpc_channel_add(client.channel(), &ia), STP_OK);
+  for (int n : {0, 1, 3, 4, 5, 6, 9, 13}) {
+    CallOptions o;
+    o.shape = Shape::kUnary;
+    o.method = "/test.Echo/Unary";
+    for (int i = 0; i < n; i++)
+      o.metadata.push_back({"x-u" + std::to_string(i), "v" + std::to_string(i)});
+    CallResult r = client.Call(o);
+    ASSERT_EQ(r.status, GRPC_STATUS_OK) << r.details;
+    auto body = ParseBody(r.responses.at(0));
+    for (int i = 0; i < n; i++)
+      EXPECT_EQ(Wire(body, "x-u" + std::to_string(i)),
+                std::vector<std::string>{"v" + std::to_string(i)})
+          << n;
+    EXPECT_EQ(Wire(body, "x-a"), std::vector<std::string>{"a"}) << n;
+    EXPECT_EQ(Wire(body, "sentry-trace").size(), 1u) << n;
+    EXPECT_EQ(Wire(body, "baggage").size(), 1u) << n;
+  }
+}
+
+// stp_grpc_metadata_set checks keys, and values (of keys not ending in
+// "-bin") eight bytes at a time, with code of its own; it must accept and
+// refuse exactly what gRPC core does: every byte value at every position
+// of a 10-byte key and of a 27-byte value (two words, one word, a tail).
+void CheckValues(void *user, stp_grpc_call *, void *, stp_grpc_metadata *md) {
+  int *mismatches = static_cast<int *>(user);
+  for (int pos = 0; pos < 10; pos++)
+    for (int byte = 0; byte < 256; byte++) {
+      char key[] = "x-checking";
+      key[pos] = static_cast<char>(byte);
+      bool legal = grpc_header_key_is_legal(
+          grpc_slice_from_static_buffer(key, sizeof key - 1));
+      int rc = stp_grpc_metadata_set(md, key, sizeof key - 1, "v", 1);
+      if (rc != (legal ? STP_OK : STP_ERR_INVALID_ARGUMENT)) {
+        ADD_FAILURE() << "key byte " << byte << " at " << pos << ": " << rc;
+        ++*mismatches;
+      }
+      stp_grpc_metadata_set(md, key, sizeof key - 1, nullptr, 0);
+    }
+  EXPECT_EQ(stp_grpc_metadata_set(md, "", 0, "v", 1),
+            STP_ERR_INVALID_ARGUMENT);
+  for (int pos = 0; pos < 27; pos++)
+    for (int byte = 0; byte < 256; byte++) {
+      char value[27];
+      std::memset(value, 'v', sizeof value);
+      value[pos] = static_cast<char>(byte);
+      bool legal = grpc_header_nonbin_value_is_legal(
+          grpc_slice_from_static_buffer(value, sizeof value));
+      int rc = stp_grpc_metadata_set(md, "x-check", 7, value, sizeof value);
+      if (rc != (legal ? STP_OK : STP_ERR_CONTROL_CHAR)) {
+        ADD_FAILURE() << "value byte " << byte << " at " << pos << ": " << rc;
+        ++*mismatches;
+      }
+      stp_grpc_metadata_set(md, "x-check", 7, nullptr, 0);
+    }
+}
+
+TEST(Interceptors, KeyAndValueChecksAgreeWithGrpc) {
+  Config cfg;
+  TestServer server(cfg.cfg);
+  TestClient client(server.address(), cfg.cfg);
+  int mismatches = 0;
+  stp_grpc_interceptor ic = {};
+  ic.send_initial_metadata = CheckValues;
+  ic.user = &mismatches;
+  ASSERT_EQ(stp_grpc_channel_add(client.channel(), &ic), STP_OK);
+  CallOptions o;
+  o.shape = Shape::kUnary;
+  o.method = "/test.Echo/Unary";
+  CallResult r = client.Call(o);
+  ASSERT_EQ(r.status, GRPC_STATUS_OK) << r.details;
+  EXPECT_TRUE(Wire(ParseBody(r.responses.at(0)), "x-check").empty());
+  EXPECT_EQ(mismatches, 0);
 }
 
 TEST(Interceptors, ChannelLimitAndAuthorityOverride) {

@@ -192,12 +192,17 @@ void stp_grpc_metadata_carrier(stp_grpc_metadata *md, stp_carrier *out);
 
 /* A set of hooks; any of them may be NULL. `user` is passed back as is and
  * must outlive every channel or server the interceptor is added to.
- * call_data is call_data_size bytes in the call's arena (zeroed,
- * 16-byte aligned; NULL when the size is 0), private to this interceptor
- * and alive as long as the call. Hooks run in the order the interceptors
- * were added, end hooks too. */
+ * call_data is call_data_size bytes in the call's arena (zeroed unless
+ * call_data_raw, 16-byte aligned; NULL when the size is 0), private to this
+ * interceptor and alive as long as the call. Hooks run in the order the
+ * interceptors were added, end hooks too. */
 typedef struct stp_grpc_interceptor {
   size_t call_data_size;
+  /* true: call_data is left as the arena gives it, not zeroed; the start
+   * hook (which every call runs) must set what the other hooks read. For
+   * large call data that is mostly unused, such as a whole stp_context:
+   * the Sentry interceptors set it. */
+  bool call_data_raw;
   /* Client: the call was created (parent context available). Server: the
    * call was accepted (request metadata available). */
   void (*start)(void *user, stp_grpc_call *call, void *call_data);

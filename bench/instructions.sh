@@ -8,6 +8,12 @@
 #   2. //examples/h2:h2_server under h2load (REQUESTS, default 20 000, both
 #      headers): the server's instructions per request with propagation on
 #      (--fixed-answer) and off (--no-propagation), and the difference.
+#   3. //tests/grpc:grpc_bench, one mode at a time (see bench/grpc_ab.sh):
+#      the whole process's instructions per unary call (client, server and
+#      gRPC's threads), as the difference between runs of 2300 and 300
+#      calls divided by 2000, so that start-up and warm-up cancel out; and
+#      the ratios b/c, p/c, b/p, b/m (the same direction as calls/s ratios).
+#      Thread interleaving moves these counts by a few hundred.
 #
 #   bash bench/instructions.sh [REQUESTS]      # needs valgrind
 set -euo pipefail
@@ -15,7 +21,7 @@ cd "$(dirname "$0")/.."
 requests=${1:-20000}
 source bench/common.sh
 command -v valgrind >/dev/null || bash scripts/setup.sh valgrind >&2
-bench_build //bench:core_bench //examples/h2:h2_server
+bench_build //bench:core_bench //examples/h2:h2_server //tests/grpc:grpc_bench
 bench_scratch
 
 bench_header
@@ -52,3 +58,24 @@ awk '{ n[$1] = $2 } END {
   printf "  propagation off: %6d instructions per request\n", n["--no-propagation"]
   printf "  difference:      %6d (%+.1f%%)\n", n["--fixed-answer"] - n["--no-propagation"],
     100 * (n["--fixed-answer"] - n["--no-propagation"]) / n["--no-propagation"] }' "$work/h2"
+
+echo "3. grpc_bench, instructions per unary call"
+for mode in b p m c; do
+  for calls in 300 2300; do
+    valgrind --tool=callgrind --callgrind-out-file="$work/grpc.out" \
+      "$bin/tests/grpc/grpc_bench" "$calls" 1 "$mode" \
+      >/dev/null 2>"$work/grpc.log"
+    echo "$mode $calls $(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' \
+      "$work/grpc.log")" >>"$work/grpc"
+  done
+done
+awk '{ n[$1 " " $2] = $3 } END {
+  split("b p m c", modes, " ")
+  for (i = 1; i <= 4; i++) {
+    m = modes[i]; per[m] = (n[m " 2300"] - n[m " 300"]) / 2000
+    printf "  %s: %7.0f instructions per call\n", m, per[m]
+  }
+  printf "  b/c %.3f  p/c %.3f  b/p %.3f  b/m %.3f\n", per["b"] / per["c"],
+    per["p"] / per["c"], per["b"] / per["p"], per["b"] / per["m"]
+  printf "  c-b %+.0f  c-p %+.0f  p-b %+.0f  m-b %+.0f\n", per["c"] - per["b"],
+    per["c"] - per["p"], per["p"] - per["b"], per["m"] - per["b"] }' "$work/grpc"

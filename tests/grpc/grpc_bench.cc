@@ -6,6 +6,12 @@
 //       sentry-trace written per call with a new span id (as any
 //       propagation must: a fixed value would be sent once and then only
 //       as an HPACK index, which no real trace header allows);
+//   (p) the same propagation as (c) written by hand on plain gRPC core with
+//       stp's core calls: the client makes a child span and adds the two
+//       entries it formats (stp_context_sentry_trace, stp_context_baggage),
+//       the server continues the trace from the request metadata
+//       (stp_context_begin, _feed, _finish); what (c) costs less its
+//       interceptors;
 //   (m) as (b), but through an stp channel and an stp server that have no
 //       interceptor: what the interception machinery alone costs;
 //   (c) stp: the Sentry client interceptor (child span, target check,
@@ -14,7 +20,7 @@
 // Every mode has a server and a connection of its own, each server its own
 // thread, all in this process; (a) and (b) call servers with no stp code
 // at all. A round makes `calls_per_round` calls in each mode, in slices of
-// kSlice calls taken in turn (a, b, m, c, then b, m, c, a, ...), so that
+// kSlice calls taken in turn (a, b, p, m, c, then b, p, m, c, a, ...), so that
 // drift and the cost of switching connections hit every mode alike. Each
 // round reports calls per second and the CPU time the whole process
 // (client, servers, gRPC's own threads) spent per call: on a shared
@@ -22,7 +28,7 @@
 //
 //   bazel run -c opt //tests/grpc:grpc_bench -- [calls_per_round] [rounds]
 //                                                [modes]
-// modes: the letters of the modes to run (default "abmc"), e.g. "c" alone
+// modes: the letters of the modes to run (default "abpmc"), e.g. "c" alone
 // to profile the interceptors with perf.
 #include <grpc/byte_buffer.h>
 #include <grpc/grpc.h>
@@ -56,6 +62,7 @@ grpc_op Op(grpc_op_type type) {
 struct Server {
   grpc_server *server;
   stp_grpc_server *srv; // nullptr: plain gRPC core
+  const stp_config *by_hand; // plain gRPC core that continues by hand
   grpc_completion_queue *cq;
   stp_grpc_sentry sentry;
   std::thread thread;
@@ -109,6 +116,18 @@ void ServePlain(Server *s) {
     bool ok = grpc_server_request_call(s->server, &call, &details, &md, s->cq,
                                        s->cq, &tag) == GRPC_CALL_OK &&
               Next(s, &tag);
+    if (ok && s->by_hand) { // continue the trace as the interceptor would
+      stp_context ctx;
+      stp_context_begin(&ctx, s->by_hand);
+      for (size_t i = 0; i < md.count; i++)
+        stp_context_feed(
+            &ctx, (const char *)GRPC_SLICE_START_PTR(md.metadata[i].key),
+            GRPC_SLICE_LENGTH(md.metadata[i].key),
+            (const char *)GRPC_SLICE_START_PTR(md.metadata[i].value),
+            GRPC_SLICE_LENGTH(md.metadata[i].value));
+      if (stp_context_finish(&ctx) != STP_OK)
+        abort(); // every call carries a valid trace
+    }
     if (ok)
       Answer(s, [call](grpc_op *ops, size_t n, void *t) {
         grpc_call_start_batch(call, ops, n, t, nullptr);
@@ -209,7 +228,7 @@ bool Call(stp_grpc_channel *ch, grpc_channel *plain, grpc_completion_queue *cq,
 int main(int argc, char **argv) {
   int per_round = argc > 1 ? atoi(argv[1]) : 2000;
   int rounds = argc > 2 ? atoi(argv[2]) : 5;
-  const char *run_modes = argc > 3 ? argv[3] : "abmc";
+  const char *run_modes = argc > 3 ? argv[3] : "abpmc";
   grpc_init();
 
   stp_options opts;
@@ -221,9 +240,11 @@ int main(int argc, char **argv) {
   stp_config *cfg;
   stp_config_new(&cfg, &opts, nullptr);
 
-  // Four servers, one per mode: gRPC core only (a, b); stp with no
-  // interceptor (m); stp with the Sentry server interceptor (c).
-  enum { kModes = 4 };
+  // Five servers, one per mode: gRPC core only (a, b); gRPC core that
+  // continues the trace by hand (p); stp with no interceptor (m); stp with
+  // the Sentry server interceptor (c).
+  enum { kA, kB, kP, kM, kC, kModes };
+  const char letters[] = "abpmc";
   Server servers[kModes];
   grpc_channel *channels[kModes];
   for (int i = 0; i < kModes; i++) {
@@ -235,9 +256,10 @@ int main(int argc, char **argv) {
     s.port = grpc_server_add_http2_port(s.server, "127.0.0.1:0", sc);
     grpc_server_credentials_release(sc);
     s.srv = nullptr;
-    if (i >= 2)
+    s.by_hand = i == kP ? cfg : nullptr;
+    if (i == kM || i == kC)
       stp_grpc_server_new(&s.srv, s.server);
-    if (i == 3) {
+    if (i == kC) {
       s.sentry = {cfg, NoRecord, nullptr};
       static stp_grpc_interceptor sic;
       stp_grpc_sentry_server(&sic, &s.sentry);
@@ -252,8 +274,8 @@ int main(int argc, char **argv) {
     grpc_channel_credentials_release(cc);
   }
   stp_grpc_channel *bare, *traced;
-  stp_grpc_channel_new(&bare, channels[2], nullptr);
-  stp_grpc_channel_new(&traced, channels[3], nullptr);
+  stp_grpc_channel_new(&bare, channels[kM], nullptr);
+  stp_grpc_channel_new(&traced, channels[kC], nullptr);
   stp_grpc_sentry cs = {cfg, NoRecord, nullptr};
   stp_grpc_interceptor cic;
   stp_grpc_sentry_client(&cic, &cs);
@@ -278,8 +300,17 @@ int main(int argc, char **argv) {
   by_hand[1].key = grpc_slice_from_static_string("baggage");
   by_hand[1].value = grpc_slice_from_static_buffer(bag, bl);
 
+  // (p): the entries the client formats for each call.
+  static char p_trace[STP_SENTRY_TRACE_MAX_LEN + 1],
+      p_bag[STP_BAGGAGE_MAX_BYTES + 1];
+  grpc_metadata p_md[2];
+  memset(p_md, 0, sizeof p_md);
+  p_md[0].key = grpc_slice_from_static_string("sentry-trace");
+  p_md[1].key = grpc_slice_from_static_string("baggage");
+
   const char *names[kModes] = {"a: no metadata", "b: by hand",
-                               "m: stp, no icpt", "c: interceptors"};
+                               "p: stp by hand", "m: stp, no icpt",
+                               "c: interceptors"};
   std::vector<double> rates[kModes], cpus[kModes];
   auto now_us = [](clockid_t clock) {
     struct timespec ts;
@@ -289,24 +320,39 @@ int main(int argc, char **argv) {
   int failures = 0;
   // One call in mode m.
   auto call = [&](int m) {
-    bool hand = m == 1 || m == 2;
-    if (hand) { // a new span id in the hand-written sentry-trace
+    bool ok = true;
+    if (m == kA) {
+      ok = Call(nullptr, channels[kA], cq, nullptr, nullptr, 0);
+    } else if (m == kB || m == kM) {
+      // a new span id in the hand-written sentry-trace
       span_counter++;
       for (int k = 0; k < 16; k++)
         trace[33 + k] = "0123456789abcdef"[(span_counter >> (4 * k)) & 15];
       by_hand[0].value = grpc_slice_from_copied_buffer(trace, tl);
-    }
-    bool ok = m == 0   ? Call(nullptr, channels[0], cq, nullptr, nullptr, 0)
-              : m == 1 ? Call(nullptr, channels[1], cq, nullptr, by_hand, 2)
-              : m == 2 ? Call(bare, nullptr, cq, nullptr, by_hand, 2)
-                       : Call(traced, nullptr, cq, &parent, nullptr, 0);
-    if (hand)
+      ok = m == kB ? Call(nullptr, channels[kB], cq, nullptr, by_hand, 2)
+                   : Call(bare, nullptr, cq, nullptr, by_hand, 2);
       grpc_slice_unref(by_hand[0].value);
+    } else if (m == kP) {
+      stp_span span;
+      size_t n_trace, n_bag;
+      stp_context_child_span(&parent, &span);
+      ok = stp_context_sentry_trace(&parent, &span, p_trace, sizeof p_trace,
+                                    &n_trace) == STP_OK &&
+           stp_context_baggage(&parent, nullptr, 0, p_bag, sizeof p_bag,
+                               &n_bag) == STP_OK;
+      p_md[0].value = grpc_slice_from_copied_buffer(p_trace, n_trace);
+      p_md[1].value = grpc_slice_from_copied_buffer(p_bag, n_bag);
+      ok = Call(nullptr, channels[kP], cq, nullptr, p_md, 2) && ok;
+      grpc_slice_unref(p_md[0].value);
+      grpc_slice_unref(p_md[1].value);
+    } else {
+      ok = Call(traced, nullptr, cq, &parent, nullptr, 0);
+    }
     failures += !ok;
   };
   bool run[kModes];
   for (int m = 0; m < kModes; m++)
-    run[m] = strchr(run_modes, "abmc"[m]) != nullptr;
+    run[m] = strchr(run_modes, letters[m]) != nullptr;
   for (int i = 0; i < 200; i++) // warm up the connections
     for (int m = 0; m < kModes; m++)
       if (run[m])
@@ -353,28 +399,33 @@ int main(int argc, char **argv) {
     printf("median   %-16s %9.0f calls/s  %7.2f us/call  %7.2f us CPU/call\n",
            names[m], med[m], 1e6 / med[m], cpu[m]);
   }
-  const int a = 0, b = 1, mm = 2, c = 3;
+  const int a = kA, b = kB, p = kP, mm = kM, c = kC;
+  auto ratio = [&](int x, int y) { return med[y] ? med[x] / med[y] : 0; };
   printf("calls/s ratios: c/b %.3f (both interceptors vs by hand), "
-         "c/a %.3f, b/a %.3f, m/b %.3f (machinery), c/m %.3f "
-         "(interceptors alone)\n",
-         med[c] / med[b], med[c] / med[a], med[b] / med[a], med[mm] / med[b],
-         med[c] / med[mm]);
-  printf("CPU per call: c-b %+.2f us (%+.1f%%), m-b %+.2f us, c-m %+.2f us, "
-         "c-a %+.2f us\n",
-         cpu[c] - cpu[b], 100 * (cpu[c] / cpu[b] - 1), cpu[mm] - cpu[b],
-         cpu[c] - cpu[mm], cpu[c] - cpu[a]);
-  if (!rates[b].empty() && !rates[c].empty()) {
-    // Pairs of neighbouring rounds cancel slow drift better than medians
-    // taken apart.
-    std::vector<double> ratio, diff;
+         "c/p %.3f (interceptors vs the same propagation by hand), "
+         "p/b %.3f, c/a %.3f, b/a %.3f, m/b %.3f (machinery)\n",
+         ratio(c, b), ratio(c, p), ratio(p, b), ratio(c, a), ratio(b, a),
+         ratio(mm, b));
+  printf("CPU per call: c-b %+.2f us (%+.1f%%), c-p %+.2f us, p-b %+.2f us, "
+         "m-b %+.2f us, c-a %+.2f us\n",
+         cpu[c] - cpu[b], cpu[b] ? 100 * (cpu[c] / cpu[b] - 1) : 0,
+         cpu[c] - cpu[p], cpu[p] - cpu[b], cpu[mm] - cpu[b], cpu[c] - cpu[a]);
+  // Pairs of neighbouring rounds cancel slow drift better than medians
+  // taken apart.
+  for (int base : {b, p}) {
+    if (rates[base].empty() || rates[c].empty())
+      continue;
+    std::vector<double> ratios, diffs;
     for (size_t r = 0; r < rates[c].size(); r++) {
-      ratio.push_back(rates[c][r] / rates[b][r]);
-      diff.push_back(cpus[c][r] - cpus[b][r]);
+      ratios.push_back(rates[c][r] / rates[base][r]);
+      diffs.push_back(cpus[c][r] - cpus[base][r]);
     }
-    printf("per round: c/b median %.3f (from %.3f to %.3f), CPU c-b median "
+    printf("per round: c/%c median %.3f (from %.3f to %.3f), CPU c-%c median "
            "%+.2f us\n",
-           median(ratio), *std::min_element(ratio.begin(), ratio.end()),
-           *std::max_element(ratio.begin(), ratio.end()), median(diff));
+           letters[base], median(ratios),
+           *std::min_element(ratios.begin(), ratios.end()),
+           *std::max_element(ratios.begin(), ratios.end()), letters[base],
+           median(diffs));
   }
   printf("failed calls: %d\n", failures);
 

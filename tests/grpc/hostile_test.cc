@@ -2,6 +2,7 @@
 // server starts a new trace (and says why) or continues what is valid.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 #include "harness.h"
@@ -33,6 +34,9 @@ struct HostileCase {
   const char *trace; // expected continued trace, or "" for a new head
   int status;        // expected stp_context_status on the server
 };
+
+// gtest prints a parameter by its name (not its raw bytes, padding and all).
+void PrintTo(const HostileCase &c, std::ostream *os) { *os << c.name; }
 
 Metadata ManyBaggage(int n, bool with_trace) {
   Metadata md;

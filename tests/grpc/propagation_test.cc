@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <ostream>
 #include <string>
 
 #include "harness.h"
@@ -295,6 +296,9 @@ struct TargetCase {
   const char *method;
   bool inject;
 };
+
+// gtest prints a parameter by its name (not its raw bytes, padding and all).
+void PrintTo(const TargetCase &c, std::ostream *os) { *os << c.name; }
 
 class TargetTest : public ::testing::TestWithParam<TargetCase> {};
 

@@ -1,6 +1,7 @@
 // Every call shape carries the trace; records carry the status.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 #include "harness.h"
@@ -15,6 +16,9 @@ struct ShapeCase {
   size_t responses;
   const char *received; // messages the server got, as it reports it
 };
+
+// gtest prints a parameter by its name (not its raw bytes, padding and all).
+void PrintTo(const ShapeCase &c, std::ostream *os) { *os << c.name; }
 
 class ShapeTest : public ::testing::TestWithParam<ShapeCase> {
 protected:

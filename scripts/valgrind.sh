@@ -20,28 +20,14 @@ bazel build --jobs=2 --noshow_progress --curses=no --color=no $targets \
 bin=$(bazel info bazel-bin 2>/dev/null)
 
 status=0
-for t in $targets; do
-  path=${t#//}
-  exe="$bin/${path/://}"
+# memcheck TARGET [VALGRIND OPTION...]: one line, clean or FAILED with the
+# report's first lines; a failure sets status.
+memcheck() {
+  local t=$1 log
+  shift
+  local path=${t#//}
   log=$(mktemp)
-  # The soak test's thread count stays; valgrind serialises threads, so it
-  # does fewer rounds here.
-  if STP_SOAK_ITERATIONS=500 valgrind --quiet --error-exitcode=99 \
-      --leak-check=full --errors-for-leak-kinds=definite,indirect \
-      --show-leak-kinds=definite,indirect "$exe" >"$log" 2>&1; then
-    echo "valgrind $t: clean"
-  else
-    echo "valgrind $t: FAILED"
-    grep -E '==[0-9]+==|FAILED' "$log" | head -20
-    status=1
-  fi
-  rm -f "$log"
-done
-for t in $grpc_targets; do
-  path=${t#//}
-  exe="$bin/${path/://}"
-  log=$(mktemp)
-  if valgrind --quiet --error-exitcode=99 --leak-check=no "$exe" \
+  if valgrind --quiet --error-exitcode=99 "$@" "$bin/${path/://}" \
       >"$log" 2>&1; then
     echo "valgrind $t: clean"
   else
@@ -50,5 +36,16 @@ for t in $grpc_targets; do
     status=1
   fi
   rm -f "$log"
+}
+
+# The soak test's thread count stays; valgrind serialises threads, so it
+# does fewer rounds here.
+export STP_SOAK_ITERATIONS=500
+for t in $targets; do
+  memcheck "$t" --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    --show-leak-kinds=definite,indirect
+done
+for t in $grpc_targets; do
+  memcheck "$t" --leak-check=no
 done
 exit $status

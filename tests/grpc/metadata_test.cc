@@ -154,10 +154,19 @@ TEST(Interceptors, RunInOrderWithTheirOwnCallDataAndEditMetadata) {
   }
 }
 
-// The first batch's items live in room kept in the call's arena block when
-// the user's entries and two more fit, else in an arena array of their own;
-// either grows when hooks add more. Every entry arrives, once, whatever the
-// count.
+// Adds x-f0 .. x-f5.
+void Fill(void *, stp_grpc_call *, void *, stp_grpc_metadata *md) {
+  for (int i = 0; i < 6; i++) {
+    std::string key = "x-f" + std::to_string(i);
+    EXPECT_EQ(stp_grpc_metadata_set(md, key.data(), key.size(), "f", 1),
+              STP_OK);
+  }
+}
+
+// The first batch's items live in room kept in the call's arena block (8)
+// when the user's entries and four more fit, else in an arena array of
+// their own; either grows when hooks add more (here 9 more). Every entry
+// arrives, once, whatever the count.
 TEST(Interceptors, EveryEntryArrivesWhateverTheCount) {
   Config cfg;
   TestServer server(cfg.cfg);
@@ -165,7 +174,10 @@ TEST(Interceptors, EveryEntryArrivesWhateverTheCount) {
   Log log;
   Tagger a{"a", &log};
   stp_grpc_interceptor ia = Make(&a); // one entry (and a removal)
+  stp_grpc_interceptor fill = {};
+  fill.send_initial_metadata = Fill; // six entries
   ASSERT_EQ(stp_grpc_channel_add(client.channel(), &ia), STP_OK);
+  ASSERT_EQ(stp_grpc_channel_add(client.channel(), &fill), STP_OK);
   for (int n : {0, 1, 3, 4, 5, 6, 9, 13}) {
     CallOptions o;
     o.shape = Shape::kUnary;
@@ -180,6 +192,10 @@ TEST(Interceptors, EveryEntryArrivesWhateverTheCount) {
                 std::vector<std::string>{"v" + std::to_string(i)})
           << n;
     EXPECT_EQ(Wire(body, "x-a"), std::vector<std::string>{"a"}) << n;
+    for (int i = 0; i < 6; i++)
+      EXPECT_EQ(Wire(body, "x-f" + std::to_string(i)),
+                std::vector<std::string>{"f"})
+          << n;
     EXPECT_EQ(Wire(body, "sentry-trace").size(), 1u) << n;
     EXPECT_EQ(Wire(body, "baggage").size(), 1u) << n;
   }

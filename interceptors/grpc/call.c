@@ -57,8 +57,9 @@ static stp_grpc_call *call_alloc(grpc_call *gc, const ic_list *l, size_t extra,
   size_t str_off = size;
   size += extra;
   char *base = grpc_call_arena_alloc(gc, size);
-  /* Zero all but raw call data and the metadata room, in runs between
-   * them. */
+  /* Zero the call state and the call data but raw blocks, in runs
+   * between them; the room and the strings are written before they are
+   * read. */
   size_t zero_from = 0;
   for (size_t i = 0; i < l->n; i++)
     if (l->items[i].call_data_raw) {
@@ -66,12 +67,9 @@ static stp_grpc_call *call_alloc(grpc_call *gc, const ic_list *l, size_t extra,
       zero_from = data_off[i] + ALIGN16(l->items[i].call_data_size);
     }
   memset(base + zero_from, 0, room_off - zero_from);
-  memset(base + str_off, 0, extra);
   stp_grpc_call *c = (stp_grpc_call *)base;
-  if (md_hooks) {
+  if (md_hooks)
     c->md_room = (grpc_metadata *)(base + room_off);
-    c->md_room_cap = MD_ROOM;
-  }
   c->call = gc;
   c->n_ics = l->n;
   stp_grpc_interceptor *ics = (stp_grpc_interceptor *)(base + ics_off);
@@ -392,8 +390,8 @@ grpc_call_error stp_grpc_call_start_batch(stp_grpc_call *call,
   md.owned = md.owned_first;
   md.n_owned = 0;
   md.cap_owned = sizeof md.owned_first / sizeof md.owned_first[0];
-  if (in->count + 4 <= call->md_room_cap) {
-    md.cap = call->md_room_cap;
+  if (in->count + 4 <= MD_ROOM) {
+    md.cap = MD_ROOM;
     md.items = call->md_room;
   } else {
     md.cap = in->count + 4;

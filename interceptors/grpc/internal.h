@@ -29,10 +29,10 @@ struct stp_grpc_call {
   const grpc_metadata *req_md;
   size_t req_md_count;
 
-  /* Room in the arena block for the first metadata batch's items (not
-   * zeroed), when an interceptor has a send_initial_metadata hook. */
+  /* Room in the arena block for the first metadata batch's items
+   * (MD_ROOM of them, not zeroed); NULL when no interceptor has a
+   * send_initial_metadata hook. */
   grpc_metadata *md_room;
-  size_t md_room_cap;
 
   uint64_t start_ns;
   uint64_t end_ns;

@@ -399,9 +399,9 @@ int main(int argc, char **argv) {
     printf("median   %-16s %9.0f calls/s  %7.2f us/call  %7.2f us CPU/call\n",
            names[m], med[m], 1e6 / med[m], cpu[m]);
   }
-  const int a = kA, b = kB, p = kP, mm = kM, c = kC;
   // Ratios and CPU differences of the pairs whose modes both ran.
-  const int pairs[][2] = {{c, b}, {c, p}, {p, b}, {c, a}, {b, a}, {mm, b}};
+  const int pairs[][2] = {{kC, kB}, {kC, kP}, {kP, kB},
+                          {kC, kA}, {kB, kA}, {kM, kB}};
   printf("calls/s ratios (c/b target: 0.98; c/p: interceptors against the "
          "same propagation by hand; m/b: machinery):");
   for (auto &q : pairs)
@@ -416,13 +416,13 @@ int main(int argc, char **argv) {
   printf("\n");
   // Pairs of neighbouring rounds cancel slow drift better than medians
   // taken apart.
-  for (int base : {b, p}) {
-    if (rates[base].empty() || rates[c].empty())
+  for (int base : {kB, kP}) {
+    if (rates[base].empty() || rates[kC].empty())
       continue;
     std::vector<double> ratios, diffs;
-    for (size_t r = 0; r < rates[c].size(); r++) {
-      ratios.push_back(rates[c][r] / rates[base][r]);
-      diffs.push_back(cpus[c][r] - cpus[base][r]);
+    for (size_t r = 0; r < rates[kC].size(); r++) {
+      ratios.push_back(rates[kC][r] / rates[base][r]);
+      diffs.push_back(cpus[kC][r] - cpus[base][r]);
     }
     printf("per round: c/%c median %.3f (from %.3f to %.3f), CPU c-%c median "
            "%+.2f us\n",

@@ -230,11 +230,13 @@ static bool is_bin_key(const char *key, size_t len) {
 }
 
 /* gRPC's rule for the value of a key not ending in "-bin": every byte is
- * visible ASCII or a space, 0x20 to 0x7e. Eight bytes at a time: a byte
- * below 0x20 borrows into its high bit when 0x20 is taken from it (and had
- * it clear); a byte above 0x7e has its high bit set, or gets it when 1 is
- * added. A borrow or carry only crosses into the next byte from a byte
- * that is itself out of range, so the answer is exact. */
+ * visible ASCII or a space, 0x20 to 0x7e. Eight bytes at a time: taking
+ * 0x20 from a byte sets its high bit when the byte is below 0x20 or at
+ * least 0xa0, and adding 1 sets it when the byte is from 0x7f to 0xfe;
+ * 0xff is caught by the first. Only a byte that is itself out of range
+ * borrows from or carries into the next one, and the lowest such byte in
+ * a word gets neither, so a word has a high bit set in either result
+ * exactly when it holds a byte out of range. */
 static bool value_is_legal(const char *value, size_t len) {
   const uint64_t ones = 0x0101010101010101u, highs = ones * 0x80;
   size_t i = 0;
@@ -243,13 +245,12 @@ static bool value_is_legal(const char *value, size_t len) {
     uint64_t x, y;
     memcpy(&x, value + i, 8);
     memcpy(&y, value + i + 8, 8);
-    bad |= ((x - ones * 0x20) & ~x) | (x + ones) | x;
-    bad |= ((y - ones * 0x20) & ~y) | (y + ones) | y;
+    bad |= (x - ones * 0x20) | (x + ones) | (y - ones * 0x20) | (y + ones);
   }
   for (; i + 8 <= len; i += 8) {
     uint64_t x;
     memcpy(&x, value + i, 8);
-    bad |= ((x - ones * 0x20) & ~x) | (x + ones) | x;
+    bad |= (x - ones * 0x20) | (x + ones);
   }
   if (bad & highs)
     return false;

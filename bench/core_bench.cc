@@ -314,6 +314,22 @@ void BM_OutgoingBaggage(benchmark::State &state) {
 }
 BENCHMARK(BM_OutgoingBaggage);
 
+// The same for a new head (a trace that starts here): the members the
+// configuration gives, sample_rand and sampled.
+void BM_OutgoingBaggageOfAHead(benchmark::State &state) {
+  static stp_context ctx;
+  stp_context_init(&ctx, Config());
+  char buf[STP_BAGGAGE_MAX_BYTES + 1];
+  size_t n;
+  AllocCounter ac(state);
+  for (auto _ : state) {
+    int rc = stp_context_baggage(&ctx, nullptr, 0, buf, sizeof buf, &n);
+    benchmark::DoNotOptimize(rc);
+    benchmark::DoNotOptimize(buf);
+  }
+}
+BENCHMARK(BM_OutgoingBaggageOfAHead);
+
 // Hostile size: the reference baggage followed by 100 000 one-byte
 // third-party members (about 1 MB), both incoming and as the outgoing
 // request's own baggage. Continuing stops at the scan bounds; the

@@ -62,13 +62,21 @@ static inline void dsc_note(stp_context *ctx, size_t i, uint8_t hash) {
   ctx->dsc_keys |= bit;
 }
 
+/* Removes members[i] with one comma next to it (after it, or else before
+ * it), so that removing and appending members does not leave commas
+ * behind in the store. */
 static void member_remove(stp_context *ctx, size_t i) {
   stp__member *m = &ctx->members[i];
-  size_t len = m->len, from = (size_t)m->off + len;
-  memmove(ctx->store + m->off, ctx->store + from, ctx->store_len - from);
-  ctx->store_len = (uint16_t)(ctx->store_len - len);
+  size_t from = m->off, to = from + m->len;
+  if (to < ctx->store_len && ctx->store[to] == ',')
+    to++;
+  else if (from > 0 && ctx->store[from - 1] == ',')
+    from--;
+  size_t gap = to - from;
+  memmove(ctx->store + from, ctx->store + to, ctx->store_len - to);
+  ctx->store_len = (uint16_t)(ctx->store_len - gap);
   for (size_t j = i + 1; j < ctx->n_members; j++)
-    ctx->members[j].off = (uint16_t)(ctx->members[j].off - len);
+    ctx->members[j].off = (uint16_t)(ctx->members[j].off - gap);
   memmove(&ctx->members[i], &ctx->members[i + 1],
           (ctx->n_members - i - 1) * sizeof *m);
   ctx->n_members--;
@@ -119,19 +127,33 @@ static inline stp__member *member_push(stp_context *ctx, size_t off, size_t len,
   return m;
 }
 
-/* Room for one more member of `need` bytes at the end of the store.
- * Sentry members win over third-party ones (member_make_room). Returns the
- * new member, its bytes not yet written, or NULL. */
-static inline stp__member *member_reserve(stp_context *ctx, size_t need,
+/* Whether a member appended to the store goes after a comma: unless the
+ * store is empty or ends with one. Appended members are then one comma
+ * apart, as the members of an incoming header are, and put_stored sends
+ * a run of them in one copy. */
+static size_t comma_before_next(const stp_context *ctx) {
+  return ctx->store_len > 0 && ctx->store[ctx->store_len - 1] != ',';
+}
+
+/* Room for one more member of `len` bytes at the end of the store (after
+ * a comma, comma_before_next). Sentry members win over third-party ones
+ * (member_make_room). Returns the new member, its bytes not yet written,
+ * or NULL. */
+static inline stp__member *member_reserve(stp_context *ctx, size_t len,
                                           bool sentry, uint8_t hash) {
-  if (need > STP_BAGGAGE_MAX_BYTES)
+  if (len > STP_BAGGAGE_MAX_BYTES)
     return NULL;
+  size_t need = comma_before_next(ctx) + len;
   if ((ctx->n_members == STP_BAGGAGE_MAX_MEMBERS ||
        ctx->store_len + need > STP_BAGGAGE_MAX_BYTES) &&
       !member_make_room(ctx, need, sentry))
     return NULL;
-  stp__member *m = member_push(ctx, ctx->store_len, need, sentry, hash);
-  ctx->store_len = (uint16_t)(ctx->store_len + need);
+  /* Making room removes members with a comma each; the store may no
+   * longer need one (never a comma more). */
+  if (comma_before_next(ctx))
+    ctx->store[ctx->store_len++] = ',';
+  stp__member *m = member_push(ctx, ctx->store_len, len, sentry, hash);
+  ctx->store_len = (uint16_t)(ctx->store_len + len);
   return m;
 }
 

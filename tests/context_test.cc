@@ -437,6 +437,37 @@ TEST_F(ContextTest, SetTransactionBeforeFreeze) {
   EXPECT_EQ(stp_context_set_transaction(&ctx_, "x", 1), STP_ERR_FROZEN);
 }
 
+// Members appended to the store go one comma after the last, and a member
+// removed takes one comma with it: the outgoing baggage of a context whose
+// members are all Sentry's is then the store's bytes as they are, one
+// copy. Appending: a head's members, a transaction set, sample_rand added
+// on continuing. Removing: a transaction set again (at the end of the
+// store), an invalid sample_rand replaced (in the middle).
+TEST_F(ContextTest, StoredMembersStayOneCommaApart) {
+  auto stored = [](const stp_context *c) {
+    return std::string(c->store, c->store_len);
+  };
+  ASSERT_EQ(stp_context_init(&ctx_, cfg_.get()), STP_OK);
+  ASSERT_EQ(stp_context_set_transaction(&ctx_, "GET /a", 6), STP_OK);
+  ASSERT_EQ(stp_context_set_transaction(&ctx_, "POST /b", 7), STP_OK);
+  std::string out = BaggageOf(&ctx_);
+  EXPECT_TRUE(EndsWith(out, ",sentry-transaction=POST%20/b")) << out;
+  EXPECT_EQ(out, stored(&ctx_));
+
+  const std::string bag = "sentry-trace_id=" + kTrace +
+                          ",sentry-sample_rand=bogus,"
+                          "sentry-transaction=GET%20%2Fx,sentry-public_key=k";
+  ASSERT_EQ(
+      Continue(&ctx_, cfg_.get(), {{"sentry-trace", kTS1}, {"baggage", bag}}),
+      STP_OK);
+  out = BaggageOf(&ctx_);
+  EXPECT_TRUE(StartsWith(out, "sentry-trace_id=" + kTrace +
+                                  ",sentry-transaction=GET%20%2Fx,"
+                                  "sentry-public_key=k,sentry-sample_rand="))
+      << out;
+  EXPECT_EQ(out, stored(&ctx_));
+}
+
 TEST_F(ContextTest, ChildSpan) {
   ASSERT_EQ(Continue(&ctx_, cfg_.get(), {{"sentry-trace", kTS0}}), STP_OK);
   stp_span child;

@@ -228,6 +228,11 @@ inline bool StartsWith(const std::string &s, const std::string &prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
 
+inline bool EndsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 inline bool Contains(const std::string &s, const std::string &part) {
   return s.find(part) != std::string::npos;
 }

@@ -13,9 +13,13 @@
 #      gRPC's threads), as the difference between runs of 2300 and 300
 #      calls divided by 2000, so that start-up and warm-up cancel out; and
 #      the ratios b/c, p/c, b/p, b/m (the same direction as calls/s ratios).
-#      Thread interleaving moves these counts by a few hundred.
+#      Thread interleaving moves these counts by up to a few thousand from
+#      run to run: each mode runs GRPC_REPEATS times (default 3), and the
+#      median, lowest and highest are printed. Besides, the instructions
+#      of stp's own functions (the core and the interceptor layer; not the
+#      benchmark's, not gRPC's), which do not move.
 #
-#   bash bench/instructions.sh [REQUESTS]      # needs valgrind
+#   [GRPC_REPEATS=N] bash bench/instructions.sh [REQUESTS]   # needs valgrind
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=${1:-20000}
@@ -59,23 +63,47 @@ awk '{ n[$1] = $2 } END {
   printf "  difference:      %6d (%+.1f%%)\n", n["--fixed-answer"] - n["--no-propagation"],
     100 * (n["--fixed-answer"] - n["--no-propagation"]) / n["--no-propagation"] }' "$work/h2"
 
-echo "3. grpc_bench, instructions per unary call"
-for mode in b p m c; do
-  for calls in 300 2300; do
-    valgrind --tool=callgrind --callgrind-out-file="$work/grpc.out" \
-      "$bin/tests/grpc/grpc_bench" "$calls" 1 "$mode" \
-      >/dev/null 2>"$work/grpc.log"
-    echo "$mode $calls $(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' \
-      "$work/grpc.log")" >>"$work/grpc"
+repeats=${GRPC_REPEATS:-3}
+echo "3. grpc_bench, instructions per unary call ($repeats runs per mode)"
+# Self costs of stp's functions in grpc_bench: those with a C name (the
+# benchmark's are C++, or main), in the binary itself.
+own() {
+  callgrind_annotate --auto=no --threshold=100 "$1" 2>/dev/null |
+    awk '/:[A-Za-z_][A-Za-z0-9_.]*('"'"'[0-9]+)? \[.*grpc_bench\]$/ && !/:main / {
+      c = $1; gsub(/,/, "", c); s += c } END { print s + 0 }'
+}
+for r in $(seq "$repeats"); do
+  for mode in b p m c; do
+    for calls in 300 2300; do
+      valgrind --tool=callgrind --callgrind-out-file="$work/grpc.out" \
+        "$bin/tests/grpc/grpc_bench" "$calls" 1 "$mode" \
+        >/dev/null 2>"$work/grpc.log"
+      echo "$r $mode $calls $(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' \
+        "$work/grpc.log") $(own "$work/grpc.out")" >>"$work/grpc"
+    done
   done
 done
-awk '{ n[$1 " " $2] = $3 } END {
-  split("b p m c", modes, " ")
-  for (i = 1; i <= 4; i++) {
-    m = modes[i]; per[m] = (n[m " 2300"] - n[m " 300"]) / 2000
-    printf "  %s: %7.0f instructions per call\n", m, per[m]
+awk -v runs="$repeats" '{ n[$1 " " $2 " " $3] = $4; o[$1 " " $2 " " $3] = $5 }
+  function median(a, k,   i, j, t) { # sorts a[1..k]
+    for (i = 2; i <= k; i++)
+      for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
   }
-  printf "  b/c %.3f  p/c %.3f  b/p %.3f  b/m %.3f\n", per["b"] / per["c"],
-    per["p"] / per["c"], per["b"] / per["p"], per["b"] / per["m"]
-  printf "  c-b %+.0f  c-p %+.0f  p-b %+.0f  m-b %+.0f\n", per["c"] - per["b"],
-    per["c"] - per["p"], per["p"] - per["b"], per["m"] - per["b"] }' "$work/grpc"
+  END {
+    split("b p m c", modes, " ")
+    for (i = 1; i <= 4; i++) {
+      m = modes[i]
+      for (r = 1; r <= runs; r++)
+        v[r] = (n[r " " m " 2300"] - n[r " " m " 300"]) / 2000
+      per[m] = median(v, runs)
+      own_per[m] = (o["1 " m " 2300"] - o["1 " m " 300"]) / 2000
+      printf "  %s: %7.0f instructions per call (%.0f to %.0f); stp itself %5.0f\n",
+        m, per[m], v[1], v[runs], own_per[m]
+    }
+    printf "  b/c %.3f  p/c %.3f  b/p %.3f  b/m %.3f\n", per["b"] / per["c"],
+      per["p"] / per["c"], per["b"] / per["p"], per["b"] / per["m"]
+    printf "  c-b %+.0f  c-p %+.0f  p-b %+.0f  m-b %+.0f\n", per["c"] - per["b"],
+      per["c"] - per["p"], per["p"] - per["b"], per["m"] - per["b"]
+    printf "  stp itself: c-b %+.0f  c-p %+.0f  p-b %+.0f  m-b %+.0f\n",
+      own_per["c"] - own_per["b"], own_per["c"] - own_per["p"],
+      own_per["p"] - own_per["b"], own_per["m"] - own_per["b"] }' "$work/grpc"

@@ -87,10 +87,25 @@ static void member_remove(stp_context *ctx, size_t i) {
       dsc_note(ctx, j, ctx->members[j].hash);
 }
 
-/* The store is full for one more member of `need` bytes: a Sentry member
+/* Whether a member appended to the store goes after a comma: unless the
+ * store is empty or ends with one. Appended members are then one comma
+ * apart, as the members of an incoming header are, and put_stored sends
+ * a run of them in one copy. */
+static size_t comma_before_next(const stp_context *ctx) {
+  return ctx->store_len > 0 && ctx->store[ctx->store_len - 1] != ',';
+}
+
+/* Whether one more member of `len` bytes (and its comma) fits. */
+static bool member_fits(const stp_context *ctx, size_t len) {
+  return ctx->n_members < STP_BAGGAGE_MAX_MEMBERS &&
+         ctx->store_len + comma_before_next(ctx) + len <= STP_BAGGAGE_MAX_BYTES;
+}
+
+/* The store is full for one more member of `len` bytes: a Sentry member
  * evicts the latest third-party members if that makes room. Returns
- * whether there is room now. */
-static bool member_make_room(stp_context *ctx, size_t need, bool sentry) {
+ * whether there is room now. (Removing a member can take away the comma
+ * the store ended with: whether it fits is asked again each time.) */
+static bool member_make_room(stp_context *ctx, size_t len, bool sentry) {
   if (!sentry)
     return false;
   size_t third_bytes = 0, third = 0;
@@ -100,16 +115,14 @@ static bool member_make_room(stp_context *ctx, size_t need, bool sentry) {
       third_bytes += ctx->members[i].len;
     }
   if (ctx->n_members - third == STP_BAGGAGE_MAX_MEMBERS ||
-      ctx->store_len - third_bytes + need > STP_BAGGAGE_MAX_BYTES)
+      ctx->store_len - third_bytes + len > STP_BAGGAGE_MAX_BYTES)
     return false;
-  for (size_t i = ctx->n_members;
-       i-- > 0 && (ctx->n_members == STP_BAGGAGE_MAX_MEMBERS ||
-                   ctx->store_len + need > STP_BAGGAGE_MAX_BYTES);)
+  for (size_t i = ctx->n_members; i-- > 0 && !member_fits(ctx, len);)
     if (!ctx->members[i].sentry) {
       member_remove(ctx, i);
       ctx->dropped++;
     }
-  return true;
+  return member_fits(ctx, len);
 }
 
 /* Appends the record of a member whose `len` bytes are at `off` in the
@@ -127,14 +140,6 @@ static inline stp__member *member_push(stp_context *ctx, size_t off, size_t len,
   return m;
 }
 
-/* Whether a member appended to the store goes after a comma: unless the
- * store is empty or ends with one. Appended members are then one comma
- * apart, as the members of an incoming header are, and put_stored sends
- * a run of them in one copy. */
-static size_t comma_before_next(const stp_context *ctx) {
-  return ctx->store_len > 0 && ctx->store[ctx->store_len - 1] != ',';
-}
-
 /* Room for one more member of `len` bytes at the end of the store (after
  * a comma, comma_before_next). Sentry members win over third-party ones
  * (member_make_room). Returns the new member, its bytes not yet written,
@@ -143,13 +148,8 @@ static inline stp__member *member_reserve(stp_context *ctx, size_t len,
                                           bool sentry, uint8_t hash) {
   if (len > STP_BAGGAGE_MAX_BYTES)
     return NULL;
-  size_t need = comma_before_next(ctx) + len;
-  if ((ctx->n_members == STP_BAGGAGE_MAX_MEMBERS ||
-       ctx->store_len + need > STP_BAGGAGE_MAX_BYTES) &&
-      !member_make_room(ctx, need, sentry))
+  if (!member_fits(ctx, len) && !member_make_room(ctx, len, sentry))
     return NULL;
-  /* Making room removes members with a comma each; the store may no
-   * longer need one (never a comma more). */
   if (comma_before_next(ctx))
     ctx->store[ctx->store_len++] = ',';
   stp__member *m = member_push(ctx, ctx->store_len, len, sentry, hash);

@@ -159,6 +159,41 @@ TEST_F(LimitsTest, ThirdPartyDroppedBeforeSentry) {
   EXPECT_EQ(Members(out).size(), 64u);
 }
 
+// A Sentry member that makes room at the very end of the store. The first
+// header fills the 64 members and ends with ", t=v,": the store ends with
+// a comma, so the Sentry member of the second header (too long to be
+// copied whole) needs none and would fit exactly once t=v is gone. But
+// t=v goes with the comma after it, the store then ends with the space,
+// and the member needs a comma after all: one more third-party member
+// must go, and the store stays within its 8192 bytes.
+TEST_F(LimitsTest, RoomMadeAtTheEndOfTheStoreCountsTheComma) {
+  const size_t kSentryLen = 1000;
+  const std::string sentry =
+      "sentry-release=" + std::string(kSentryLen - 15, 'r');
+  std::string first = "sentry-trace_id=" + kTrace +
+                      ",sentry-sample_rand=0.5," + ThirdParty(61, 1) + ",";
+  // Widen k0's value until the first header, less " t=v,", is 8192 bytes
+  // less the Sentry member and one byte (the space).
+  const size_t want = STP_BAGGAGE_MAX_BYTES - kSentryLen - 1;
+  ASSERT_LT(first.size(), want);
+  first.insert(first.find("k0=") + 3, std::string(want - first.size(), 'v'));
+  first += " t=v,";
+  ASSERT_GT(sentry.size(), STP_BAGGAGE_MAX_BYTES - first.size());
+  ASSERT_EQ(Continue({{"sentry-trace", kTS1},
+                      {"baggage", first},
+                      {"baggage", sentry}}),
+            STP_OK);
+  EXPECT_LE(ctx_.store_len, STP_BAGGAGE_MAX_BYTES);
+  std::string out = BaggageOf(&ctx_);
+  EXPECT_LE(out.size(), static_cast<size_t>(STP_BAGGAGE_MAX_BYTES));
+  EXPECT_TRUE(WellFormedBaggage(out)) << out.substr(0, 200);
+  EXPECT_TRUE(EndsWith(out, "," + sentry)) << out.substr(out.size() - 100);
+  EXPECT_FALSE(Contains(out, "k60=v"));
+  EXPECT_FALSE(Contains(out, "t=v"));
+  EXPECT_EQ(Members(out).size(), 63u);
+  EXPECT_EQ(stp_context_baggage_dropped(&ctx_), 2u);
+}
+
 TEST_F(LimitsTest, HugeSentryMemberDoesNotBreakTheRest) {
   std::string bag = "sentry-trace_id=" + kTrace + ",sentry-huge=" +
                     std::string(9000, 'h') + ",sentry-sample_rand=0.5,k=v";

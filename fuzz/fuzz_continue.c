@@ -1,7 +1,9 @@
 /* Continue from a carrier of fuzzer-made headers (repeated, mixed case),
  * then inject into an outgoing carrier that already holds some of them:
  * every emitted value is printable, within limits, and announces the
- * context's trace. The first byte picks the options. */
+ * context's trace. The first byte picks the options, and whether the
+ * headers come again and again (up to 64 of them), so that short inputs
+ * reach the bounds of the context's store and of the scan too. */
 #include "fuzz_common.h"
 
 static stp_config *configs[8];
@@ -30,11 +32,15 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   stp_config *cfg = config_for(data[0] & 7);
   size_t half = data[1] % (size - 1);
   fuzz_split(&in, data + 2, size - 2);
+  if (data[0] & 8)
+    for (size_t i = 0, n = in.n; n > 0 && in.n < 64; i = (i + 1) % n)
+      in.h[in.n++] = in.h[i];
   stp_carrier cin = {fuzz_foreach, NULL, &in};
   int rc = stp_context_continue(&ctx, cfg, &cin);
   CHECK(rc <= 0);
   CHECK(stp_context_continued(&ctx) == (rc == STP_OK));
   CHECK(stp_context_member_count(&ctx) <= STP_BAGGAGE_MAX_MEMBERS);
+  CHECK(ctx.store_len <= STP_BAGGAGE_MAX_BYTES);
 
   /* The outgoing request already carries part of the input. */
   fuzz_split(&out, data + 2, half);

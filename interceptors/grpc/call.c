@@ -225,10 +225,6 @@ static bool key_eq(grpc_slice s, const char *key, size_t len) {
   return true;
 }
 
-static bool is_bin_key(const char *key, size_t len) {
-  return len >= 4 && memcmp(key + len - 4, "-bin", 4) == 0;
-}
-
 /* gRPC's rule for the value of a key not ending in "-bin": every byte is
  * visible ASCII or a space, 0x20 to 0x7e. Eight bytes at a time: taking
  * 0x20 from a byte sets its high bit when the byte is below 0x20 or at
@@ -285,11 +281,10 @@ static void md_reserve(stp_grpc_metadata *md) {
 
 int stp_grpc_metadata_set(stp_grpc_metadata *md, const char *key,
                           size_t key_len, const char *value, size_t value_len) {
-  if (!md || !key || key_len == 0 || (!value && value_len))
+  if (!md || !key || (!value && value_len) || !key_is_legal(key, key_len))
     return STP_ERR_INVALID_ARGUMENT;
-  if (!key_is_legal(key, key_len))
-    return STP_ERR_INVALID_ARGUMENT;
-  if (value && !is_bin_key(key, key_len) && !value_is_legal(value, value_len))
+  if (value && !stp__grpc_is_bin_key(key, key_len) &&
+      !value_is_legal(value, value_len))
     return STP_ERR_CONTROL_CHAR;
 
   size_t w = 0;

@@ -2,6 +2,8 @@
 #ifndef STP_GRPC_INTERNAL_H
 #define STP_GRPC_INTERNAL_H
 
+#include <string.h>
+
 #include "stp/grpc.h"
 
 struct stp_grpc_call {
@@ -48,6 +50,12 @@ struct stp_grpc_metadata {
   size_t cap_owned;
   grpc_slice owned_first[8]; /* owned's first home, grown into the arena */
 };
+
+/* Whether a metadata key ends in "-bin": its value is binary (base64 on
+ * the wire), not text. */
+static inline bool stp__grpc_is_bin_key(const char *key, size_t len) {
+  return len >= 4 && memcmp(key + len - 4, "-bin", 4) == 0;
+}
 
 /* Unix time in nanoseconds. */
 uint64_t stp__grpc_now_ns(void);

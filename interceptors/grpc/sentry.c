@@ -91,11 +91,6 @@ void stp_grpc_sentry_client(stp_grpc_interceptor *out,
 
 /* ---- server ------------------------------------------------------------- */
 
-static bool is_bin(grpc_slice key) {
-  size_t n = GRPC_SLICE_LENGTH(key);
-  return n >= 4 && memcmp(GRPC_SLICE_START_PTR(key) + n - 4, "-bin", 4) == 0;
-}
-
 static void server_start(void *user, stp_grpc_call *call, void *data) {
   const stp_grpc_sentry *s = user;
   server_data *sd = data;
@@ -103,11 +98,12 @@ static void server_start(void *user, stp_grpc_call *call, void *data) {
   const grpc_metadata *md = stp_grpc_call_request_metadata(call, &n);
   stp_context_begin(&sd->ctx, s->cfg);
   for (size_t i = 0; i < n; i++) {
+    const char *key = (const char *)GRPC_SLICE_START_PTR(md[i].key);
+    size_t key_len = GRPC_SLICE_LENGTH(md[i].key);
     /* Binary values are base64 on the wire and never carry a trace. */
-    if (is_bin(md[i].key))
+    if (stp__grpc_is_bin_key(key, key_len))
       continue;
-    stp_context_feed(&sd->ctx, (const char *)GRPC_SLICE_START_PTR(md[i].key),
-                     GRPC_SLICE_LENGTH(md[i].key),
+    stp_context_feed(&sd->ctx, key, key_len,
                      (const char *)GRPC_SLICE_START_PTR(md[i].value),
                      GRPC_SLICE_LENGTH(md[i].value));
   }

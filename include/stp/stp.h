@@ -503,7 +503,9 @@ int stp_context_continue(stp_context *ctx, const stp_config *cfg,
  * `traceparent` with propagate_traceparent. span as above. Returns 0, or
  * STP_ERR_CARRIER (or the set callback's error) when set failed. Freezes
  * the DSC. Does not check propagation targets; callers that know the URL
- * use stp_config_should_propagate first. */
+ * use stp_config_should_propagate first. Every value it sets is bytes
+ * 0x20 to 0x7e only (whatever came in), so HTTP/1.1, HTTP/2 and gRPC
+ * (grpc_header_nonbin_value_is_legal) all allow it. */
 int stp_context_inject(stp_context *ctx, const stp_span *span,
                        const stp_carrier *carrier);
 

@@ -2,6 +2,7 @@
  * call arena, and the outgoing initial-metadata builder. */
 #define _GNU_SOURCE
 
+#include <assert.h>
 #include <grpc/support/alloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,29 @@ static void md_reserve(stp_grpc_metadata *md) {
   }
 }
 
+/* Removes every entry named key (ASCII case-insensitive). */
+static void md_remove(stp_grpc_metadata *md, const char *key, size_t key_len) {
+  size_t w = 0;
+  for (size_t r = 0; r < md->count; r++)
+    if (!key_eq(md->items[r].key, key, key_len))
+      md->items[w++] = md->items[r];
+  md->count = w;
+}
+
+/* Appends key: value, the value copied; key_owned: the builder unrefs the
+ * key slice after the batch. */
+static void md_append(stp_grpc_metadata *md, grpc_slice key, bool key_owned,
+                      const char *value, size_t value_len) {
+  md_reserve(md);
+  grpc_metadata *m = &md->items[md->count++];
+  memset(m, 0, sizeof *m);
+  m->key = key;
+  m->value = grpc_slice_from_copied_buffer(value, value_len);
+  if (key_owned)
+    md->owned[md->n_owned++] = key;
+  md->owned[md->n_owned++] = m->value;
+}
+
 int stp_grpc_metadata_set(stp_grpc_metadata *md, const char *key,
                           size_t key_len, const char *value, size_t value_len) {
   if (!md || !key || (!value && value_len) || !key_is_legal(key, key_len))
@@ -286,22 +310,43 @@ int stp_grpc_metadata_set(stp_grpc_metadata *md, const char *key,
   if (value && !stp__grpc_is_bin_key(key, key_len) &&
       !value_is_legal(value, value_len))
     return STP_ERR_CONTROL_CHAR;
+  md_remove(md, key, key_len);
+  if (value)
+    md_append(md, grpc_slice_from_copied_buffer(key, key_len), true, value,
+              value_len);
+  return STP_OK;
+}
 
-  size_t w = 0;
-  for (size_t r = 0; r < md->count; r++)
-    if (!key_eq(md->items[r].key, key, key_len))
-      md->items[w++] = md->items[r];
-  md->count = w;
+/* The names stp_context_inject writes, as static slices: not copied for
+ * every call. */
+#define TRACE_NAME(lit) {lit, sizeof(lit) - 1}
+static const struct {
+  const char *name;
+  size_t len;
+} trace_names[] = {TRACE_NAME("sentry-trace"), TRACE_NAME("baggage"),
+                   TRACE_NAME("traceparent")};
+
+/* The set of the trace carrier: stp_grpc_metadata_set without its checks.
+ * stp_context_inject writes only the lowercase names above and values of
+ * bytes 0x20 to 0x7e (stp.h), which gRPC's rules allow; gRPC checks every
+ * entry of a batch again in grpc_call_start_batch all the same. */
+static int md_set_trace(void *user, const char *key, size_t key_len,
+                        const char *value, size_t value_len) {
+  stp_grpc_metadata *md = user;
+  assert(key_is_legal(key, key_len) &&
+         (!value || value_is_legal(value, value_len)));
+  md_remove(md, key, key_len);
   if (!value)
     return STP_OK;
-
-  md_reserve(md);
-  grpc_metadata *m = &md->items[md->count++];
-  memset(m, 0, sizeof *m);
-  m->key = grpc_slice_from_copied_buffer(key, key_len);
-  m->value = grpc_slice_from_copied_buffer(value, value_len);
-  md->owned[md->n_owned++] = m->key;
-  md->owned[md->n_owned++] = m->value;
+  for (size_t i = 0; i < sizeof trace_names / sizeof trace_names[0]; i++)
+    if (trace_names[i].len == key_len &&
+        memcmp(trace_names[i].name, key, key_len) == 0) {
+      md_append(md, grpc_slice_from_static_buffer(trace_names[i].name, key_len),
+                false, value, value_len);
+      return STP_OK;
+    }
+  md_append(md, grpc_slice_from_copied_buffer(key, key_len), true, value,
+            value_len);
   return STP_OK;
 }
 
@@ -326,6 +371,12 @@ static int md_set(void *user, const char *name, size_t name_len,
 void stp_grpc_metadata_carrier(stp_grpc_metadata *md, stp_carrier *out) {
   out->foreach = md_foreach;
   out->set = md_set;
+  out->user = md;
+}
+
+void stp__grpc_trace_carrier(stp_grpc_metadata *md, stp_carrier *out) {
+  out->foreach = md_foreach;
+  out->set = md_set_trace;
   out->user = md;
 }
 

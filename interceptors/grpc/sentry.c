@@ -68,7 +68,7 @@ static void client_send_md(void *user, stp_grpc_call *call, void *data,
   if (!stp_config_should_propagate(s->cfg, target, len))
     return;
   stp_carrier carrier;
-  stp_grpc_metadata_carrier(md, &carrier);
+  stp__grpc_trace_carrier(md, &carrier);
   cd->injected = stp_context_inject(&cd->ctx, &cd->span, &carrier) == STP_OK;
 }
 

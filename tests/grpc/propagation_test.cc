@@ -216,6 +216,39 @@ TEST_F(PropagationTest, UserMetadataMergedIntoOneBaggageAndTraceReplaced) {
   EXPECT_EQ(One(body, "trace"), Hex(stp_context_span(&parent)->trace_id));
 }
 
+// The client interceptor sets its entries without stp_grpc_metadata_set's
+// checks: what stp_context_inject writes is always legal gRPC metadata.
+// Here both its inputs are hostile, a parent continued from baggage with
+// tabs and OWS in it, and user baggage gRPC itself would refuse (a tab, a
+// DEL, a byte above 0x7f): gRPC checks every entry of the batch and would
+// fail the whole call on one illegal byte, and a debug build asserts.
+TEST(PropagationOptions, WhatTheClientInjectsIsLegalWhateverCameIn) {
+  Config cfg([](stp_options *o) { o->propagate_third_party_baggage = true; });
+  TestServer server(cfg.cfg);
+  TestClient client(server.address(), cfg.cfg);
+  Incoming in(cfg.cfg, std::string(kTrace) + "-" + kSpan + "-1",
+              "\tin=1;p\tq ,\tsentry-trace_id=" + std::string(kTrace) +
+                  "\t,tab\t=\t2\t;\tr");
+  CallOptions o;
+  o.parent = &in.ctx;
+  o.metadata = {{"baggage", "u=1;x\ty,del=\x7f,high=\xc3\xa9,u2=2"},
+                {"baggage", "ctl=\x01,u3=3"}};
+  CallResult r = client.Call(o);
+  ASSERT_EQ(r.status, GRPC_STATUS_OK) << r.details;
+  auto body = ParseBody(r.responses.at(0));
+  std::vector<std::string> bag = Wire(body, "baggage");
+  ASSERT_EQ(bag.size(), 1u);
+  for (unsigned char c : bag[0])
+    EXPECT_TRUE(c >= 0x20 && c <= 0x7e) << "byte " << int(c) << " in " << bag[0];
+  EXPECT_EQ(bag[0].find("u=1;x y,u2=2,u3=3,in=1;p q,tab=2;r,sentry-trace_id="),
+            0u)
+      << bag[0];
+  EXPECT_FALSE(Contains(bag[0], "del=")) << bag[0];
+  EXPECT_FALSE(Contains(bag[0], "high=")) << bag[0];
+  EXPECT_FALSE(Contains(bag[0], "ctl=")) << bag[0];
+  EXPECT_EQ(One(body, "trace"), kTrace);
+}
+
 TEST_F(PropagationTest, CurrentContextIsTheParentWhenNoneIsGiven) {
   TestClient client(server_.address(), cfg_.cfg);
   stp_context parent;

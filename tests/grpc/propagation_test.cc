@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <map>
 #include <ostream>
 #include <string>
 
@@ -170,17 +171,32 @@ TEST_F(PropagationTest, ThirdPartyBaggageDroppedByDefault) {
   EXPECT_FALSE(Contains(wire[0], "other")) << wire[0];
 }
 
-TEST(PropagationOptions, ThirdPartyBaggageForwardedWhenEnabled) {
-  Config cfg([](stp_options *o) { o->propagate_third_party_baggage = true; });
-  TestServer server(cfg.cfg);
-  TestClient client(server.address(), cfg.cfg);
-  Incoming in(cfg.cfg, std::string(kTrace) + "-" + kSpan + "-1",
-              "vendor=abc;prop=1,sentry-trace_id=" + std::string(kTrace) +
-                  ",other=x");
-  CallOptions o;
-  o.parent = &in.ctx;
-  CallResult r = client.Call(o);
-  auto body = ParseBody(r.responses.at(0));
+// A client and a server that pass third-party baggage on.
+class ThirdPartyTest : public ::testing::Test {
+protected:
+  // One call from a context continued from the reference trace and
+  // `baggage`, with `metadata` as the user's own; the server's view of it.
+  std::multimap<std::string, std::string>
+  CallFrom(const std::string &baggage, const Metadata &metadata = {}) {
+    Incoming in(cfg_.cfg, std::string(kTrace) + "-" + kSpan + "-1", baggage);
+    CallOptions o;
+    o.parent = &in.ctx;
+    o.metadata = metadata;
+    CallResult r = client_.Call(o);
+    EXPECT_EQ(r.status, GRPC_STATUS_OK) << r.details;
+    if (r.responses.empty())
+      return {};
+    return ParseBody(r.responses[0]);
+  }
+
+  Config cfg_{[](stp_options *o) { o->propagate_third_party_baggage = true; }};
+  TestServer server_{cfg_.cfg};
+  TestClient client_{server_.address(), cfg_.cfg};
+};
+
+TEST_F(ThirdPartyTest, ThirdPartyBaggageForwardedWhenEnabled) {
+  auto body = CallFrom("vendor=abc;prop=1,sentry-trace_id=" +
+                       std::string(kTrace) + ",other=x");
   std::vector<std::string> wire = Wire(body, "baggage");
   ASSERT_EQ(wire.size(), 1u);
   EXPECT_TRUE(Contains(wire[0], "vendor=abc;prop=1")) << wire[0];
@@ -222,20 +238,11 @@ TEST_F(PropagationTest, UserMetadataMergedIntoOneBaggageAndTraceReplaced) {
 // tabs and OWS in it, and user baggage gRPC itself would refuse (a tab, a
 // DEL, a byte above 0x7f): gRPC checks every entry of the batch and would
 // fail the whole call on one illegal byte, and a debug build asserts.
-TEST(PropagationOptions, WhatTheClientInjectsIsLegalWhateverCameIn) {
-  Config cfg([](stp_options *o) { o->propagate_third_party_baggage = true; });
-  TestServer server(cfg.cfg);
-  TestClient client(server.address(), cfg.cfg);
-  Incoming in(cfg.cfg, std::string(kTrace) + "-" + kSpan + "-1",
-              "\tin=1;p\tq ,\tsentry-trace_id=" + std::string(kTrace) +
-                  "\t,tab\t=\t2\t;\tr");
-  CallOptions o;
-  o.parent = &in.ctx;
-  o.metadata = {{"baggage", "u=1;x\ty,del=\x7f,high=\xc3\xa9,u2=2"},
-                {"baggage", "ctl=\x01,u3=3"}};
-  CallResult r = client.Call(o);
-  ASSERT_EQ(r.status, GRPC_STATUS_OK) << r.details;
-  auto body = ParseBody(r.responses.at(0));
+TEST_F(ThirdPartyTest, WhatTheClientInjectsIsLegalWhateverCameIn) {
+  auto body = CallFrom("\tin=1;p\tq ,\tsentry-trace_id=" + std::string(kTrace) +
+                           "\t,tab\t=\t2\t;\tr",
+                       {{"baggage", "u=1;x\ty,del=\x7f,high=\xc3\xa9,u2=2"},
+                        {"baggage", "ctl=\x01,u3=3"}});
   std::vector<std::string> bag = Wire(body, "baggage");
   ASSERT_EQ(bag.size(), 1u);
   for (unsigned char c : bag[0])

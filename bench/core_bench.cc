@@ -3,10 +3,14 @@
 // by wrapping malloc/calloc/realloc at link time.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "stp/stp.h"
 
@@ -202,36 +206,48 @@ void BM_BaggageIterate(benchmark::State &state) {
 BENCHMARK(BM_BaggageIterate);
 
 // Baggage parsed into a context: DSC and third-party members stored.
+void BaggageIntoContext(stp_context *ctx, const stp_config *cfg) {
+  stp_context_begin(ctx, cfg);
+  stp_context_feed(ctx, "baggage", 7, kBaggage, sizeof kBaggage - 1);
+  benchmark::DoNotOptimize(ctx->n_members);
+}
+
 void BM_ParseBaggageIntoContext(benchmark::State &state) {
   static stp_context ctx;
   const stp_config *cfg = Config();
   AllocCounter ac(state);
-  for (auto _ : state) {
-    stp_context_begin(&ctx, cfg);
-    stp_context_feed(&ctx, "baggage", 7, kBaggage, sizeof kBaggage - 1);
-    benchmark::DoNotOptimize(ctx.n_members);
-  }
+  for (auto _ : state)
+    BaggageIntoContext(&ctx, cfg);
 }
 BENCHMARK(BM_ParseBaggageIntoContext);
 
 // The whole unit of work: continue from a carrier holding both headers,
 // make a child span, inject both headers into an outgoing carrier. The
 // context lives in caller storage.
-void BM_UnitOfWork(benchmark::State &state) {
-  static stp_context ctx;
-  const stp_config *cfg = Config();
+struct UnitCarriers {
   Headers in = IncomingRequest(), out = OutgoingRequest();
   stp_carrier cin = {ForEach, nullptr, &in};
   stp_carrier cout = {ForEach, Set, &out};
+  UnitCarriers() = default;
+  UnitCarriers(const UnitCarriers &) = delete; // the carriers point here
+};
+
+void UnitOfWork(stp_context *ctx, const stp_config *cfg, UnitCarriers *c) {
+  c->out.h[2].value.clear();
+  int rc = stp_context_continue(ctx, cfg, &c->cin);
+  stp_span child;
+  stp_context_child_span(ctx, &child);
+  rc |= stp_context_inject(ctx, &child, &c->cout);
+  benchmark::DoNotOptimize(rc);
+}
+
+void BM_UnitOfWork(benchmark::State &state) {
+  static stp_context ctx;
+  const stp_config *cfg = Config();
+  UnitCarriers c;
   AllocCounter ac(state);
-  for (auto _ : state) {
-    out.h[2].value.clear();
-    int rc = stp_context_continue(&ctx, cfg, &cin);
-    stp_span child;
-    stp_context_child_span(&ctx, &child);
-    rc |= stp_context_inject(&ctx, &child, &cout);
-    benchmark::DoNotOptimize(rc);
-  }
+  for (auto _ : state)
+    UnitOfWork(&ctx, cfg, &c);
 }
 BENCHMARK(BM_UnitOfWork);
 
@@ -258,41 +274,46 @@ int Collect(void *arg, const char *name, size_t name_len, const char *value,
   return 0;
 }
 
+void HandWrittenLowerBound(Headers *in, Headers *out, uint64_t *rng) {
+  static const char hex[] = "0123456789abcdef";
+  out->h[2].value.clear();
+  Found f;
+  ForEach(in, Collect, &f);
+  char st[51];
+  memcpy(st, f.trace, 32);
+  st[32] = '-';
+  uint64_t r = *rng;
+  r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+  *rng = r;
+  for (int i = 0; i < 16; i++)
+    st[33 + i] = hex[(r >> (4 * i)) & 15];
+  st[49] = '-';
+  st[50] = f.trace[50];
+  char bag[512];
+  size_t n = 0;
+  const char *p = f.baggage, *end = f.baggage + f.baggage_len;
+  while (p < end) {
+    const char *comma = static_cast<const char *>(memchr(p, ',', end - p));
+    const char *stop = comma ? comma : end;
+    if (stop - p > 7 && memcmp(p, "sentry-", 7) == 0) {
+      if (n)
+        bag[n++] = ',';
+      memcpy(bag + n, p, stop - p);
+      n += stop - p;
+    }
+    p = stop + 1;
+  }
+  Set(out, "sentry-trace", 12, st, sizeof st);
+  Set(out, "baggage", 7, bag, n);
+  benchmark::DoNotOptimize(out->h[2].value.data());
+}
+
 void BM_HandWrittenLowerBound(benchmark::State &state) {
   Headers in = IncomingRequest(), out = OutgoingRequest();
-  static const char hex[] = "0123456789abcdef";
   uint64_t rng = 0x9e3779b97f4a7c15u;
   AllocCounter ac(state);
-  for (auto _ : state) {
-    out.h[2].value.clear();
-    Found f;
-    ForEach(&in, Collect, &f);
-    char st[51];
-    memcpy(st, f.trace, 32);
-    st[32] = '-';
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    for (int i = 0; i < 16; i++)
-      st[33 + i] = hex[(rng >> (4 * i)) & 15];
-    st[49] = '-';
-    st[50] = f.trace[50];
-    char bag[512];
-    size_t n = 0;
-    const char *p = f.baggage, *end = f.baggage + f.baggage_len;
-    while (p < end) {
-      const char *comma = static_cast<const char *>(memchr(p, ',', end - p));
-      const char *stop = comma ? comma : end;
-      if (stop - p > 7 && memcmp(p, "sentry-", 7) == 0) {
-        if (n)
-          bag[n++] = ',';
-        memcpy(bag + n, p, stop - p);
-        n += stop - p;
-      }
-      p = stop + 1;
-    }
-    Set(&out, "sentry-trace", 12, st, sizeof st);
-    Set(&out, "baggage", 7, bag, n);
-    benchmark::DoNotOptimize(out.h[2].value.data());
-  }
+  for (auto _ : state)
+    HandWrittenLowerBound(&in, &out, &rng);
 }
 BENCHMARK(BM_HandWrittenLowerBound);
 
@@ -388,6 +409,109 @@ void BM_NewHead(benchmark::State &state) {
 }
 BENCHMARK(BM_NewHead);
 
+// ---- --states=SECONDS ------------------------------------------------------
+// This machine's speed changes within seconds (bench/README.md): one
+// process measured the unit of work at 354 ns for some seconds and at
+// 650 ns for the next. --states shows it, and what each figure is at
+// either speed: for SECONDS it runs slices of the unit of work, the
+// hand-written lower bound and the baggage into a context, one after the
+// other (each about 10 ms), and prints the spread of each over the slices,
+// the unit of work per lower bound in the same slice, and each at the
+// speed of the quarter of the slices where the lower bound was fastest
+// and of the quarter where it was slowest.
+
+template <typename Fn>
+double NsPerOp(int n, Fn fn) {
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; i++)
+    fn();
+  std::chrono::duration<double, std::nano> d =
+      std::chrono::steady_clock::now() - t0;
+  return d.count() / n;
+}
+
+double Quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
+}
+
+int RunStates(const char *arg) {
+  char *rest;
+  double seconds = strtod(arg, &rest);
+  if (rest == arg || *rest || !(seconds >= 1 && seconds <= 600)) {
+    fprintf(stderr, "--states=SECONDS: SECONDS from 1 to 600, not \"%s\"\n",
+            arg);
+    return 2;
+  }
+  static stp_context ctx;
+  const stp_config *cfg = Config();
+  UnitCarriers c;
+  Headers in = IncomingRequest(), out = OutgoingRequest();
+  uint64_t rng = 0x9e3779b97f4a7c15u;
+  struct Slice {
+    double unit, lower, baggage;
+  };
+  std::vector<Slice> slices;
+  auto t0 = std::chrono::steady_clock::now();
+  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+             .count() < seconds)
+    slices.push_back(
+        {NsPerOp(20000, [&] { UnitOfWork(&ctx, cfg, &c); }),
+         NsPerOp(50000, [&] { HandWrittenLowerBound(&in, &out, &rng); }),
+         NsPerOp(50000, [&] { BaggageIntoContext(&ctx, cfg); })});
+  if (slices.size() < 8) {
+    fprintf(stderr, "--states: too few slices (%zu)\n", slices.size());
+    return 1;
+  }
+  auto column = [&](double Slice::*f, size_t from, size_t to) {
+    std::vector<double> v;
+    for (size_t i = from; i < to; i++)
+      v.push_back(slices[i].*f);
+    return v;
+  };
+  std::vector<double> ratio;
+  for (const Slice &s : slices)
+    ratio.push_back(s.unit / s.lower);
+  printf("%zu slices in %.0f s, ns/op (ratio: unit of work / lower bound, "
+         "same slice)\n",
+         slices.size(), seconds);
+  printf("%-26s %8s %8s %8s\n", "", "p10", "median", "p90");
+  auto row = [](const char *name, const std::vector<double> &v) {
+    printf("%-26s %8.1f %8.1f %8.1f\n", name, Quantile(v, 0.1),
+           Quantile(v, 0.5), Quantile(v, 0.9));
+  };
+  size_t n = slices.size();
+  row("unit of work", column(&Slice::unit, 0, n));
+  row("hand-written lower bound", column(&Slice::lower, 0, n));
+  row("baggage into a context", column(&Slice::baggage, 0, n));
+  printf("%-26s %8.2f %8.2f %8.2f\n", "ratio", Quantile(ratio, 0.1),
+         Quantile(ratio, 0.5), Quantile(ratio, 0.9));
+  std::sort(slices.begin(), slices.end(),
+            [](const Slice &a, const Slice &b) { return a.lower < b.lower; });
+  size_t q = n / 4;
+  printf("medians by the lower bound's speed: %8s %8s %8s\n", "unit", "lower",
+         "baggage");
+  printf("  fastest quarter of slices        %8.1f %8.1f %8.1f\n",
+         Quantile(column(&Slice::unit, 0, q), 0.5),
+         Quantile(column(&Slice::lower, 0, q), 0.5),
+         Quantile(column(&Slice::baggage, 0, q), 0.5));
+  printf("  slowest quarter of slices        %8.1f %8.1f %8.1f\n",
+         Quantile(column(&Slice::unit, n - q, n), 0.5),
+         Quantile(column(&Slice::lower, n - q, n), 0.5),
+         Quantile(column(&Slice::baggage, n - q, n), 0.5));
+  return 0;
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (strncmp(argv[i], "--states=", 9) == 0)
+      return RunStates(argv[i] + 9);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -229,7 +229,7 @@ struct UnitCarriers {
   stp_carrier cin = {ForEach, nullptr, &in};
   stp_carrier cout = {ForEach, Set, &out};
   UnitCarriers() = default;
-  UnitCarriers(const UnitCarriers &) = delete; // the carriers point here
+  UnitCarriers(const UnitCarriers &) = delete;  // the carriers point here
 };
 
 void UnitOfWork(stp_context *ctx, const stp_config *cfg, UnitCarriers *c) {

@@ -491,14 +491,14 @@ int RunStates(const char *arg) {
   size_t q = n / 4;
   printf("medians by the lower bound's speed: %8s %8s %8s\n", "unit", "lower",
          "baggage");
-  printf("  fastest quarter of slices        %8.1f %8.1f %8.1f\n",
-         Quantile(column(&Slice::unit, 0, q), 0.5),
-         Quantile(column(&Slice::lower, 0, q), 0.5),
-         Quantile(column(&Slice::baggage, 0, q), 0.5));
-  printf("  slowest quarter of slices        %8.1f %8.1f %8.1f\n",
-         Quantile(column(&Slice::unit, n - q, n), 0.5),
-         Quantile(column(&Slice::lower, n - q, n), 0.5),
-         Quantile(column(&Slice::baggage, n - q, n), 0.5));
+  auto medians = [&](const char *which, size_t from, size_t to) {
+    printf("  %s quarter of slices        %8.1f %8.1f %8.1f\n", which,
+           Quantile(column(&Slice::unit, from, to), 0.5),
+           Quantile(column(&Slice::lower, from, to), 0.5),
+           Quantile(column(&Slice::baggage, from, to), 0.5));
+  };
+  medians("fastest", 0, q);
+  medians("slowest", n - q, n);
   return 0;
 }
 

@@ -8,6 +8,13 @@
 #   bash bench/core_ab.sh REV [ROUNDS] [FILTER]
 #   e.g. bash bench/core_ab.sh edff585 15
 #
+# With STATES=SECONDS, each round runs `core_bench --states=SECONDS` on
+# each binary instead, and the report gives, per binary, the lowest and
+# the median over the rounds of the unit of work, the lower bound and the
+# baggage in the fastest and in the slowest quarter of the slices (the
+# machine's two speeds), with the ratios this / other:
+#   STATES=15 bash bench/core_ab.sh 8cec93f 5
+#
 # REV is checked out in a temporary git worktree; its build uses the same
 # Bazel output base, so a second run is quick.
 set -euo pipefail
@@ -24,6 +31,34 @@ bench_build_at "$rev" //bench:core_bench "$work/other"
 
 bench_header
 echo "this tree ($(git rev-parse --short HEAD)) against $rev, $rounds rounds"
+if [ -n "${STATES:-}" ]; then
+  for i in $(seq "$rounds"); do
+    for b in this other; do
+      "${cpu1[@]}" "$work/$b" --states="$STATES" |
+        awk -v b="$b" '/(fastest|slowest) quarter/ { print b, $1, $5, $6, $7 }'
+    done
+  done >"$work/states"
+  python3 - "$work/states" <<'PY'
+import collections, statistics, sys
+t = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    who, speed, *ns = line.split()
+    t[(who, speed)].append([float(x) for x in ns])
+# A round that ran at one speed only has its two quarters at that speed:
+# the lowest fastest quarter and the median slowest quarter over the
+# rounds are the figures to read.
+print("over the rounds, ns/op, this / other (ratio): lowest, then median")
+for speed in ("fastest", "slowest"):
+    for k, what in enumerate(("unit of work", "lower bound", "baggage")):
+        a = [r[k] for r in t[("this", speed)]]
+        b = [r[k] for r in t[("other", speed)]]
+        lo = f"{min(a):.1f} / {min(b):.1f} ({min(a) / min(b):.2f})"
+        md = statistics.median(a), statistics.median(b)
+        print(f"  {speed} quarter, {what:13} {lo:24} "
+              f"{md[0]:.1f} / {md[1]:.1f} ({md[0] / md[1]:.2f})")
+PY
+  exit 0
+fi
 for i in $(seq "$rounds"); do
   for b in this other; do
     "${cpu1[@]}" "$work/$b" --benchmark_filter="$filter" \

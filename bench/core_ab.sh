@@ -31,13 +31,23 @@ bench_build_at "$rev" //bench:core_bench "$work/other"
 
 bench_header
 echo "this tree ($(git rev-parse --short HEAD)) against $rev, $rounds rounds"
-if [ -n "${STATES:-}" ]; then
-  for i in $(seq "$rounds"); do
+
+# Runs the two binaries in turn, $rounds times, with the arguments given
+# after the awk program, and keeps what that program prints of their
+# output (b: which binary, this or other).
+in_turn() {
+  local program=$1
+  shift
+  for _ in $(seq "$rounds"); do
     for b in this other; do
-      "${cpu1[@]}" "$work/$b" --states="$STATES" |
-        awk -v b="$b" '/(fastest|slowest) quarter/ { print b, $1, $5, $6, $7 }'
+      "${cpu1[@]}" "$work/$b" "$@" | awk -v b="$b" "$program"
     done
-  done >"$work/states"
+  done
+}
+
+if [ -n "${STATES:-}" ]; then
+  in_turn '/(fastest|slowest) quarter/ { print b, $1, $5, $6, $7 }' \
+    --states="$STATES" >"$work/states"
   python3 - "$work/states" <<'PY'
 import collections, statistics, sys
 t = collections.defaultdict(list)
@@ -57,16 +67,10 @@ for speed in ("fastest", "slowest"):
         print(f"  {speed} quarter, {what:13} {lo:24} "
               f"{md[0]:.1f} / {md[1]:.1f} ({md[0] / md[1]:.2f})")
 PY
-  exit 0
-fi
-for i in $(seq "$rounds"); do
-  for b in this other; do
-    "${cpu1[@]}" "$work/$b" --benchmark_filter="$filter" \
-      --benchmark_min_time=0.05 2>/dev/null |
-      awk -v b="$b" '/^BM_/ { print b, $1, $2 }'
-  done
-done >"$work/times"
-python3 - "$work/times" <<'PY'
+else
+  in_turn '/^BM_/ { print b, $1, $2 }' --benchmark_filter="$filter" \
+    --benchmark_min_time=0.05 2>/dev/null >"$work/times"
+  python3 - "$work/times" <<'PY'
 import collections, statistics, sys
 t = collections.defaultdict(list)
 for line in open(sys.argv[1]):
@@ -81,3 +85,4 @@ for n in names:
           f"{statistics.median(a):8.1f} {statistics.median(b):9.1f} "
           f"{statistics.median(a) / statistics.median(b):6.2f}")
 PY
+fi

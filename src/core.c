@@ -5,9 +5,9 @@
  * request: feeding a header from the carrier, formatting and drawing a
  * span id, finishing an output buffer. With -fno-semantic-interposition
  * (BUILD) it may also inline the public functions the core calls itself,
- * which a shared library would otherwise have to call through the PLT in
- * case another library replaces them. No one may: stp's public functions
- * are not meant to be interposed.
+ * which code built for a shared library must otherwise call as if another
+ * library could replace them at load time. stp's public functions are not
+ * meant to be replaced so.
  *
  * Each file still compiles on its own, as editors and linters read it. */
 #define _GNU_SOURCE /* before any system header: config.c and ids.c */

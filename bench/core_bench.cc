@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <time.h>
+
 #include "stp/stp.h"
 
 extern "C" {
@@ -418,7 +420,16 @@ BENCHMARK(BM_NewHead);
 // other (each about 10 ms), and prints the spread of each over the slices,
 // the unit of work per lower bound in the same slice, and each at the
 // speed of the quarter of the slices where the lower bound was fastest
-// and of the quarter where it was slowest.
+// and of the quarter where it was slowest. With --states_log=FILE it also
+// writes one line per slice to FILE: when its unit of work phase started
+// and ended (CLOCK_MONOTONIC, seconds), then its three figures in ns/op;
+// bench/profile_speeds.sh uses it to split a perf profile by speed.
+
+double MonotonicSeconds() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 template <typename Fn>
 double NsPerOp(int n, Fn fn) {
@@ -435,7 +446,7 @@ double Quantile(std::vector<double> v, double q) {
   return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
 }
 
-int RunStates(const char *arg) {
+int RunStates(const char *arg, const char *log_path) {
   char *rest;
   double seconds = strtod(arg, &rest);
   if (rest == arg || *rest || !(seconds >= 1 && seconds <= 600)) {
@@ -450,18 +461,37 @@ int RunStates(const char *arg) {
   uint64_t rng = 0x9e3779b97f4a7c15u;
   struct Slice {
     double unit, lower, baggage;
+    double unit_start, unit_end;
   };
   std::vector<Slice> slices;
   auto t0 = std::chrono::steady_clock::now();
   while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-             .count() < seconds)
-    slices.push_back(
-        {NsPerOp(20000, [&] { UnitOfWork(&ctx, cfg, &c); }),
-         NsPerOp(50000, [&] { HandWrittenLowerBound(&in, &out, &rng); }),
-         NsPerOp(50000, [&] { BaggageIntoContext(&ctx, cfg); })});
+             .count() < seconds) {
+    Slice s;
+    s.unit_start = MonotonicSeconds();
+    s.unit = NsPerOp(20000, [&] { UnitOfWork(&ctx, cfg, &c); });
+    s.unit_end = MonotonicSeconds();
+    s.lower = NsPerOp(50000, [&] { HandWrittenLowerBound(&in, &out, &rng); });
+    s.baggage = NsPerOp(50000, [&] { BaggageIntoContext(&ctx, cfg); });
+    slices.push_back(s);
+  }
   if (slices.size() < 8) {
     fprintf(stderr, "--states: too few slices (%zu)\n", slices.size());
     return 1;
+  }
+  if (log_path) {
+    FILE *log = fopen(log_path, "w");
+    if (!log) {
+      perror(log_path);
+      return 1;
+    }
+    for (const Slice &s : slices)
+      fprintf(log, "%.9f %.9f %.2f %.2f %.2f\n", s.unit_start, s.unit_end,
+              s.unit, s.lower, s.baggage);
+    if (fclose(log) != 0) {
+      perror(log_path);
+      return 1;
+    }
   }
   auto column = [&](double Slice::*f, size_t from, size_t to) {
     std::vector<double> v;
@@ -505,9 +535,19 @@ int RunStates(const char *arg) {
 }  // namespace
 
 int main(int argc, char **argv) {
-  for (int i = 1; i < argc; i++)
+  const char *states = nullptr, *log_path = nullptr;
+  for (int i = 1; i < argc; i++) {
     if (strncmp(argv[i], "--states=", 9) == 0)
-      return RunStates(argv[i] + 9);
+      states = argv[i] + 9;
+    else if (strncmp(argv[i], "--states_log=", 13) == 0)
+      log_path = argv[i] + 13;
+  }
+  if (log_path && !states) {
+    fprintf(stderr, "--states_log=FILE needs --states=SECONDS\n");
+    return 2;
+  }
+  if (states)
+    return RunStates(states, log_path);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;

@@ -15,17 +15,22 @@ bench_build() {
 }
 
 # Builds TARGET (a package:name label such as //bench:core_bench) with
-# -c opt as of revision REV, in a temporary git worktree under $work (the
-# same Bazel output base, so a second build is quick), and copies the
-# binary to DEST.
+# -c opt as of revision REV, and copies the binary to DEST. The build runs
+# in a git worktree at one fixed path, $bench_tree, so that every such
+# build has the same Bazel output base: a second one is quick, and output
+# bases do not pile up. Its Bazel server is stopped after the build.
+bench_tree=${TMPDIR:-/tmp}/stp-bench-tree
 bench_build_at() {
   local rev=$1 target=$2 dest=$3 path=${2#//}
-  git worktree add --detach -q "$work/tree" "$rev"
-  (cd "$work/tree" && bazel build -c opt --jobs=2 --noshow_progress \
+  git worktree remove --force "$bench_tree" 2>/dev/null || rm -rf "$bench_tree"
+  git worktree prune
+  git worktree add --detach -q "$bench_tree" "$rev"
+  (cd "$bench_tree" && bazel build -c opt --jobs=2 --noshow_progress \
     "$target" </dev/null >&2 &&
     cp "$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)/${path/://}" \
       "$dest")
-  git worktree remove --force "$work/tree"
+  (cd "$bench_tree" && bazel shutdown </dev/null 2>/dev/null) || true
+  git worktree remove --force "$bench_tree"
 }
 
 # A scratch directory, $work, removed on exit together with the server
@@ -38,7 +43,12 @@ bench_scratch() {
 bench_cleanup() {
   [ -z "$server_pid" ] || kill -KILL "$server_pid" 2>/dev/null || true
   rm -rf "$work"
-  git worktree prune 2>/dev/null || true # a bench_build_at cut short
+  # a bench_build_at cut short
+  if [ -d "$bench_tree" ]; then
+    (cd "$bench_tree" && bazel shutdown </dev/null 2>/dev/null) || true
+    git worktree remove --force "$bench_tree" 2>/dev/null || rm -rf "$bench_tree"
+  fi
+  git worktree prune 2>/dev/null || true
 }
 
 # Commands prefixed with "${cpu0[@]}" / "${cpu1[@]}" run on CPU 0 / CPU 1;

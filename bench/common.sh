@@ -22,15 +22,29 @@ bench_build() {
 bench_tree=${TMPDIR:-/tmp}/stp-bench-tree
 bench_build_at() {
   local rev=$1 target=$2 dest=$3 path=${2#//}
-  git worktree remove --force "$bench_tree" 2>/dev/null || rm -rf "$bench_tree"
+  bench_tree_remove # one left by a run cut short
   git worktree prune
   git worktree add --detach -q "$bench_tree" "$rev"
   (cd "$bench_tree" && bazel build -c opt --jobs=2 --noshow_progress \
     "$target" </dev/null >&2 &&
     cp "$(bazel info -c opt --color=no bazel-bin </dev/null 2>/dev/null)/${path/://}" \
       "$dest")
+  bench_tree_remove
+}
+
+# Removes $bench_tree, if there, after stopping its Bazel server.
+bench_tree_remove() {
+  [ -d "$bench_tree" ] || return 0
   (cd "$bench_tree" && bazel shutdown </dev/null 2>/dev/null) || true
-  git worktree remove --force "$bench_tree"
+  git worktree remove --force "$bench_tree" 2>/dev/null || rm -rf "$bench_tree"
+}
+
+# The names of the functions the objects (*.o) under the given
+# directories define, one per line; ".part.0" and such left out.
+bench_functions() {
+  find -L "$@" -name '*.o' -print0 |
+    xargs -0 nm --defined-only 2>/dev/null |
+    awk '$2 ~ /^[tT]$/ { sub(/\..*/, "", $3); print $3 }' | sort -u
 }
 
 # A scratch directory, $work, removed on exit together with the server
@@ -43,11 +57,7 @@ bench_scratch() {
 bench_cleanup() {
   [ -z "$server_pid" ] || kill -KILL "$server_pid" 2>/dev/null || true
   rm -rf "$work"
-  # a bench_build_at cut short
-  if [ -d "$bench_tree" ]; then
-    (cd "$bench_tree" && bazel shutdown </dev/null 2>/dev/null) || true
-    git worktree remove --force "$bench_tree" 2>/dev/null || rm -rf "$bench_tree"
-  fi
+  bench_tree_remove # a bench_build_at cut short
   git worktree prune 2>/dev/null || true
 }
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -431,14 +430,19 @@ double MonotonicSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+// Runs fn n times and returns the ns per run; when it started and ended
+// in *start and *end, if given.
 template <typename Fn>
-double NsPerOp(int n, Fn fn) {
-  auto t0 = std::chrono::steady_clock::now();
+double NsPerOp(int n, Fn fn, double *start = nullptr, double *end = nullptr) {
+  double t0 = MonotonicSeconds();
   for (int i = 0; i < n; i++)
     fn();
-  std::chrono::duration<double, std::nano> d =
-      std::chrono::steady_clock::now() - t0;
-  return d.count() / n;
+  double t1 = MonotonicSeconds();
+  if (start)
+    *start = t0;
+  if (end)
+    *end = t1;
+  return (t1 - t0) * 1e9 / n;
 }
 
 double Quantile(std::vector<double> v, double q) {
@@ -464,13 +468,11 @@ int RunStates(const char *arg, const char *log_path) {
     double unit_start, unit_end;
   };
   std::vector<Slice> slices;
-  auto t0 = std::chrono::steady_clock::now();
-  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-             .count() < seconds) {
+  double stop = MonotonicSeconds() + seconds;
+  while (MonotonicSeconds() < stop) {
     Slice s;
-    s.unit_start = MonotonicSeconds();
-    s.unit = NsPerOp(20000, [&] { UnitOfWork(&ctx, cfg, &c); });
-    s.unit_end = MonotonicSeconds();
+    s.unit = NsPerOp(20000, [&] { UnitOfWork(&ctx, cfg, &c); }, &s.unit_start,
+                     &s.unit_end);
     s.lower = NsPerOp(50000, [&] { HandWrittenLowerBound(&in, &out, &rng); });
     s.baggage = NsPerOp(50000, [&] { BaggageIntoContext(&ctx, cfg); });
     slices.push_back(s);

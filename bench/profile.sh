@@ -19,9 +19,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The names of every function stp's own objects define.
-find -L "$bin/_objs" "$bin/interceptors" -name '*.o' -print0 |
-  xargs -0 nm --defined-only 2>/dev/null |
-  awk '$2 ~ /^[tT]$/ { sub(/\..*/, "", $3); print $3 }' | sort -u >"$work/stp.syms"
+bench_functions "$bin/_objs" "$bin/interceptors" >"$work/stp.syms"
 
 # share FILE DSO: stp's share of the samples, then its top functions.
 share() {

@@ -19,9 +19,7 @@ bench_build //bench:core_bench
 bench_scratch
 
 # The names of every function the core's objects define.
-find -L "$bin/_objs/stp" -name '*.o' -print0 |
-  xargs -0 nm --defined-only 2>/dev/null |
-  awk '$2 ~ /^[tT]$/ { sub(/\..*/, "", $3); print $3 }' | sort -u >"$work/stp.syms"
+bench_functions "$bin/_objs/stp" >"$work/stp.syms"
 
 bench_header
 echo "core_bench --states=$seconds under perf record -e cpu-clock -c 100000"

@@ -326,28 +326,26 @@ static const struct {
 } trace_names[] = {TRACE_NAME("sentry-trace"), TRACE_NAME("baggage"),
                    TRACE_NAME("traceparent")};
 
-/* The set of the trace carrier: stp_grpc_metadata_set without its checks.
- * stp_context_inject writes only the lowercase names above and values of
- * bytes 0x20 to 0x7e (stp.h), which gRPC's rules allow; gRPC checks every
- * entry of a batch again in grpc_call_start_batch all the same. */
+/* The set of the trace carrier. For the names above, stp_grpc_metadata_set
+ * without its checks: stp_context_inject writes them with values of bytes
+ * 0x20 to 0x7e only (stp.h), which gRPC's rules allow, and gRPC checks
+ * every entry of a batch again in grpc_call_start_batch all the same. Any
+ * other name goes through stp_grpc_metadata_set, checks and all. */
 static int md_set_trace(void *user, const char *key, size_t key_len,
                         const char *value, size_t value_len) {
   stp_grpc_metadata *md = user;
-  assert(key_is_legal(key, key_len) &&
-         (!value || value_is_legal(value, value_len)));
-  md_remove(md, key, key_len);
-  if (!value)
-    return STP_OK;
   for (size_t i = 0; i < sizeof trace_names / sizeof trace_names[0]; i++)
     if (trace_names[i].len == key_len &&
         memcmp(trace_names[i].name, key, key_len) == 0) {
-      md_append(md, grpc_slice_from_static_buffer(trace_names[i].name, key_len),
-                false, value, value_len);
+      assert(!value || value_is_legal(value, value_len));
+      md_remove(md, key, key_len);
+      if (value)
+        md_append(md,
+                  grpc_slice_from_static_buffer(trace_names[i].name, key_len),
+                  false, value, value_len);
       return STP_OK;
     }
-  md_append(md, grpc_slice_from_copied_buffer(key, key_len), true, value,
-            value_len);
-  return STP_OK;
+  return stp_grpc_metadata_set(md, key, key_len, value, value_len);
 }
 
 static int md_foreach(void *user, stp_header_fn fn, void *arg) {

@@ -57,9 +57,10 @@ static inline bool stp__grpc_is_bin_key(const char *key, size_t len) {
   return len >= 4 && memcmp(key + len - 4, "-bin", 4) == 0;
 }
 
-/* A carrier over the builder for stp_context_inject alone: its set skips
- * the checks of stp_grpc_metadata_set, which the values inject writes
- * always pass, and sends the trace header names as static slices. */
+/* A carrier over the builder for stp_context_inject alone: for the trace
+ * header names, its set skips the checks of stp_grpc_metadata_set, which
+ * the values inject writes always pass, and sends the names as static
+ * slices; other names get stp_grpc_metadata_set itself. */
 void stp__grpc_trace_carrier(stp_grpc_metadata *md, stp_carrier *out);
 
 /* Unix time in nanoseconds. */

@@ -790,28 +790,64 @@ static size_t stored_len(const stp__member *m) {
   return text_bytes(m->key_len, m->value_len, m->props_len);
 }
 
-/* Writes the stored members idx[0, n) in that order. Plain members that
- * follow each other in the store one comma apart, as the members of one
- * incoming header do, go out in one copy with that comma. */
-static void put_stored(stp__buf *b, const stp_context *ctx, const uint8_t *idx,
-                       size_t n) {
-  for (size_t i = 0; i < n;) {
-    const stp__member *m = &ctx->members[idx[i++]];
+/* Sets of stored members, a bit per index. */
+_Static_assert(STP_BAGGAGE_MAX_MEMBERS <= 64, "a member set is 64 bits");
+typedef uint64_t member_set;
+
+static member_set member_bit(size_t i) {
+  return (member_set)1 << i;
+}
+
+/* One pass over the stored members: the Sentry ones, and those joined to
+ * the member before them (`joined`): both plain (their bytes are their
+ * text), its bytes following that member's one comma apart in the store,
+ * as the members of one incoming header do. A run of joined members goes
+ * out in one copy (put_stored). */
+static member_set member_sets(const stp_context *ctx, member_set *joined) {
+  member_set sentry = 0, join = 0;
+  size_t next = SIZE_MAX; /* where a member joined to the last would start */
+  for (size_t i = 0; i < ctx->n_members; i++) {
+    const stp__member *m = &ctx->members[i];
+    size_t off = m->off;
+    sentry |= (member_set)m->sentry << i;
+    if (off == next && m->plain && ctx->store[off - 1] == ',')
+      join |= member_bit(i);
+    next = m->plain ? off + m->len + 1 : SIZE_MAX;
+  }
+  *joined = join;
+  return sentry;
+}
+
+/* The index of the highest member of a non-empty set. */
+static size_t member_last(member_set s) {
+  return 63 - (size_t)__builtin_clzll(s);
+}
+
+/* Writes the stored members of `set` in the order of the store. A run of
+ * them joined to one another goes out in one copy with its commas: their
+ * bytes are their text. */
+static void put_stored(stp__buf *b, const stp_context *ctx, member_set set,
+                       member_set joined) {
+  while (set) {
+    size_t i = (size_t)__builtin_ctzll(set);
+    const stp__member *m = &ctx->members[i];
     if (!m->plain) {
       scanned s = member_scanned(ctx, m);
       put_member(b, &s);
+      set &= set - 1;
       continue;
     }
-    size_t from = m->off, to = from + m->len;
-    for (; i < n; i++) {
-      const stp__member *next = &ctx->members[idx[i]];
-      if (!next->plain || next->off != to + 1 || ctx->store[to] != ',')
-        break;
-      to = (size_t)next->off + next->len;
-    }
+    /* The members after i in the set and joined to the one before: the
+     * run ends before the first that is not. Bit 63 of the shifted set is
+     * clear, so its complement has a lowest bit. */
+    member_set more = ((set & joined) >> i) >> 1;
+    size_t last = i + (size_t)__builtin_ctzll(~more);
+    size_t from = m->off;
+    size_t to = (size_t)ctx->members[last].off + ctx->members[last].len;
     if (b->len > 0)
       stp__putc(b, ',');
-    stp__put(b, ctx->store + from, to - from); /* their bytes are their text */
+    stp__put(b, ctx->store + from, to - from);
+    set &= ~(((member_set)2 << last) - 1); /* 0 when last is 63 */
   }
 }
 
@@ -831,6 +867,45 @@ static bool budget_take(budget *bu, size_t len) {
   return true;
 }
 
+static size_t set_bytes(const stp_context *ctx, member_set set) {
+  size_t n = 0;
+  for (; set; set &= set - 1)
+    n += stored_len(&ctx->members[__builtin_ctzll(set)]);
+  return n;
+}
+
+/* The output limits, with the members of an existing header (if any)
+ * written first, at b: the DSC (`dsc`, sentry-trace_id first) is kept
+ * whole if it fits, else cut from its end; then the existing header's
+ * members and the stored third-party ones (`third`) go in while they
+ * fit. */
+static void put_within_limits(stp__buf *b, const stp_context *ctx,
+                         const char *existing, size_t existing_len,
+                         member_set *dsc, member_set lead, member_set *third) {
+  size_t n_dsc = (size_t)__builtin_popcountll(*dsc);
+  size_t dsc_bytes = set_bytes(ctx, *dsc);
+  while (n_dsc > 0 && dsc_bytes + n_dsc - 1 > STP_BAGGAGE_MAX_BYTES) {
+    /* The last in the output order: the highest index but the lead's. */
+    member_set rest = *dsc & ~lead;
+    size_t last = member_last(rest ? rest : *dsc);
+    dsc_bytes -= stored_len(&ctx->members[last]);
+    *dsc &= ~member_bit(last);
+    n_dsc--;
+  }
+  budget bu = {0, 0, n_dsc, dsc_bytes};
+  stp_baggage_iter it;
+  scanned m;
+  stp_baggage_iter_init(&it, existing, existing_len);
+  while (stp__baggage_next(&it, &m))
+    if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
+      put_member(b, &m);
+  for (member_set s = *third; s; s &= s - 1) {
+    size_t i = (size_t)__builtin_ctzll(s);
+    if (!budget_take(&bu, stored_len(&ctx->members[i])))
+      *third &= ~member_bit(i);
+  }
+}
+
 int stp_context_baggage(stp_context *ctx, const char *existing,
                         size_t existing_len, char *buf, size_t cap,
                         size_t *out_len) {
@@ -839,42 +914,27 @@ int stp_context_baggage(stp_context *ctx, const char *existing,
   if (!ctx->frozen) /* a frozen context is only read: shareable */
     ctx->frozen = true;
 
-  /* The DSC: sentry-trace_id first, then the others as received. */
-  uint8_t order[STP_BAGGAGE_MAX_MEMBERS];
-  size_t n_dsc = 0, dsc_bytes = 0;
+  member_set joined, dsc = member_sets(ctx, &joined);
+  member_set third = 0;
+  if (stp_config_propagate_third_party_baggage(ctx->cfg) && ctx->n_members)
+    third = ~dsc & (~(member_set)0 >> (64 - ctx->n_members));
+  /* The DSC goes out sentry-trace_id first (the lead), then the others as
+   * received. */
   int first = find_dsc(ctx, KEY("sentry-trace_id"));
-  if (first >= 0) {
-    order[n_dsc++] = (uint8_t)first;
-    dsc_bytes += stored_len(&ctx->members[first]);
-  }
-  for (size_t i = 0; i < ctx->n_members; i++)
-    if (ctx->members[i].sentry && (int)i != first) {
-      order[n_dsc++] = (uint8_t)i;
-      dsc_bytes += stored_len(&ctx->members[i]);
-    }
-  while (n_dsc > 0 && dsc_bytes + n_dsc - 1 > STP_BAGGAGE_MAX_BYTES)
-    dsc_bytes -= stored_len(&ctx->members[order[--n_dsc]]);
-
-  budget bu = {0, 0, n_dsc, dsc_bytes};
+  member_set lead = first >= 0 ? member_bit((size_t)first) : 0;
   stp__buf out = {buf, cap, 0};
-  if (existing_len > 0) {
-    stp_baggage_iter it;
-    scanned m;
-    stp_baggage_iter_init(&it, existing, existing_len);
-    while (stp__baggage_next(&it, &m))
-      if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
-        put_member(&out, &m);
+  /* Without an existing header, the stored members (at most
+   * STP_BAGGAGE_MAX_MEMBERS) mostly fit whole: a member's text is no longer
+   * than its bytes in the store, and at most one comma goes after each. */
+  if (existing_len > 0 ||
+      (size_t)ctx->store_len + ctx->n_members > STP_BAGGAGE_MAX_BYTES + 1)
+    put_within_limits(&out, ctx, existing, existing_len, &dsc, lead, &third);
+  put_stored(&out, ctx, third, joined);
+  if (lead && (dsc & (lead - 1))) { /* Sentry members before the lead */
+    put_stored(&out, ctx, dsc & lead, joined);
+    dsc &= ~lead;
   }
-  uint8_t third[STP_BAGGAGE_MAX_MEMBERS];
-  size_t n_third = 0;
-  if (stp_config_propagate_third_party_baggage(ctx->cfg))
-    for (size_t i = 0; i < ctx->n_members; i++) {
-      const stp__member *sm = &ctx->members[i];
-      if (!sm->sentry && budget_take(&bu, stored_len(sm)))
-        third[n_third++] = (uint8_t)i;
-    }
-  put_stored(&out, ctx, third, n_third);
-  put_stored(&out, ctx, order, n_dsc);
+  put_stored(&out, ctx, dsc, joined);
   return stp__finish(&out, out_len);
 }
 

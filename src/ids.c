@@ -112,7 +112,7 @@ static bool os_random(void *buf, size_t len) {
   return len == 0;
 }
 
-static void seed(void) {
+STP__COLD static void seed(void) {
   pthread_once(&atfork_once, register_atfork);
   uint64_t s[4];
   if (!os_random(s, sizeof s)) {

@@ -6,6 +6,15 @@
 
 #include "stp/stp.h"
 
+/* A function that runs rarely (once per thread, on an error): kept out of
+ * line, away from the code that calls it, whose fast path then needs no
+ * registers saved for it. */
+#if defined(__GNUC__)
+#define STP__COLD __attribute__((noinline, cold))
+#else
+#define STP__COLD
+#endif
+
 /* Character classes (chars.c). */
 enum {
   STP__TCHAR = 1,  /* RFC 7230 token character: a baggage key */

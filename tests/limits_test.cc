@@ -236,6 +236,43 @@ TEST_F(LimitsTest, InputBoundHonoursAtLeast8192BytesAnd64Members) {
   EXPECT_EQ(stp_context_member_count(&ctx_), 64u);
 }
 
+// All 64 members stored go out, each once and in order, with
+// sentry-trace_id taken from the last place (member 63) to the front. A
+// member received with whitespace inside the third-party run, and a gap
+// left by a skipped member, break the runs copied in one piece.
+TEST_F(LimitsTest, SixtyFourMembersGoOutWholeTraceIdFromTheLastPlace) {
+  std::string third = ThirdParty(30, 2);
+  std::string bag = third + ",w = 1,bad key=2," + ThirdParty(29, 3, "j") + "," +
+                    "sentry-release=r,sentry-environment=e," +
+                    "sentry-sample_rand=0.5,sentry-trace_id=" + kTrace;
+  ASSERT_EQ(Continue({{"sentry-trace", kTS1}, {"baggage", bag}}), STP_OK);
+  ASSERT_EQ(stp_context_member_count(&ctx_), 64u);
+  EXPECT_EQ(stp_context_baggage_skipped(&ctx_), 1u);
+  EXPECT_EQ(stp_context_baggage_dropped(&ctx_), 0u);
+  EXPECT_EQ(BaggageOf(&ctx_), third + ",w=1," + ThirdParty(29, 3, "j") +
+                                  ",sentry-trace_id=" + kTrace +
+                                  ",sentry-release=r,sentry-environment=e,"
+                                  "sentry-sample_rand=0.5");
+}
+
+// Two headers that fill the store exactly: their members lie in it with
+// no comma between the headers, so the output needs one byte more than
+// the store holds, and a third-party member must give way.
+TEST_F(LimitsTest, HeadersFillingTheStoreStillGoOutWithinTheLimit) {
+  std::string first = kRefDsc + ",y=";
+  first += std::string(4096 - first.size(), 'v');
+  std::string second = "x=" + std::string(4094, 'v');
+  ASSERT_EQ(first.size() + second.size(), size_t{STP_BAGGAGE_MAX_BYTES});
+  ASSERT_EQ(Continue({{"sentry-trace", kTS1},
+                      {"baggage", first},
+                      {"baggage", second}}),
+            STP_OK);
+  ASSERT_EQ(stp_context_baggage_dropped(&ctx_), 0u);
+  std::string out = BaggageOf(&ctx_);
+  CheckOutput(out, kDscMembers, {first.substr(kRefDsc.size() + 1), second});
+  EXPECT_EQ(Members(out).size(), kDscMembers.size() + 1);
+}
+
 TEST_F(LimitsTest, NeverAnEmptyBaggageHeader) {
   // A head always has a DSC; after inject there is exactly one non-empty
   // baggage header, even when the request brought an empty one.

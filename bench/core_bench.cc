@@ -63,8 +63,11 @@ class AllocCounter {
   long start_;
 };
 
+// A header as HTTP/2 libraries hand them over (nghttp2_nv, gRPC's
+// metadata slices): the name with its length.
 struct Header {
   const char *name;
+  size_t name_len;
   std::string value;
 };
 
@@ -77,8 +80,8 @@ struct Headers {
 int ForEach(void *user, stp_header_fn fn, void *arg) {
   auto *hs = static_cast<Headers *>(user);
   for (int i = 0; i < hs->n; i++) {
-    int rc = fn(arg, hs->h[i].name, strlen(hs->h[i].name),
-                hs->h[i].value.data(), hs->h[i].value.size());
+    int rc = fn(arg, hs->h[i].name, hs->h[i].name_len, hs->h[i].value.data(),
+                hs->h[i].value.size());
     if (rc)
       return rc;
   }
@@ -89,7 +92,7 @@ int Set(void *user, const char *name, size_t name_len, const char *value,
         size_t value_len) {
   auto *hs = static_cast<Headers *>(user);
   for (int i = 0; i < hs->n; i++) {
-    if (strlen(hs->h[i].name) == name_len &&
+    if (hs->h[i].name_len == name_len &&
         memcmp(hs->h[i].name, name, name_len) == 0) {
       if (value)
         hs->h[i].value.assign(value, value_len);
@@ -98,6 +101,7 @@ int Set(void *user, const char *name, size_t name_len, const char *value,
   }
   if (value && hs->n < 8) {
     hs->h[hs->n].name = name_len == 7 ? "baggage" : "sentry-trace";
+    hs->h[hs->n].name_len = name_len == 7 ? 7 : 12;
     hs->h[hs->n].value.assign(value, value_len);
     hs->n++;
   }
@@ -109,18 +113,18 @@ int Set(void *user, const char *name, size_t name_len, const char *value,
 // capacity reserved, so that injecting allocates nothing.
 Headers IncomingRequest() {
   Headers in;
-  in.h[0] = {":path", "/api/users"};
-  in.h[1] = {"sentry-trace", kTrace};
-  in.h[2] = {"baggage", kBaggage};
+  in.h[0] = {":path", 5, "/api/users"};
+  in.h[1] = {"sentry-trace", 12, kTrace};
+  in.h[2] = {"baggage", 7, kBaggage};
   in.n = 3;
   return in;
 }
 
 Headers OutgoingRequest() {
   Headers out;
-  out.h[0] = {":path", "/downstream"};
-  out.h[1] = {"sentry-trace", std::string(64, 'x')};
-  out.h[2] = {"baggage", std::string(1024, 'x')};
+  out.h[0] = {":path", 5, "/downstream"};
+  out.h[1] = {"sentry-trace", 12, std::string(64, 'x')};
+  out.h[2] = {"baggage", 7, std::string(1024, 'x')};
   out.n = 3;
   return out;
 }

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <time.h>
@@ -88,24 +89,37 @@ int ForEach(void *user, stp_header_fn fn, void *arg) {
   return 0;
 }
 
+// The names stp writes, to keep: the carrier's name is valid only during
+// the call.
+const Header kNames[] = {{"sentry-trace", 12, {}},
+                         {"baggage", 7, {}},
+                         {"traceparent", 11, {}}};
+
 int Set(void *user, const char *name, size_t name_len, const char *value,
         size_t value_len) {
   auto *hs = static_cast<Headers *>(user);
   for (int i = 0; i < hs->n; i++) {
     if (hs->h[i].name_len == name_len &&
         memcmp(hs->h[i].name, name, name_len) == 0) {
-      if (value)
+      if (value) {
         hs->h[i].value.assign(value, value_len);
+      } else {
+        std::swap(hs->h[i], hs->h[hs->n - 1]);
+        hs->n--;
+      }
       return 0;
     }
   }
-  if (value && hs->n < 8) {
-    hs->h[hs->n].name = name_len == 7 ? "baggage" : "sentry-trace";
-    hs->h[hs->n].name_len = name_len == 7 ? 7 : 12;
-    hs->h[hs->n].value.assign(value, value_len);
-    hs->n++;
-  }
-  return 0;
+  if (!value)
+    return 0;
+  for (const Header &k : kNames)
+    if (k.name_len == name_len && memcmp(k.name, name, name_len) == 0 &&
+        hs->n < 8) {
+      hs->h[hs->n] = {k.name, k.name_len, std::string(value, value_len)};
+      hs->n++;
+      return 0;
+    }
+  return STP_ERR_CARRIER;
 }
 
 // The carriers of the unit of work: a request holding both reference

@@ -6,13 +6,13 @@
 
 #define KEY(lit) lit, (sizeof(lit) - 1)
 
-static int feed_one(void *arg, const char *name, size_t name_len,
+STP__HOT static int feed_one(void *arg, const char *name, size_t name_len,
                     const char *value, size_t value_len) {
   stp_context_feed(arg, name, name_len, value, value_len);
   return 0;
 }
 
-int stp_context_continue(stp_context *ctx, const stp_config *cfg,
+STP__HOT int stp_context_continue(stp_context *ctx, const stp_config *cfg,
                          const stp_carrier *carrier) {
   if (!ctx || !cfg || !carrier || !carrier->foreach)
     return STP_ERR_INVALID_ARGUMENT;
@@ -32,7 +32,7 @@ typedef struct {
   size_t len, members;
 } existing_members;
 
-static int collect_existing(void *arg, const char *name, size_t name_len,
+STP__HOT static int collect_existing(void *arg, const char *name, size_t name_len,
                             const char *value, size_t value_len) {
   existing_members *ex = arg;
   if (!stp__name_eq(name, name_len, KEY("baggage")))
@@ -77,7 +77,7 @@ static int set_header(const stp_carrier *c, const char *name, size_t nl,
   return rc == 0 ? STP_OK : rc < 0 ? rc : STP_ERR_CARRIER;
 }
 
-int stp_context_inject(stp_context *ctx, const stp_span *span,
+STP__HOT int stp_context_inject(stp_context *ctx, const stp_span *span,
                        const stp_carrier *carrier) {
   if (!ctx || !ctx->cfg || !carrier || !carrier->set)
     return STP_ERR_INVALID_ARGUMENT;

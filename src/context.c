@@ -464,7 +464,7 @@ static void feed_members_portable(stp_context *ctx, const char *value,
 }
 
 #ifdef STP__HAVE_SSSE3
-STP__SSSE3_FN static void
+STP__HOT STP__SSSE3_FN static void
 feed_members_ssse3(stp_context *ctx, const char *value, size_t len, bool cut) {
   feed_members(ctx, value, len, cut, ISA_SSSE3);
 }
@@ -495,7 +495,7 @@ static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
 
 /* One of the trace headers, by the length of its name (7, 11 or 12). Kept
  * out of stp_context_feed, whose quick exit then needs no stack frame. */
-STP__NOINLINE static void feed_trace_header(stp_context *ctx, const char *name,
+STP__HOT STP__NOINLINE static void feed_trace_header(stp_context *ctx, const char *name,
                                             size_t name_len, const char *value,
                                             size_t value_len) {
   switch (name_len) {
@@ -531,7 +531,7 @@ STP__NOINLINE static void feed_trace_header(stp_context *ctx, const char *name,
   }
 }
 
-int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
+STP__HOT int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
                      const char *value, size_t value_len) {
   if (!ctx || !ctx->feeding || (!name && name_len) || (!value && value_len))
     return STP_ERR_INVALID_ARGUMENT;
@@ -594,7 +594,7 @@ STP__INLINE bool parse_unit(const stp_context *ctx, const char *key, size_t kl,
   return true;
 }
 
-int stp_context_finish(stp_context *ctx) {
+STP__HOT int stp_context_finish(stp_context *ctx) {
   if (!ctx || !ctx->cfg)
     return STP_ERR_INVALID_ARGUMENT;
   ctx->feeding = false;
@@ -736,7 +736,7 @@ int stp_context_set_transaction(stp_context *ctx, const char *name,
   return member_add(ctx, KEY("sentry-transaction"), enc, enc_len, true);
 }
 
-void stp_context_child_span(const stp_context *ctx, stp_span *out) {
+STP__HOT void stp_context_child_span(const stp_context *ctx, stp_span *out) {
   out->trace_id = ctx->span.trace_id;
   out->parent_span_id = ctx->span.span_id;
   out->has_parent = true;
@@ -826,7 +826,7 @@ static size_t member_last(member_set s) {
 /* Writes the stored members of `set` in the order of the store. A run of
  * them joined to one another goes out in one copy with its commas: their
  * bytes are their text. */
-static void put_stored(stp__buf *b, const stp_context *ctx, member_set set,
+STP__HOT static void put_stored(stp__buf *b, const stp_context *ctx, member_set set,
                        member_set joined) {
   while (set) {
     size_t i = (size_t)__builtin_ctzll(set);
@@ -906,7 +906,7 @@ static void put_within_limits(stp__buf *b, const stp_context *ctx,
   }
 }
 
-int stp_context_baggage(stp_context *ctx, const char *existing,
+STP__HOT int stp_context_baggage(stp_context *ctx, const char *existing,
                         size_t existing_len, char *buf, size_t cap,
                         size_t *out_len) {
   if (!ctx || !ctx->cfg || (!existing && existing_len) || (!buf && cap))

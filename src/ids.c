@@ -136,7 +136,7 @@ static inline uint64_t rotl(uint64_t x, int k) {
   return (x << k) | (x >> (64 - k));
 }
 
-uint64_t stp_random_u64(void) {
+STP__HOT uint64_t stp_random_u64(void) {
   if (!rng.seeded ||
       rng.generation !=
           atomic_load_explicit(&fork_generation, memory_order_relaxed))

@@ -60,7 +60,7 @@ static bool parse_usual(stp_trace_header *out, const char *s, size_t n) {
                                           : STP_SAMPLED_NO) == STP_OK;
 }
 
-int stp_sentry_trace_parse(stp_trace_header *out, const char *value,
+STP__HOT int stp_sentry_trace_parse(stp_trace_header *out, const char *value,
                            size_t len) {
   if (!out || (!value && len))
     return STP_ERR_INVALID_ARGUMENT;
@@ -129,7 +129,7 @@ static int format_ids(char *buf, size_t cap, size_t *out_len,
   return STP_OK;
 }
 
-int stp_sentry_trace_format(char *buf, size_t cap, size_t *out_len,
+STP__HOT int stp_sentry_trace_format(char *buf, size_t cap, size_t *out_len,
                             const stp_trace_id *trace_id,
                             const stp_span_id *span_id, stp_sampled sampled) {
   if (!trace_id || !span_id)

@@ -57,7 +57,7 @@ static bool six_decimals(double *out, const char *s) {
 }
 #endif
 
-int stp__parse_decimal(double *out, const char *s, size_t len) {
+STP__HOT int stp__parse_decimal(double *out, const char *s, size_t len) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   if (len == 8 && six_decimals(out, s))
     return STP_OK;

@@ -7,13 +7,13 @@
 #define KEY(lit) lit, (sizeof(lit) - 1)
 
 STP__HOT static int feed_one(void *arg, const char *name, size_t name_len,
-                    const char *value, size_t value_len) {
+                             const char *value, size_t value_len) {
   stp_context_feed(arg, name, name_len, value, value_len);
   return 0;
 }
 
 STP__HOT int stp_context_continue(stp_context *ctx, const stp_config *cfg,
-                         const stp_carrier *carrier) {
+                                  const stp_carrier *carrier) {
   if (!ctx || !cfg || !carrier || !carrier->foreach)
     return STP_ERR_INVALID_ARGUMENT;
   stp_context_begin(ctx, cfg);
@@ -32,8 +32,9 @@ typedef struct {
   size_t len, members;
 } existing_members;
 
-STP__HOT static int collect_existing(void *arg, const char *name, size_t name_len,
-                            const char *value, size_t value_len) {
+STP__HOT static int collect_existing(void *arg, const char *name,
+                                     size_t name_len, const char *value,
+                                     size_t value_len) {
   existing_members *ex = arg;
   if (!stp__name_eq(name, name_len, KEY("baggage")))
     return 0;
@@ -78,7 +79,7 @@ static int set_header(const stp_carrier *c, const char *name, size_t nl,
 }
 
 STP__HOT int stp_context_inject(stp_context *ctx, const stp_span *span,
-                       const stp_carrier *carrier) {
+                                const stp_carrier *carrier) {
   if (!ctx || !ctx->cfg || !carrier || !carrier->set)
     return STP_ERR_INVALID_ARGUMENT;
   existing_members ex;

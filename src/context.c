@@ -495,9 +495,9 @@ static void feed_baggage(stp_context *ctx, const char *value, size_t len) {
 
 /* One of the trace headers, by the length of its name (7, 11 or 12). Kept
  * out of stp_context_feed, whose quick exit then needs no stack frame. */
-STP__HOT STP__NOINLINE static void feed_trace_header(stp_context *ctx, const char *name,
-                                            size_t name_len, const char *value,
-                                            size_t value_len) {
+STP__HOT STP__NOINLINE static void
+feed_trace_header(stp_context *ctx, const char *name, size_t name_len,
+                  const char *value, size_t value_len) {
   switch (name_len) {
   case 12:
     if (stp__name_eq(name, name_len, KEY("sentry-trace")) && !ctx->have_trace &&
@@ -531,8 +531,9 @@ STP__HOT STP__NOINLINE static void feed_trace_header(stp_context *ctx, const cha
   }
 }
 
-STP__HOT int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
-                     const char *value, size_t value_len) {
+STP__HOT int stp_context_feed(stp_context *ctx, const char *name,
+                              size_t name_len, const char *value,
+                              size_t value_len) {
   if (!ctx || !ctx->feeding || (!name && name_len) || (!value && value_len))
     return STP_ERR_INVALID_ARGUMENT;
   /* Most headers of a request are not trace headers: they leave here. */
@@ -826,8 +827,8 @@ static size_t member_last(member_set s) {
 /* Writes the stored members of `set` in the order of the store. A run of
  * them joined to one another goes out in one copy with its commas: their
  * bytes are their text. */
-STP__HOT static void put_stored(stp__buf *b, const stp_context *ctx, member_set set,
-                       member_set joined) {
+STP__HOT static void put_stored(stp__buf *b, const stp_context *ctx,
+                                member_set set, member_set joined) {
   while (set) {
     size_t i = (size_t)__builtin_ctzll(set);
     const stp__member *m = &ctx->members[i];
@@ -880,8 +881,9 @@ static size_t set_bytes(const stp_context *ctx, member_set set) {
  * members and the stored third-party ones (`third`) go in while they
  * fit. */
 static void put_within_limits(stp__buf *b, const stp_context *ctx,
-                         const char *existing, size_t existing_len,
-                         member_set *dsc, member_set lead, member_set *third) {
+                              const char *existing, size_t existing_len,
+                              member_set *dsc, member_set lead,
+                              member_set *third) {
   size_t n_dsc = (size_t)__builtin_popcountll(*dsc);
   size_t dsc_bytes = set_bytes(ctx, *dsc);
   while (n_dsc > 0 && dsc_bytes + n_dsc - 1 > STP_BAGGAGE_MAX_BYTES) {
@@ -907,8 +909,8 @@ static void put_within_limits(stp__buf *b, const stp_context *ctx,
 }
 
 STP__HOT int stp_context_baggage(stp_context *ctx, const char *existing,
-                        size_t existing_len, char *buf, size_t cap,
-                        size_t *out_len) {
+                                 size_t existing_len, char *buf, size_t cap,
+                                 size_t *out_len) {
   if (!ctx || !ctx->cfg || (!existing && existing_len) || (!buf && cap))
     return STP_ERR_INVALID_ARGUMENT;
   if (!ctx->frozen) /* a frozen context is only read: shareable */

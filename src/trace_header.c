@@ -61,7 +61,7 @@ static bool parse_usual(stp_trace_header *out, const char *s, size_t n) {
 }
 
 STP__HOT int stp_sentry_trace_parse(stp_trace_header *out, const char *value,
-                           size_t len) {
+                                    size_t len) {
   if (!out || (!value && len))
     return STP_ERR_INVALID_ARGUMENT;
   if (len == 0) {
@@ -130,8 +130,9 @@ static int format_ids(char *buf, size_t cap, size_t *out_len,
 }
 
 STP__HOT int stp_sentry_trace_format(char *buf, size_t cap, size_t *out_len,
-                            const stp_trace_id *trace_id,
-                            const stp_span_id *span_id, stp_sampled sampled) {
+                                     const stp_trace_id *trace_id,
+                                     const stp_span_id *span_id,
+                                     stp_sampled sampled) {
   if (!trace_id || !span_id)
     return STP_ERR_INVALID_ARGUMENT;
   if (sampled != STP_SAMPLED_DEFERRED && sampled != STP_SAMPLED_YES &&

@@ -819,18 +819,13 @@ static member_set member_sets(const stp_context *ctx, member_set *joined) {
   return sentry;
 }
 
-/* The index of the highest member of a non-empty set. */
-static size_t member_last(member_set s) {
-  return 63 - (size_t)__builtin_clzll(s);
-}
-
 /* Writes the stored members of `set` in the order of the store. A run of
  * them joined to one another goes out in one copy with its commas: their
  * bytes are their text. */
 STP__HOT static void put_stored(stp__buf *b, const stp_context *ctx,
                                 member_set set, member_set joined) {
   while (set) {
-    size_t i = (size_t)__builtin_ctzll(set);
+    size_t i = stp__lowest_bit(set);
     const stp__member *m = &ctx->members[i];
     if (!m->plain) {
       scanned s = member_scanned(ctx, m);
@@ -842,7 +837,7 @@ STP__HOT static void put_stored(stp__buf *b, const stp_context *ctx,
      * run ends before the first that is not. Bit 63 of the shifted set is
      * clear, so its complement has a lowest bit. */
     member_set more = ((set & joined) >> i) >> 1;
-    size_t last = i + (size_t)__builtin_ctzll(~more);
+    size_t last = i + stp__lowest_bit(~more);
     size_t from = m->off;
     size_t to = (size_t)ctx->members[last].off + ctx->members[last].len;
     if (b->len > 0)
@@ -871,7 +866,7 @@ static bool budget_take(budget *bu, size_t len) {
 static size_t set_bytes(const stp_context *ctx, member_set set) {
   size_t n = 0;
   for (; set; set &= set - 1)
-    n += stored_len(&ctx->members[__builtin_ctzll(set)]);
+    n += stored_len(&ctx->members[stp__lowest_bit(set)]);
   return n;
 }
 
@@ -884,12 +879,12 @@ static void put_within_limits(stp__buf *b, const stp_context *ctx,
                               const char *existing, size_t existing_len,
                               member_set *dsc, member_set lead,
                               member_set *third) {
-  size_t n_dsc = (size_t)__builtin_popcountll(*dsc);
+  size_t n_dsc = stp__bit_count(*dsc);
   size_t dsc_bytes = set_bytes(ctx, *dsc);
   while (n_dsc > 0 && dsc_bytes + n_dsc - 1 > STP_BAGGAGE_MAX_BYTES) {
     /* The last in the output order: the highest index but the lead's. */
     member_set rest = *dsc & ~lead;
-    size_t last = member_last(rest ? rest : *dsc);
+    size_t last = stp__highest_bit(rest ? rest : *dsc);
     dsc_bytes -= stored_len(&ctx->members[last]);
     *dsc &= ~member_bit(last);
     n_dsc--;
@@ -902,7 +897,7 @@ static void put_within_limits(stp__buf *b, const stp_context *ctx,
     if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
       put_member(b, &m);
   for (member_set s = *third; s; s &= s - 1) {
-    size_t i = (size_t)__builtin_ctzll(s);
+    size_t i = stp__lowest_bit(s);
     if (!budget_take(&bu, stored_len(&ctx->members[i])))
       *third &= ~member_bit(i);
   }

@@ -6,21 +6,62 @@
 
 #include "stp/stp.h"
 
-/* A function that runs rarely (once per thread, on an error): kept out of
- * line, away from the code that calls it, whose fast path then needs no
- * registers saved for it. */
-#if defined(__GNUC__)
-#define STP__COLD __attribute__((noinline, cold))
-#else
-#define STP__COLD
-#endif
-
-/* A function on the path of every request: grouped with the others in
+/* Function attributes, for gcc and clang; other compilers get none.
+ * STP__INLINE: always inlined. STP__NOINLINE: never. STP__COLD: runs
+ * rarely (once per thread, on an error): kept out of line, away from the
+ * code that calls it, whose fast path then needs no registers saved for
+ * it. STP__HOT: on the path of every request: grouped with the others in
  * the text section, so that together they take fewer cache lines. */
 #if defined(__GNUC__)
+#define STP__INLINE static inline __attribute__((always_inline))
+#define STP__NOINLINE __attribute__((noinline))
+#define STP__COLD __attribute__((noinline, cold))
 #define STP__HOT __attribute__((hot))
 #else
+#define STP__INLINE static inline
+#define STP__NOINLINE
+#define STP__COLD
 #define STP__HOT
+#endif
+
+/* The bits of a 64-bit set: the index of the lowest and of the highest
+ * set bit (x not 0), and how many are set. Builtins with gcc and clang;
+ * the loops below elsewhere (tests/bits_test compares the two). */
+static inline unsigned stp__lowest_bit_loop(uint64_t x) {
+  unsigned i = 0;
+  for (; !(x & 1); x >>= 1)
+    i++;
+  return i;
+}
+
+static inline unsigned stp__highest_bit_loop(uint64_t x) {
+  unsigned i = 0;
+  while (x >>= 1)
+    i++;
+  return i;
+}
+
+static inline unsigned stp__bit_count_loop(uint64_t x) {
+  unsigned n = 0;
+  for (; x; x &= x - 1)
+    n++;
+  return n;
+}
+
+#if defined(__GNUC__)
+static inline unsigned stp__lowest_bit(uint64_t x) {
+  return (unsigned)__builtin_ctzll(x);
+}
+static inline unsigned stp__highest_bit(uint64_t x) {
+  return 63u - (unsigned)__builtin_clzll(x);
+}
+static inline unsigned stp__bit_count(uint64_t x) {
+  return (unsigned)__builtin_popcountll(x);
+}
+#else
+#define stp__lowest_bit stp__lowest_bit_loop
+#define stp__highest_bit stp__highest_bit_loop
+#define stp__bit_count stp__bit_count_loop
 #endif
 
 /* Character classes (chars.c). */

@@ -8,14 +8,6 @@
 
 #include "internal.h"
 
-#if defined(__GNUC__)
-#define STP__INLINE static inline __attribute__((always_inline))
-#define STP__NOINLINE __attribute__((noinline))
-#else
-#define STP__INLINE static inline
-#define STP__NOINLINE
-#endif
-
 /* ---- scanning ------------------------------------------------------------
  * A member is scanned as runs of one class of bytes: the key (tchar), the
  * value (baggage-octet) and the properties (any visible byte or space

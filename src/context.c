@@ -34,32 +34,43 @@ static uint64_t key_bit(uint8_t hash) {
   return (uint64_t)1 << (hash & 63);
 }
 
-/* The index of the Sentry member with this key, or -1. Most lookups are
- * for a key not stored, which the bit of its hash answers; the others
- * start at the first Sentry member with that bit, usually the one. */
-STP__INLINE int find_dsc_hashed(const stp_context *ctx, const char *key,
-                                size_t n, uint8_t h) {
-  if (!(ctx->dsc_keys & key_bit(h)))
+/* The index of the Sentry member with this key, or -1, among the first
+ * `count` members, whose Sentry keys have the bits `keys`: ctx->n_members
+ * and ctx->dsc_keys, or a scan's own copies of them (feed_scan). Most
+ * lookups are for a key not stored, which the bit of its hash answers;
+ * the others start at the first Sentry member with that bit, usually the
+ * one. */
+STP__INLINE int find_dsc_among(const stp_context *ctx, uint64_t keys,
+                               size_t count, const char *key, size_t n,
+                               uint8_t h) {
+  if (!(keys & key_bit(h)))
     return -1;
-  for (int i = ctx->dsc_at[h & 63]; i < ctx->n_members; i++) {
+  for (size_t i = ctx->dsc_at[h & 63]; i < count; i++) {
     const stp__member *m = &ctx->members[i];
     if (m->hash == h && m->sentry && m->key_len == n &&
         memcmp(ctx->store + m->off, key, n) == 0)
-      return i;
+      return (int)i;
   }
   return -1;
 }
 
 STP__INLINE int find_dsc(const stp_context *ctx, const char *key, size_t n) {
-  return find_dsc_hashed(ctx, key, n, key_hash(key, n));
+  return find_dsc_among(ctx, ctx->dsc_keys, ctx->n_members, key, n,
+                        key_hash(key, n));
 }
 
-/* Notes that members[i] is a Sentry member with this hash. */
-static inline void dsc_note(stp_context *ctx, size_t i, uint8_t hash) {
+/* Notes that members[i] is a Sentry member with this hash: returns the
+ * Sentry keys' bits `keys` with its bit. */
+static inline uint64_t dsc_noted(stp_context *ctx, uint64_t keys, size_t i,
+                                 uint8_t hash) {
   uint64_t bit = key_bit(hash);
-  if (!(ctx->dsc_keys & bit))
+  if (!(keys & bit))
     ctx->dsc_at[hash & 63] = (uint8_t)i;
-  ctx->dsc_keys |= bit;
+  return keys | bit;
+}
+
+static inline void dsc_note(stp_context *ctx, size_t i, uint8_t hash) {
+  ctx->dsc_keys = dsc_noted(ctx, ctx->dsc_keys, i, hash);
 }
 
 /* Removes members[i] with one comma next to it (after it, or else before
@@ -125,19 +136,25 @@ static bool member_make_room(stp_context *ctx, size_t len, bool sentry) {
   return member_fits(ctx, len);
 }
 
+/* Where a member's `len` bytes are in the store (at `off`), and what its
+ * key is. */
+static inline stp__member *member_place(stp__member *m, size_t off, size_t len,
+                                        bool sentry, uint8_t hash) {
+  m->off = (uint16_t)off;
+  m->len = (uint16_t)len;
+  m->sentry = sentry;
+  m->hash = hash;
+  return m;
+}
+
 /* Appends the record of a member whose `len` bytes are at `off` in the
  * store. The caller has checked that there is room for one more. */
 static inline stp__member *member_push(stp_context *ctx, size_t off, size_t len,
                                        bool sentry, uint8_t hash) {
   size_t i = ctx->n_members++;
-  stp__member *m = &ctx->members[i];
-  m->off = (uint16_t)off;
-  m->len = (uint16_t)len;
-  m->sentry = sentry;
-  m->hash = hash;
   if (sentry)
     dsc_note(ctx, i, hash);
-  return m;
+  return member_place(&ctx->members[i], off, len, sentry, hash);
 }
 
 /* Room for one more member of `len` bytes at the end of the store (after
@@ -157,14 +174,18 @@ static inline stp__member *member_reserve(stp_context *ctx, size_t len,
   return m;
 }
 
-/* A member's slices as the scanner found them. */
+/* A member's slices as the scanner found them. A plain member's value and
+ * properties follow from its lengths (member_scanned): only the others
+ * keep where they start. */
 STP__INLINE void member_slices_from(stp__member *m, const scanned *in) {
   m->plain = in->plain;
   m->key_len = (uint16_t)in->key_len;
-  m->value_off = (uint16_t)in->value_off;
   m->value_len = (uint16_t)in->value_len;
-  m->props_off = (uint16_t)in->props_off;
-  m->props_len = (uint16_t)in->props_len;
+  if (!in->plain) {
+    m->value_off = (uint16_t)in->value_off;
+    m->props_off = (uint16_t)in->props_off;
+    m->props_len = (uint16_t)in->props_len;
+  }
 }
 
 /* A member made of separate key and value (the head's own members),
@@ -205,8 +226,21 @@ static int member_add_copy(stp_context *ctx, const scanned *in, bool sentry,
   return STP_OK;
 }
 
-/* A stored member's record, as the scanner would give it. */
-static scanned member_scanned(const stp_context *ctx, const stp__member *m) {
+/* A stored member's record, as the scanner would give it. A plain member
+ * is "key=value", or "key=value;props" when its bytes go on past the
+ * value (member_slices_from). */
+STP__INLINE scanned member_scanned(const stp_context *ctx,
+                                   const stp__member *m) {
+  if (m->plain) {
+    size_t value_end = (size_t)m->key_len + 1 + m->value_len;
+    scanned sc = key_value(ctx->store + m->off, m->key_len, m->value_len);
+    if (m->len > value_end) {
+      sc.len = m->len;
+      sc.props_off = value_end + 1;
+      sc.props_len = m->len - sc.props_off;
+    }
+    return sc;
+  }
   return (scanned){.key = ctx->store + m->off,
                    .len = m->len,
                    .key_len = m->key_len,
@@ -217,8 +251,8 @@ static scanned member_scanned(const stp_context *ctx, const stp__member *m) {
                    .plain = m->plain};
 }
 
-static void member_slices(const stp_context *ctx, const stp__member *m,
-                          stp_baggage_member *out) {
+STP__INLINE void member_slices(const stp_context *ctx, const stp__member *m,
+                               stp_baggage_member *out) {
   scanned sc = member_scanned(ctx, m);
   scanned_slices(&sc, out);
 }
@@ -380,36 +414,53 @@ void stp_context_begin(stp_context *ctx, const stp_config *cfg) {
  * PADDED: value is a padded copy in the store, and each member's record
  * points at its bytes there; the scan then stops before a member that
  * could need room made (members full), because making room moves the
- * store. Returns where it stopped: value + len when done. */
+ * store. Returns where it stopped: value + len when done.
+ * The member count, the Sentry keys' bits and the scan's count stay in
+ * locals: stores to the member records could otherwise alias them, and
+ * the compiler would read them again for every member. */
 STP__INLINE const char *feed_scan(stp_context *ctx, const char *value,
                                   size_t len, const char *pos, bool cut,
                                   enum isa isa, enum pad pad) {
   const char *end = value + len;
   scanned m;
   size_t skipped = 0;
-  while (ctx->scan_members < STP_BAGGAGE_SCAN_MAX_MEMBERS &&
-         (pad == UNPADDED || ctx->n_members < STP_BAGGAGE_MAX_MEMBERS)) {
+  uint32_t seen = ctx->scan_members;
+  size_t n = ctx->n_members;
+  uint64_t keys = ctx->dsc_keys;
+  while (seen < STP_BAGGAGE_SCAN_MAX_MEMBERS &&
+         (pad == UNPADDED || n < STP_BAGGAGE_MAX_MEMBERS)) {
     size_t skipped_before = skipped;
     if (!next_member(&pos, end, &m, &skipped, isa, pad))
       break;
-    ctx->scan_members += (uint32_t)(1 + skipped - skipped_before);
+    seen += (uint32_t)(1 + skipped - skipped_before);
     /* The bound may have cut the last member short: only a member that
      * ended with a comma inside the bound is known to be whole. */
     if (cut && pos == end && end[-1] != ',')
       break;
     bool sentry = is_sentry_key(m.key, m.key_len);
     uint8_t hash = key_hash(m.key, m.key_len);
-    if (sentry && find_dsc_hashed(ctx, m.key, m.key_len, hash) >= 0) {
+    if (sentry && find_dsc_among(ctx, keys, n, m.key, m.key_len, hash) >= 0) {
       ctx->dropped++; /* a repeated DSC key: the first wins */
       continue;
     }
-    if (pad == PADDED)
-      member_slices_from(
-          member_push(ctx, (size_t)(m.key - ctx->store), m.len, sentry, hash),
-          &m);
-    else if (member_add_copy(ctx, &m, sentry, hash) != STP_OK)
-      ctx->dropped++; /* no room */
+    if (pad == PADDED) {
+      if (sentry)
+        keys = dsc_noted(ctx, keys, n, hash);
+      member_slices_from(member_place(&ctx->members[n++],
+                                      (size_t)(m.key - ctx->store), m.len,
+                                      sentry, hash),
+                         &m);
+    } else {
+      if (member_add_copy(ctx, &m, sentry, hash) != STP_OK)
+        ctx->dropped++; /* no room */
+      /* Making room may have removed members. */
+      n = ctx->n_members;
+      keys = ctx->dsc_keys;
+    }
   }
+  ctx->scan_members = seen;
+  ctx->n_members = (uint16_t)n;
+  ctx->dsc_keys = keys;
   ctx->skipped += (uint32_t)skipped;
   return pos;
 }
@@ -787,8 +838,9 @@ static void put_member(stp__buf *b, const scanned *m) {
   }
 }
 
+/* The length of a stored member's text: its bytes, when it is plain. */
 static size_t stored_len(const stp__member *m) {
-  return text_bytes(m->key_len, m->value_len, m->props_len);
+  return m->plain ? m->len : text_bytes(m->key_len, m->value_len, m->props_len);
 }
 
 /* Sets of stored members, a bit per index. */

@@ -116,6 +116,47 @@ TEST_F(ContextTest, ContinuesTheReferenceRequest) {
   EXPECT_EQ(stp_context_baggage_dropped(&ctx_), 0u);
 }
 
+// Every shape of member the store holds gives back the slices the public
+// iterator gives for the same input, and goes out as its text: plain ones
+// (whose value and properties the store works out from their lengths),
+// with properties, with an empty property list, and ones with whitespace
+// or a tab inside, which the store keeps apart.
+TEST_F(ContextTest, StoredMembersGiveTheSlicesTheIteratorGives) {
+  const std::string bag = "sentry-release=1.0;p,a=1, b=2;p=1,c=3;,d=4; ,"
+                          " i=9 ,e = 5,f=6 ; q,g=7;\tq=1,h=8;x;y=z,"
+                          "sentry-trace_id=" + kTrace + ",j=;k";
+  ASSERT_EQ(Continue(&ctx_, third_party_cfg_.get(),
+                     {{"sentry-trace", kTS1}, {"baggage", bag}}),
+            STP_OK);
+  stp_baggage_iter it;
+  stp_baggage_iter_init(&it, bag.data(), bag.size());
+  stp_baggage_member want, got;
+  std::string third, dsc_lead, dsc_rest;
+  size_t i = 0;
+  while (stp_baggage_iter_next(&it, &want)) {
+    SCOPED_TRACE(std::string(want.key, want.key_len));
+    bool is_sentry = false;
+    ASSERT_EQ(stp_context_member(&ctx_, i++, &got, &is_sentry), STP_OK);
+    std::string key(want.key, want.key_len);
+    std::string value(want.value, want.value_len);
+    std::string props(want.props, want.props_len);
+    EXPECT_EQ(std::string(got.key, got.key_len), key);
+    EXPECT_EQ(std::string(got.value, got.value_len), value);
+    EXPECT_EQ(std::string(got.props, got.props_len), props);
+    EXPECT_EQ(is_sentry, StartsWith(key, "sentry-"));
+    std::string text = key + "=" + value + (props.empty() ? "" : ";" + props);
+    std::string &to = !is_sentry                 ? third
+                      : key == "sentry-trace_id" ? dsc_lead
+                                                 : dsc_rest;
+    to += (to.empty() ? "" : ",") + text;
+  }
+  EXPECT_EQ(it.skipped, 0u);
+  // The sample_rand drawn here comes last.
+  ASSERT_EQ(i + 1, stp_context_member_count(&ctx_));
+  dsc_rest += ",sentry-sample_rand=" + Dsc(&ctx_, "sample_rand");
+  EXPECT_EQ(BaggageOf(&ctx_), third + "," + dsc_lead + "," + dsc_rest);
+}
+
 TEST_F(ContextTest, EachContinuationGetsANewSpanId) {
   std::string first;
   for (int i = 0; i < 50; i++) {

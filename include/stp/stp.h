@@ -304,8 +304,8 @@ typedef struct stp__member {
   uint16_t off;       /* the member's bytes in the store: off .. off + len */
   uint16_t len;
   uint16_t key_len;   /* the key starts at off */
-  uint16_t value_off; /* from off */
   uint16_t value_len;
+  uint16_t value_off; /* from off; these three only when plain is 0 */
   uint16_t props_off; /* from off */
   uint16_t props_len;
   uint8_t sentry;

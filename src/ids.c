@@ -17,8 +17,7 @@
 int stp_trace_id_parse(stp_trace_id *out, const char *hex, size_t len) {
   if (!out || (!hex && len))
     return STP_ERR_INVALID_ARGUMENT;
-  if (len != STP_TRACE_ID_HEX_LEN ||
-      !(stp__hex_decode(out->bytes, hex, 16) & STP__HEX_DIGIT))
+  if (len != STP_TRACE_ID_HEX_LEN || !stp__hex_digits(out->bytes, hex, 16))
     return STP_ERR_TRACE_ID;
   return stp__all_zero(out->bytes, 16) ? STP_ERR_ZERO_ID : STP_OK;
 }
@@ -26,8 +25,7 @@ int stp_trace_id_parse(stp_trace_id *out, const char *hex, size_t len) {
 int stp_span_id_parse(stp_span_id *out, const char *hex, size_t len) {
   if (!out || (!hex && len))
     return STP_ERR_INVALID_ARGUMENT;
-  if (len != STP_SPAN_ID_HEX_LEN ||
-      !(stp__hex_decode(out->bytes, hex, 8) & STP__HEX_DIGIT))
+  if (len != STP_SPAN_ID_HEX_LEN || !stp__hex_digits(out->bytes, hex, 8))
     return STP_ERR_SPAN_ID;
   return stp__all_zero(out->bytes, 8) ? STP_ERR_ZERO_ID : STP_OK;
 }

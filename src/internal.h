@@ -84,8 +84,11 @@ extern const char stp__hex_pairs[513]; /* "000102...ff" */
 #include <emmintrin.h>
 
 /* 16 hex digits at s into 8 bytes at out. Returns the table bits of
- * stp__hex_decode for them. Reads exactly the 16 bytes. */
-static inline uint8_t stp__hex_decode16(uint8_t *out, const char *s) {
+ * stp__hex_decode for them; STP__HEX_UPPER only when `upper` asks for it
+ * (a constant where this is inlined: the check costs a few instructions
+ * that callers reading either case skip). Reads exactly the 16 bytes. */
+static inline uint8_t stp__hex_decode16(uint8_t *out, const char *s,
+                                        bool upper) {
   const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
   const __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
   /* Signed compares: bytes of 0x80 and up are negative, so in neither. */
@@ -95,8 +98,6 @@ static inline uint8_t stp__hex_decode16(uint8_t *out, const char *s) {
   const __m128i letter =
       _mm_and_si128(_mm_cmpgt_epi8(folded, _mm_set1_epi8('a' - 1)),
                     _mm_cmplt_epi8(folded, _mm_set1_epi8('f' + 1)));
-  const __m128i upper =
-      _mm_and_si128(letter, _mm_cmplt_epi8(v, _mm_set1_epi8('a')));
   /* A digit's value is its low nibble; a letter's is its low nibble + 9. */
   const __m128i nibble = _mm_add_epi8(_mm_and_si128(v, _mm_set1_epi8(0x0f)),
                                       _mm_and_si128(letter, _mm_set1_epi8(9)));
@@ -109,7 +110,8 @@ static inline uint8_t stp__hex_decode16(uint8_t *out, const char *s) {
   uint8_t bits = 0;
   if (_mm_movemask_epi8(_mm_or_si128(digit, letter)) == 0xffff)
     bits |= STP__HEX_DIGIT;
-  if (_mm_movemask_epi8(upper))
+  if (upper && _mm_movemask_epi8(_mm_and_si128(
+                   letter, _mm_cmplt_epi8(v, _mm_set1_epi8('a')))))
     bits |= STP__HEX_UPPER;
   return bits;
 }
@@ -117,15 +119,19 @@ static inline uint8_t stp__hex_decode16(uint8_t *out, const char *s) {
 
 /* Decodes 2 * n hex digits into n bytes. Returns the table bits of all the
  * digits: STP__HEX_DIGIT when every one was a hex digit, with
- * STP__HEX_UPPER when any was A-F. Reads exactly the 2 * n bytes. */
-static inline uint8_t stp__hex_decode(uint8_t *out, const char *s, size_t n) {
+ * STP__HEX_UPPER when any was A-F (left out by the 16-digit steps unless
+ * `upper`). Reads exactly the 2 * n bytes. */
+static inline uint8_t stp__hex_decode_bits(uint8_t *out, const char *s,
+                                           size_t n, bool upper) {
   uint8_t all = STP__HEX_DIGIT, any = 0;
 #ifdef STP__SSE2
   for (; n >= 8; n -= 8, s += 16, out += 8) {
-    uint8_t bits = stp__hex_decode16(out, s);
+    uint8_t bits = stp__hex_decode16(out, s, upper);
     all &= bits;
     any |= bits;
   }
+#else
+  (void)upper;
 #endif
   for (size_t i = 0; i < n; i++) {
     uint8_t hi = stp__hex[(unsigned char)s[2 * i]];
@@ -135,6 +141,16 @@ static inline uint8_t stp__hex_decode(uint8_t *out, const char *s, size_t n) {
     out[i] = (uint8_t)((hi << 4) | (lo & 15)); /* hi's flags shift out */
   }
   return (uint8_t)((all & STP__HEX_DIGIT) | (any & STP__HEX_UPPER));
+}
+
+/* stp__hex_decode_bits with the case of A-F looked at. */
+static inline uint8_t stp__hex_decode(uint8_t *out, const char *s, size_t n) {
+  return stp__hex_decode_bits(out, s, n, true);
+}
+
+/* Whether 2 * n hex digits, either case, decode into n bytes. */
+static inline bool stp__hex_digits(uint8_t *out, const char *s, size_t n) {
+  return stp__hex_decode_bits(out, s, n, false) & STP__HEX_DIGIT;
 }
 
 #ifdef STP__SSE2

@@ -18,7 +18,7 @@ static int parse_sentry_element(stp_trace_header *out, const char *s,
   if (!dash || dash == s)
     return STP_ERR_MALFORMED; /* no dashes, or no trace id */
   if (dash - s != STP_TRACE_ID_HEX_LEN ||
-      !(stp__hex_decode(out->trace_id.bytes, s, 16) & STP__HEX_DIGIT))
+      !stp__hex_digits(out->trace_id.bytes, s, 16))
     return STP_ERR_TRACE_ID;
 
   const char *span = dash + 1, *end = s + n;
@@ -27,7 +27,7 @@ static int parse_sentry_element(stp_trace_header *out, const char *s,
   if (span_end == span)
     return STP_ERR_MALFORMED; /* no span id */
   if (span_end - span != STP_SPAN_ID_HEX_LEN ||
-      !(stp__hex_decode(out->span_id.bytes, span, 8) & STP__HEX_DIGIT))
+      !stp__hex_digits(out->span_id.bytes, span, 8))
     return STP_ERR_SPAN_ID;
 
   stp_sampled sampled = STP_SAMPLED_DEFERRED;
@@ -51,9 +51,8 @@ static int parse_sentry_element(stp_trace_header *out, const char *s,
 static bool parse_usual(stp_trace_header *out, const char *s, size_t n) {
   if (n != 49 && !(n == 51 && s[49] == '-' && (s[50] == '0' || s[50] == '1')))
     return false;
-  if (s[32] != '-' ||
-      !(stp__hex_decode(out->trace_id.bytes, s, 16) &
-        stp__hex_decode(out->span_id.bytes, s + 33, 8) & STP__HEX_DIGIT))
+  if (s[32] != '-' || !(stp__hex_digits(out->trace_id.bytes, s, 16) &
+                        stp__hex_digits(out->span_id.bytes, s + 33, 8)))
     return false;
   return set_decision(out, n == 49        ? STP_SAMPLED_DEFERRED
                            : s[50] == '1' ? STP_SAMPLED_YES

@@ -424,15 +424,16 @@ STP__INLINE const char *feed_scan(stp_context *ctx, const char *value,
   const char *end = value + len;
   scanned m;
   size_t skipped = 0;
-  uint32_t seen = ctx->scan_members;
+  /* Members looked at: those before this value and the valid ones in it
+   * (seen), and the malformed ones in it (skipped). */
+  size_t seen = ctx->scan_members;
   size_t n = ctx->n_members;
   uint64_t keys = ctx->dsc_keys;
-  while (seen < STP_BAGGAGE_SCAN_MAX_MEMBERS &&
+  while (seen + skipped < STP_BAGGAGE_SCAN_MAX_MEMBERS &&
          (pad == UNPADDED || n < STP_BAGGAGE_MAX_MEMBERS)) {
-    size_t skipped_before = skipped;
     if (!next_member(&pos, end, &m, &skipped, isa, pad))
       break;
-    seen += (uint32_t)(1 + skipped - skipped_before);
+    seen++;
     /* The bound may have cut the last member short: only a member that
      * ended with a comma inside the bound is known to be whole. */
     if (cut && pos == end && end[-1] != ',')
@@ -458,7 +459,7 @@ STP__INLINE const char *feed_scan(stp_context *ctx, const char *value,
       keys = ctx->dsc_keys;
     }
   }
-  ctx->scan_members = seen;
+  ctx->scan_members = (uint32_t)(seen + skipped);
   ctx->n_members = (uint16_t)n;
   ctx->dsc_keys = keys;
   ctx->skipped += (uint32_t)skipped;

@@ -236,6 +236,26 @@ TEST_F(LimitsTest, InputBoundHonoursAtLeast8192BytesAnd64Members) {
   EXPECT_EQ(stp_context_member_count(&ctx_), 64u);
 }
 
+// The bound on list members examined counts the malformed ones too, those
+// that end a value as well: a later header is read only while the bound
+// leaves room for one more member.
+TEST_F(LimitsTest, MalformedMembersCountTowardsTheMemberBound) {
+  const size_t room = STP_BAGGAGE_SCAN_MAX_MEMBERS - 8;  // kRefDsc has 8
+  for (size_t bad : {room - 1, room}) {
+    std::string bag = kRefDsc;
+    for (size_t i = 0; i < bad; i++)
+      bag += ",=x";  // no key: malformed
+    ASSERT_EQ(Continue({{"sentry-trace", kTS1},
+                        {"baggage", bag},
+                        {"baggage", "late=1"}}),
+              STP_OK);
+    bool read = bad < room;
+    EXPECT_EQ(stp_context_baggage_skipped(&ctx_), bad);
+    EXPECT_EQ(stp_context_member_count(&ctx_), read ? 9u : 8u) << bad;
+    EXPECT_EQ(stp_context_baggage_dropped(&ctx_), read ? 0u : 1u) << bad;
+  }
+}
+
 // All 64 members stored go out, each once and in order, with
 // sentry-trace_id taken from the last place (member 63) to the front. A
 // member received with whitespace inside the third-party run, and a gap

@@ -409,7 +409,9 @@ void stp_context_begin(stp_context *ctx, const stp_config *cfg) {
 }
 
 /* Takes in the members of value[0, len) from the one at pos on, as far as
- * the scan bounds let them in (`cut`: the bound cut the value at len).
+ * the scan bounds let them in (`cut`: the bound cut the value at len;
+ * only an UNPADDED scan is given a value cut, so that the usual one has
+ * no check for it in its loop).
  * UNPADDED: value is the caller's, and each member is copied to the store.
  * PADDED: value is a padded copy in the store, and each member's record
  * points at its bytes there; the scan then stops before a member that
@@ -486,18 +488,19 @@ copy_members_ssse3(stp_context *ctx, const char *value, size_t len,
  * the store has room for the whole value, it is copied there in one piece
  * with its pad, and scanned there: the bytes of invalid or repeated
  * members stay unused. From the first member that could need room made,
- * or when the store has no room for the whole value, members are copied
- * one by one from the caller's value. Instantiated once per scanner ISA. */
+ * or when the store has no room for the whole value, or the byte bound
+ * cut it (`cut`, rare), members are copied one by one from the caller's
+ * value. Instantiated once per scanner ISA. */
 STP__INLINE void feed_members(stp_context *ctx, const char *value, size_t len,
                               bool cut, enum isa isa) {
   const char *pos = value;
   size_t base = ctx->store_len;
-  if (len > 0 && len <= STP_BAGGAGE_MAX_BYTES - base) {
+  if (!cut && len > 0 && len <= STP_BAGGAGE_MAX_BYTES - base) {
     char *copy = ctx->store + base;
     memcpy(copy, value, len);
     memset(copy + len, 0, STORE_PAD);
     ctx->store_len = (uint16_t)(base + len);
-    pos += feed_scan(ctx, copy, len, copy, cut, isa, PADDED) - copy;
+    pos += feed_scan(ctx, copy, len, copy, false, isa, PADDED) - copy;
   }
   if (len == 0 || pos == value + len)
     return;

@@ -256,6 +256,49 @@ TEST_F(LimitsTest, MalformedMembersCountTowardsTheMemberBound) {
   }
 }
 
+// A value longer than the byte bound is cut at it: the members that end
+// with a comma inside the bound are read, and the member the bound cuts
+// goes, counted as dropped (and as skipped too when it is malformed).
+TEST_F(LimitsTest, ValueCutByTheByteBoundKeepsItsWholeMembers) {
+  const size_t bound = STP_BAGGAGE_SCAN_MAX_BYTES;
+  // Last comma on the last byte inside the bound (after whitespace: a
+  // member longer than the store would be dropped for room).
+  std::string exact = std::string(bound - 4, ' ') + "a=1,";
+  ASSERT_EQ(exact.size(), bound);
+  // Last comma early; the member after it runs past the bound.
+  std::string early = "a=1,b=" + std::string(bound, 'v');
+  // The same with a malformed member cut.
+  std::string bad = "a=1,=" + std::string(bound, 'v');
+  // No comma inside the bound.
+  std::string none = "a=" + std::string(bound, 'v');
+  struct Case {
+    std::string value;
+    size_t members, skipped;
+  } cases[] = {{exact + "b=2", 1, 0}, {early, 1, 0}, {bad, 1, 1}, {none, 0, 0}};
+  for (const Case &c : cases) {
+    ASSERT_EQ(Continue({{"sentry-trace", kTS1}, {"baggage", c.value}}), STP_OK);
+    // The sample_rand drawn here is stored after them.
+    ASSERT_EQ(stp_context_member_count(&ctx_), c.members + 1);
+    stp_baggage_member m;
+    bool is_sentry;
+    if (c.members) {
+      ASSERT_EQ(stp_context_member(&ctx_, 0, &m, &is_sentry), STP_OK);
+      EXPECT_EQ(std::string(m.key, m.key_len), "a");
+    }
+    EXPECT_EQ(stp_context_baggage_dropped(&ctx_), 1u);
+    EXPECT_EQ(stp_context_baggage_skipped(&ctx_), c.skipped);
+  }
+  // Cut where what is left of the bound would fit the store whole.
+  std::string first = std::string(bound - 768 - 4, ' ') + "a=1,";
+  ASSERT_EQ(Continue({{"sentry-trace", kTS1},
+                      {"baggage", first},
+                      {"baggage", "b=2,c=" + std::string(1000, 'v')}}),
+            STP_OK);
+  EXPECT_EQ(BaggageOf(&ctx_), "a=1,b=2,sentry-sample_rand=" +
+                                  Dsc(&ctx_, "sample_rand"));
+  EXPECT_EQ(stp_context_baggage_dropped(&ctx_), 1u);
+}
+
 // All 64 members stored go out, each once and in order, with
 // sentry-trace_id taken from the last place (member 63) to the front. A
 // member received with whitespace inside the third-party run, and a gap

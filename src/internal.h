@@ -84,9 +84,9 @@ extern const char stp__hex_pairs[513]; /* "000102...ff" */
 #include <emmintrin.h>
 
 /* 16 hex digits at s into 8 bytes at out. Returns the table bits of
- * stp__hex_decode for them; STP__HEX_UPPER only when `upper` asks for it
- * (a constant where this is inlined: the check costs a few instructions
- * that callers reading either case skip). Reads exactly the 16 bytes. */
+ * stp__hex_decode for them, STP__HEX_UPPER only when `upper` asks for it
+ * (a constant where this is inlined: callers that take either case leave
+ * that check out). Reads exactly the 16 bytes. */
 static inline uint8_t stp__hex_decode16(uint8_t *out, const char *s,
                                         bool upper) {
   const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);

@@ -51,8 +51,8 @@ static int parse_sentry_element(stp_trace_header *out, const char *s,
 static bool parse_usual(stp_trace_header *out, const char *s, size_t n) {
   if (n != 49 && !(n == 51 && s[49] == '-' && (s[50] == '0' || s[50] == '1')))
     return false;
-  if (s[32] != '-' || !(stp__hex_digits(out->trace_id.bytes, s, 16) &
-                        stp__hex_digits(out->span_id.bytes, s + 33, 8)))
+  if (s[32] != '-' || !stp__hex_digits(out->trace_id.bytes, s, 16) ||
+      !stp__hex_digits(out->span_id.bytes, s + 33, 8))
     return false;
   return set_decision(out, n == 49        ? STP_SAMPLED_DEFERRED
                            : s[50] == '1' ? STP_SAMPLED_YES

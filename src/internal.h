@@ -84,9 +84,7 @@ extern const char stp__hex_pairs[513]; /* "000102...ff" */
 #include <emmintrin.h>
 
 /* 16 hex digits at s into 8 bytes at out. Returns the table bits of
- * stp__hex_decode for them, STP__HEX_UPPER only when `upper` asks for it
- * (a constant where this is inlined: callers that take either case leave
- * that check out). Reads exactly the 16 bytes. */
+ * stp__hex_decode for them. Reads exactly the 16 bytes. */
 static inline uint8_t stp__hex_decode16(uint8_t *out, const char *s,
                                         bool upper) {
   const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
@@ -118,11 +116,12 @@ static inline uint8_t stp__hex_decode16(uint8_t *out, const char *s,
 #endif
 
 /* Decodes 2 * n hex digits into n bytes. Returns the table bits of all the
- * digits: STP__HEX_DIGIT when every one was a hex digit, with
- * STP__HEX_UPPER when any was A-F (left out by the 16-digit steps unless
- * `upper`). Reads exactly the 2 * n bytes. */
-static inline uint8_t stp__hex_decode_bits(uint8_t *out, const char *s,
-                                           size_t n, bool upper) {
+ * digits: STP__HEX_DIGIT when every one was a hex digit and, when `upper`,
+ * STP__HEX_UPPER when any was A-F (without `upper` that bit means nothing;
+ * `upper` is a constant where this is inlined, so callers that take either
+ * case leave the check out). Reads exactly the 2 * n bytes. */
+static inline uint8_t stp__hex_decode(uint8_t *out, const char *s, size_t n,
+                                      bool upper) {
   uint8_t all = STP__HEX_DIGIT, any = 0;
 #ifdef STP__SSE2
   for (; n >= 8; n -= 8, s += 16, out += 8) {
@@ -143,14 +142,9 @@ static inline uint8_t stp__hex_decode_bits(uint8_t *out, const char *s,
   return (uint8_t)((all & STP__HEX_DIGIT) | (any & STP__HEX_UPPER));
 }
 
-/* stp__hex_decode_bits with the case of A-F looked at. */
-static inline uint8_t stp__hex_decode(uint8_t *out, const char *s, size_t n) {
-  return stp__hex_decode_bits(out, s, n, true);
-}
-
 /* Whether 2 * n hex digits, either case, decode into n bytes. */
 static inline bool stp__hex_digits(uint8_t *out, const char *s, size_t n) {
-  return stp__hex_decode_bits(out, s, n, false) & STP__HEX_DIGIT;
+  return stp__hex_decode(out, s, n, false) & STP__HEX_DIGIT;
 }
 
 #ifdef STP__SSE2

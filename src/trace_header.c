@@ -153,7 +153,7 @@ int stp_traceparent_format(char *buf, size_t cap, size_t *out_len,
 
 /* Lowercase hex only; the error names the part. */
 static int tp_hex(uint8_t *out, const char *s, size_t nbytes, int err) {
-  uint8_t bits = stp__hex_decode(out, s, nbytes);
+  uint8_t bits = stp__hex_decode(out, s, nbytes, true);
   if (!(bits & STP__HEX_DIGIT))
     return err;
   return bits & STP__HEX_UPPER ? STP_ERR_UPPERCASE : STP_OK;

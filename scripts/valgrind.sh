@@ -32,7 +32,9 @@ memcheck() {
     echo "valgrind $t: clean"
   else
     echo "valgrind $t: FAILED"
-    grep -E '==[0-9]+==|FAILED' "$log" | head -20
+    # valgrind's report, and each failed assertion with its values.
+    grep -E -A6 '==[0-9]+==|: Failure$' "$log" | head -40
+    grep -E '^\[  FAILED  \]' "$log" | head -10
     status=1
   fi
   rm -f "$log"

@@ -350,6 +350,7 @@ void TestServer::Work(grpc_completion_queue *cq, bool registered) {
       stp_grpc_request_destroy(&req);
       continue;
     }
+    accepted_++;
     Handle(call, cq);
   }
 }

@@ -9,6 +9,7 @@
 
 #include <grpc/grpc.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -74,6 +75,12 @@ public:
     return port_;
   }
   std::string address() const;
+  // Calls the application was handed (stp_grpc_server_accept succeeded).
+  // gRPC never hands over a call its client cancelled, or whose deadline
+  // passed, before a worker asked for it; those have no server record.
+  int accepted() const {
+    return accepted_.load();
+  }
   Recorder records;
 
 private:
@@ -86,6 +93,7 @@ private:
   std::vector<grpc_completion_queue *> cqs_;
   std::vector<std::thread> threads_;
   int port_ = 0;
+  std::atomic<int> accepted_{0};
 };
 
 enum class Shape { kUnary, kClientStream, kServerStream, kBidi };

@@ -32,7 +32,12 @@ TEST_F(LifecycleTest, CancelledCallsRecordCancelledOnBothSides) {
   std::vector<Record> cr = client.records.WaitFor(n);
   std::vector<Record> sr = server_.records.WaitFor(n);
   ASSERT_EQ(cr.size(), static_cast<size_t>(n));
-  ASSERT_EQ(sr.size(), static_cast<size_t>(n));
+  // gRPC never hands the application a call that its client cancelled
+  // before a server worker asked for it (seen under valgrind, where a call
+  // can take longer to arrive than the client waits): every call the
+  // server accepted has its one record, and there are no others.
+  ASSERT_GT(server_.accepted(), 0);
+  ASSERT_EQ(sr.size(), static_cast<size_t>(server_.accepted()));
   for (const Record &r : cr)
     EXPECT_EQ(r.status, GRPC_STATUS_CANCELLED);
   for (const Record &r : sr) {
@@ -55,7 +60,9 @@ TEST_F(LifecycleTest, DeadlineExceededCalls) {
   std::vector<Record> cr = client.records.WaitFor(n);
   std::vector<Record> sr = server_.records.WaitFor(n);
   ASSERT_EQ(cr.size(), static_cast<size_t>(n));
-  ASSERT_EQ(sr.size(), static_cast<size_t>(n));
+  // As above, for calls whose deadline passed before they were asked for.
+  ASSERT_GT(server_.accepted(), 0);
+  ASSERT_EQ(sr.size(), static_cast<size_t>(server_.accepted()));
   for (const Record &r : cr) {
     EXPECT_EQ(r.status, GRPC_STATUS_DEADLINE_EXCEEDED);
     EXPECT_GE(r.end_ns - r.start_ns, 90u * 1000000u);

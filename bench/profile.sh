@@ -4,7 +4,10 @@
 # interceptors: every function compiled from src/ and interceptors/).
 #   1. //examples/h2:h2_server --fixed-answer on CPU 0 under h2load on
 #      CPU 1 (400 000 requests, both headers): stp's share of the
-#      server's CPU, and its functions.
+#      server's CPU, and its functions. Then the same with propagation
+#      off (B) and written by hand (H, no checks): each server's CPU per
+#      request by where it was spent (the server binary, nghttp2, libc,
+#      the kernel), from samples at 10 kHz (one per 100 us of CPU).
 #   2. //tests/grpc:grpc_bench, mode c only (both interceptors): stp's
 #      share of the whole process's CPU.
 #   3. //bench:core_bench BM_UnitOfWork: the functions of the unit of work.
@@ -38,16 +41,53 @@ share() {
 
 bench_header
 
-echo "1. h2_server --fixed-answer under h2load -n 400000 -c 8 -m 16"
-"${cpu0[@]}" perf record -q -o "$work/h2.data" "$bin/examples/h2/h2_server" \
-  --port 0 --port-file "$work/port" --fixed-answer >"$work/server.log" 2>&1 &
-pid=$!
-wait_port_file "$work/port" "$work/server.log"
-h2load_ref 400000 "http://127.0.0.1:$(cat "$work/port")/api/users" |
-  grep -E '^finished|^requests:' | sed 's/^/  /'
-kill -INT "$pid"
-wait "$pid" || true
-share "$work/h2.data" h2_server
+# h2_profile NAME [SERVER OPTION...]: the server under perf at 10 kHz on
+# CPU 0, h2load on CPU 1; the samples in $work/NAME.data.
+h2_requests=400000
+h2_profile() {
+  local name=$1
+  shift
+  rm -f "$work/port"
+  "${cpu0[@]}" perf record -q -F 10000 -o "$work/$name.data" \
+    "$bin/examples/h2/h2_server" --port 0 --port-file "$work/port" \
+    --fixed-answer "$@" >"$work/server.log" 2>&1 &
+  local pid=$!
+  wait_port_file "$work/port" "$work/server.log"
+  h2load_ref "$h2_requests" "http://127.0.0.1:$(cat "$work/port")/api/users" |
+    grep -E '^finished|^requests:' | sed "s/^/  $name: /"
+  kill -INT "$pid"
+  wait "$pid" || true
+}
+
+# cpu_split NAME: the server's CPU per request in ns, in all and by
+# where it was spent.
+cpu_split() {
+  perf report -i "$work/$1.data" --no-children --stdio --sort dso \
+    -F sample,dso 2>/dev/null |
+    awk -v name="$1" -v n="$h2_requests" '
+      /^ *[0-9]+ / {
+        ns = $1 * 100000 / n; all += ns
+        if ($2 == "h2_server") where = "server binary"
+        else if ($2 ~ /^libnghttp2/) where = "nghttp2"
+        else if ($2 ~ /^libc\./) where = "libc"
+        else if ($2 ~ /kernel/) where = "kernel"
+        else where = "other"
+        part[where] += ns
+      }
+      END {
+        printf "  %s: %5.0f ns of CPU per request: server binary %.0f, nghttp2 %.0f, libc %.0f, kernel %.0f, other %.0f\n",
+          name, all, part["server binary"], part["nghttp2"], part["libc"],
+          part["kernel"], part["other"]
+      }'
+}
+
+echo "1. h2_server --fixed-answer under h2load -n $h2_requests -c 8 -m 16"
+echo "   A: propagation on; H: written by hand, no checks; B: off"
+h2_profile A
+h2_profile H --hand-written
+h2_profile B --no-propagation
+share "$work/A.data" h2_server
+for name in A H B; do cpu_split "$name"; done
 
 echo "2. grpc_bench 3000 3 c (both interceptors; the whole process)"
 perf record -q -o "$work/grpc.data" "$bin/tests/grpc/grpc_bench" 3000 3 c |

@@ -116,10 +116,10 @@ static inline uint8_t stp__hex_decode16(uint8_t *out, const char *s,
 #endif
 
 /* Decodes 2 * n hex digits into n bytes. Returns the table bits of all the
- * digits: STP__HEX_DIGIT when every one was a hex digit and, when `upper`,
- * STP__HEX_UPPER when any was A-F (without `upper` that bit means nothing;
- * `upper` is a constant where this is inlined, so callers that take either
- * case leave the check out). Reads exactly the 2 * n bytes. */
+ * digits: STP__HEX_DIGIT when every one was a hex digit and, only when
+ * `upper`, STP__HEX_UPPER when any was A-F (`upper` is a constant where
+ * this is inlined, so callers that take either case leave the check out).
+ * Reads exactly the 2 * n bytes. */
 static inline uint8_t stp__hex_decode(uint8_t *out, const char *s, size_t n,
                                       bool upper) {
   uint8_t all = STP__HEX_DIGIT, any = 0;
@@ -129,8 +129,6 @@ static inline uint8_t stp__hex_decode(uint8_t *out, const char *s, size_t n,
     all &= bits;
     any |= bits;
   }
-#else
-  (void)upper;
 #endif
   for (size_t i = 0; i < n; i++) {
     uint8_t hi = stp__hex[(unsigned char)s[2 * i]];
@@ -139,7 +137,7 @@ static inline uint8_t stp__hex_decode(uint8_t *out, const char *s, size_t n,
     any |= hi | lo;
     out[i] = (uint8_t)((hi << 4) | (lo & 15)); /* hi's flags shift out */
   }
-  return (uint8_t)((all & STP__HEX_DIGIT) | (any & STP__HEX_UPPER));
+  return (uint8_t)((all & STP__HEX_DIGIT) | (upper ? any & STP__HEX_UPPER : 0));
 }
 
 /* Whether 2 * n hex digits, either case, decode into n bytes. */

@@ -2,11 +2,11 @@
 #ifndef STP_FUZZ_COMMON_H
 #define STP_FUZZ_COMMON_H
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <ctype.h>
 
 #include "stp/stp.h"
 
@@ -103,8 +103,8 @@ static inline int fuzz_set(void *user, const char *name, size_t name_len,
   memcpy(hs->store[slot], value, value_len);
   if (hs->n == 64)
     return STP_ERR_LIMIT;
-  hs->h[hs->n++] = (fuzz_header){names[slot], name_len, hs->store[slot],
-                                 value_len};
+  hs->h[hs->n++] =
+      (fuzz_header){names[slot], name_len, hs->store[slot], value_len};
   return 0;
 }
 
@@ -112,9 +112,8 @@ static inline int fuzz_set(void *user, const char *name, size_t name_len,
  * byte and a value ended by 0xff (or the end). */
 static inline void fuzz_split(fuzz_headers *hs, const unsigned char *data,
                               size_t size) {
-  static const char *const names[] = {"sentry-trace", "baggage",
-                                      "traceparent", "Sentry-Trace",
-                                      "BAGGAGE",      "x-other"};
+  static const char *const names[] = {"sentry-trace", "baggage", "traceparent",
+                                      "Sentry-Trace", "BAGGAGE", "x-other"};
   hs->n = 0;
   size_t i = 0;
   while (i < size && hs->n < 64) {

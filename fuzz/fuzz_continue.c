@@ -12,7 +12,8 @@ static stp_config *config_for(unsigned bits) {
   if (!configs[bits]) {
     stp_options o;
     stp_options_init(&o);
-    o.dsn = "https://49d0f7386ad645858ae85020e393bef3@o447951.ingest.sentry.io/5";
+    o.dsn =
+        "https://49d0f7386ad645858ae85020e393bef3@o447951.ingest.sentry.io/5";
     o.has_sample_rate = true;
     o.sample_rate = 0.25;
     o.strict_trace_continuation = bits & 1;

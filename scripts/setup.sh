@@ -15,6 +15,7 @@ packages=(
   libgtest-dev      # googletest
   libbenchmark-dev  # google benchmark
   clang             # libFuzzer and sanitizers
+  clang-format      # scripts/format.sh
   libclang-rt-14-dev
   python3           # the HTTP/2 end-to-end test scripts (tests/h2)
   "$@"              # extra packages a script asks for

@@ -36,9 +36,8 @@ static void choose_isa(void) {
 
 enum isa stp__scan_isa_choose(void) {
   pthread_once(&scan_once, choose_isa);
-  return (enum isa)(atomic_load_explicit(&stp__scan_isa_chosen,
-                                         memory_order_acquire) -
-                    1);
+  return (enum isa)(
+      atomic_load_explicit(&stp__scan_isa_chosen, memory_order_acquire) - 1);
 }
 
 STP__SSSE3_FN static bool next_ssse3(stp_baggage_iter *it, scanned *m) {

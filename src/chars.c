@@ -4,6 +4,8 @@
 #define T STP__TCHAR
 #define B STP__BOCTET
 
+/* The tables are laid out by hand. */
+/* clang-format off */
 const uint8_t stp__cclass[256] = {
     ['!'] = T | B, ['#'] = T | B, ['$'] = T | B, ['%'] = T | B,
     ['&'] = T | B, ['\''] = T | B, ['('] = B, [')'] = B,
@@ -67,4 +69,5 @@ const char stp__hex_pairs[513] =
     "d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
     "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
     "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+/* clang-format on */
 const char stp__hex_upper[16] = "0123456789ABCDEF";

@@ -39,8 +39,7 @@ static void default_free(void *ptr, void *ud) {
   free(ptr);
 }
 
-static const stp_allocator default_alloc = {default_malloc, default_free,
-                                            NULL};
+static const stp_allocator default_alloc = {default_malloc, default_free, NULL};
 
 /* A slice of the DSN. */
 typedef struct {
@@ -184,8 +183,8 @@ int stp_config_new(stp_config **out, const stp_options *opts,
   size_t env_len = opts->environment ? encoded_len(opts->environment) : 0;
   size_t rel_raw = opts->release ? strlen(opts->release) + 1 : 0;
   size_t env_raw = opts->environment ? strlen(opts->environment) + 1 : 0;
-  size = size + (key.n + 1) + (org.n + 1) + (rate_len + 1) + rel_len +
-         env_len + rel_raw + env_raw;
+  size = size + (key.n + 1) + (org.n + 1) + (rate_len + 1) + rel_len + env_len +
+         rel_raw + env_raw;
   stp_config *cfg = alloc->malloc(size, alloc->user_data);
   if (!cfg)
     return STP_ERR_NOMEM;
@@ -232,8 +231,8 @@ int stp_config_new(stp_config **out, const stp_options *opts,
   cfg->match_all = opts->targets == NULL;
 
   for (size_t i = 0; i < n_targets; i++) {
-    int rc = regcomp(&cfg->targets[i], opts->targets[i],
-                     REG_EXTENDED | REG_NOSUB);
+    int rc =
+        regcomp(&cfg->targets[i], opts->targets[i], REG_EXTENDED | REG_NOSUB);
     if (rc != 0) {
       cfg->n_targets = i;
       stp_config_del(cfg);
@@ -277,9 +276,13 @@ const char *stp_config_public_key(const stp_config *cfg) {
   return cfg->public_key;
 }
 
-const char *stp_config_org_id(const stp_config *cfg) { return cfg->org_id; }
+const char *stp_config_org_id(const stp_config *cfg) {
+  return cfg->org_id;
+}
 
-const char *stp_config_release(const stp_config *cfg) { return cfg->release; }
+const char *stp_config_release(const stp_config *cfg) {
+  return cfg->release;
+}
 
 const char *stp_config_environment(const stp_config *cfg) {
   return cfg->environment;

@@ -3,7 +3,9 @@
 
 static _Thread_local stp_context *current;
 
-stp_context *stp_current(void) { return current; }
+stp_context *stp_current(void) {
+  return current;
+}
 
 stp_token stp_attach(stp_context *ctx) {
   stp_token t = {current, ctx};

@@ -9,7 +9,7 @@ namespace {
 
 const std::string kFFFD = "\xef\xbf\xbd";
 
-// ---- the iterator ------------------------------------------------------------
+// ---- the iterator -----------------------------------------------------------
 
 struct IterCase {
   const char *what;
@@ -157,7 +157,7 @@ TEST(BaggageIter, ManyMembersAreLinear) {
   EXPECT_EQ(skipped, 0u);
 }
 
-// ---- decoding ----------------------------------------------------------------
+// ---- decoding ---------------------------------------------------------------
 
 struct CodingCase {
   const char *what;
@@ -308,7 +308,7 @@ TEST(BaggageDecode, BufferTooSmallReportsSize) {
   EXPECT_EQ(n, 8u);
 }
 
-// ---- encoding ----------------------------------------------------------------
+// ---- encoding ---------------------------------------------------------------
 
 const CodingCase kEncode[] = {
     {"plain", "abc", "abc"},
@@ -365,7 +365,7 @@ TEST(BaggageEncode, BufferTooSmallReportsSize) {
   EXPECT_EQ(n, 6u);
 }
 
-// ---- round trips -------------------------------------------------------------
+// ---- round trips ------------------------------------------------------------
 
 std::string Utf8(uint32_t cp) {
   std::string s;

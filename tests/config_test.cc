@@ -218,7 +218,7 @@ TEST(Config, NullArguments) {
   stp_context_del(nullptr, nullptr);
 }
 
-// ---- propagation targets -------------------------------------------------------
+// ---- propagation targets ----------------------------------------------------
 
 struct TargetCase {
   const char *what;

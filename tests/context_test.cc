@@ -73,7 +73,7 @@ class ContextTest : public ::testing::Test {
   stp_context ctx_;
 };
 
-// ---- continuing: the reference request ----------------------------------------
+// ---- continuing: the reference request --------------------------------------
 
 TEST_F(ContextTest, ContinuesTheReferenceRequest) {
   ASSERT_EQ(Continue(&ctx_, cfg_.get(),
@@ -206,7 +206,7 @@ TEST_F(ContextTest, TraceIdMovedFirstInOutput) {
   EXPECT_EQ(SortedSentry(out), SortedSentry(bag));
 }
 
-// ---- old SDKs and sample_rand ---------------------------------------------------
+// ---- old SDKs and sample_rand -----------------------------------------------
 
 struct OldSdkCase {
   const char *what;
@@ -337,7 +337,7 @@ TEST_F(ContextTest, SampleRandReuseAndBackfillRanges) {
   }
 }
 
-// ---- heads ------------------------------------------------------------------------
+// ---- heads ------------------------------------------------------------------
 
 struct HeadCase {
   const char *what;
@@ -522,7 +522,7 @@ TEST_F(ContextTest, ChildSpan) {
             kTrace + "-" + SpanHex(child.span_id) + "-0");
 }
 
-// ---- strict continuation: the org id table ---------------------------------------
+// ---- strict continuation: the org id table ----------------------------------
 
 struct OrgCase {
   const char *what;
@@ -603,7 +603,7 @@ TEST_F(ContextTest, OrgIdFromDsnAndOverride) {
   EXPECT_EQ(Dsc(&ctx_, "org_id"), "456");
 }
 
-// ---- which header is used ------------------------------------------------------------
+// ---- which header is used ---------------------------------------------------
 
 struct SourceCase {
   const char *what;
@@ -822,7 +822,7 @@ TEST_F(ContextTest, HeaderCandidatesByName) {
   EXPECT_EQ(stp_context_finish(&ctx_), STP_ERR_ABSENT);
 }
 
-// ---- injecting ---------------------------------------------------------------------
+// ---- injecting --------------------------------------------------------------
 
 TEST_F(ContextTest, InjectIntoAnEmptyCarrier) {
   ASSERT_EQ(Continue(&ctx_, cfg_.get(),
@@ -980,7 +980,7 @@ TEST_F(ContextTest, NoControlCharactersReachOutput) {
   EXPECT_EQ(Join(m, ","), "y=2,c=3,d=%0D%0A");
 }
 
-// ---- propagation targets ----------------------------------------------------------------
+// ---- propagation targets ----------------------------------------------------
 
 TEST_F(ContextTest, TargetsDoNotAffectContinuing) {
   static const char *const kNone[1] = {nullptr};
@@ -994,7 +994,7 @@ TEST_F(ContextTest, TargetsDoNotAffectContinuing) {
   EXPECT_FALSE(stp_config_should_propagate(cfg.get(), url.data(), url.size()));
 }
 
-// ---- environment variables ---------------------------------------------------------------
+// ---- environment variables --------------------------------------------------
 
 class EnvTest : public ContextTest {
  protected:
@@ -1090,7 +1090,7 @@ TEST_F(EnvTest, WritesVariablesForAChild) {
             STP_ERR_BUFFER_TOO_SMALL);
 }
 
-// ---- HTML meta tags -----------------------------------------------------------------------
+// ---- HTML meta tags ---------------------------------------------------------
 
 std::string Unescape(const std::string &s) {
   static const std::pair<const char *, char> kEntities[] = {
@@ -1182,7 +1182,7 @@ TEST_F(ContextTest, MetaTagsOfAHeadWithAHostileTransactionName) {
   EXPECT_EQ(n, meta.size() + 1);
 }
 
-// ---- the implicit API ------------------------------------------------------------------------
+// ---- the implicit API -------------------------------------------------------
 
 TEST_F(ContextTest, ImplicitApi) {
   ASSERT_EQ(stp_current(), nullptr);

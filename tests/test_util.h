@@ -75,7 +75,7 @@ inline ConfigPtr MakeConfig(const stp_options &o) {
   return ConfigPtr(c);
 }
 
-// ---- a header-map carrier ----------------------------------------------------
+// ---- a header-map carrier ---------------------------------------------------
 
 struct Headers {
   std::vector<std::pair<std::string, std::string>> list;
@@ -125,7 +125,7 @@ struct Headers {
   stp_carrier Carrier() { return stp_carrier{Foreach, Set, this}; }
 };
 
-// ---- outgoing values ---------------------------------------------------------
+// ---- outgoing values --------------------------------------------------------
 
 inline std::string SentryTraceOf(const stp_context *ctx,
                                  const stp_span *span = nullptr) {

@@ -260,7 +260,7 @@ TEST(SentryTrace, RoundTripsRandomIds) {
   }
 }
 
-// ---- traceparent -------------------------------------------------------------
+// ---- traceparent ------------------------------------------------------------
 
 struct TpCase {
   const char *what;

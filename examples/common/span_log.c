@@ -17,6 +17,7 @@ uint64_t span_log_now_ns(void) {
 }
 
 const char *span_log_grpc_status(int code) {
+  /* clang-format off */
   static const char *const names[] = {
       "ok",                 "cancelled",         "unknown_error",
       "invalid_argument",   "deadline_exceeded", "not_found",
@@ -24,12 +25,14 @@ const char *span_log_grpc_status(int code) {
       "failed_precondition", "aborted",          "out_of_range",
       "unimplemented",      "internal_error",    "unavailable",
       "data_loss",          "unauthenticated"};
+  /* clang-format on */
   return code >= 0 && code < (int)(sizeof names / sizeof names[0])
              ? names[code]
              : "unknown_error";
 }
 
 const char *span_log_http_status(int code) {
+  /* clang-format off */
   switch (code) {
   case 400: return "invalid_argument";
   case 401: return "unauthenticated";
@@ -44,6 +47,7 @@ const char *span_log_http_status(int code) {
   case 504: return "deadline_exceeded";
   default: break;
   }
+  /* clang-format on */
   if (code >= 200 && code < 400)
     return "ok";
   if (code >= 400 && code < 500)
@@ -79,7 +83,9 @@ static void put(line *l, const char *s, size_t n) {
   l->len += n;
 }
 
-static void lit(line *l, const char *s) { put(l, s, strlen(s)); }
+static void lit(line *l, const char *s) {
+  put(l, s, strlen(s));
+}
 
 /* A JSON string: quotes, backslashes and every byte outside printable
  * ASCII escaped (bytes >= 0x80 as \u00XX, so the line stays ASCII). */

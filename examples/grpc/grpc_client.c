@@ -146,12 +146,14 @@ int main(int argc, char **argv) {
   size_t n_sent = 0;
   if (stp_context_sentry_trace(stp_grpc_call_context(call),
                                stp_grpc_call_span(call), st, sizeof st,
-                               &st_len) == STP_OK && st_len) {
+                               &st_len) == STP_OK &&
+      st_len) {
     printf("sending sentry-trace: %s\n", st);
     sent[n_sent++] = (span_log_header){"sentry-trace", 12, st, st_len};
   }
-  if (stp_context_baggage(stp_grpc_call_context(call), NULL, 0, bag,
-                          sizeof bag, &bag_len) == STP_OK && bag_len) {
+  if (stp_context_baggage(stp_grpc_call_context(call), NULL, 0, bag, sizeof bag,
+                          &bag_len) == STP_OK &&
+      bag_len) {
     printf("sending baggage: %s\n", bag);
     sent[n_sent++] = (span_log_header){"baggage", 7, bag, bag_len};
   }

@@ -23,13 +23,13 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,8 +185,7 @@ static int run_program(char *const *argv, char *env_trace, char *env_baggage,
   free(env);
   close(fds[1]);
   if (err != 0) {
-    fprintf(stderr, "grpc_server: cannot run %s: %s\n", argv[0],
-            strerror(err));
+    fprintf(stderr, "grpc_server: cannot run %s: %s\n", argv[0], strerror(err));
     close(fds[0]);
     return -1;
   }
@@ -232,9 +231,9 @@ static int run_program(char *const *argv, char *env_trace, char *env_baggage,
 
 /* What the server was started with. */
 typedef struct server_setup {
-  const char *exec;       /* --exec, as given */
+  const char *exec; /* --exec, as given */
   char *exec_argv[EXEC_MAX_ARGS + 1];
-  const char *spans;      /* --spans */
+  const char *spans; /* --spans */
   example_recorder *recorder;
 } server_setup;
 
@@ -261,9 +260,16 @@ static size_t call_downstream(const server_setup *setup, stp_grpc_call *call,
   const span_log_header env[] = {
       {"SENTRY_TRACE", 12, env_trace + 13, strlen(env_trace + 13)},
       {"SENTRY_BAGGAGE", 14, env_baggage + 15, strlen(env_baggage + 15)}};
-  span_log_entry e = {"grpc_server", "subprocess", setup->exec,
-                      strlen(setup->exec), &child,
-                      code == 0 ? "ok" : "internal_error", start, end, env, 2};
+  span_log_entry e = {.process = "grpc_server",
+                      .op = "subprocess",
+                      .description = setup->exec,
+                      .description_len = strlen(setup->exec),
+                      .span = &child,
+                      .status = code == 0 ? "ok" : "internal_error",
+                      .start_ns = start,
+                      .end_ns = end,
+                      .headers = env,
+                      .n_headers = 2};
   if (span_log_write(setup->spans, &e) != 0)
     perror(setup->spans);
 

@@ -328,26 +328,26 @@ out:
       if ((len == 12 && memcmp(name, "sentry-trace", 12) == 0) ||
           (len == 7 && memcmp(name, "baggage", 7) == 0) ||
           (len == 11 && memcmp(name, "traceparent", 11) == 0))
-        sent[n_sent++] = (span_log_header){name, nva[i].namelen,
-                                           (const char *)nva[i].value,
-                                           nva[i].valuelen};
+        sent[n_sent++] = (span_log_header){
+            name, nva[i].namelen, (const char *)nva[i].value, nva[i].valuelen};
     }
     char description[600];
     int dlen = snprintf(description, sizeof description, "GET %s", url);
-    span_log_entry e = {"h2_client",
-                        "http.client",
-                        description,
-                        dlen < 0 ? 0
-                        : (size_t)dlen < sizeof description
-                            ? (size_t)dlen
-                            : sizeof description - 1,
-                        stp_context_span(&ctx),
-                        c.status ? span_log_http_status(c.status)
-                                 : "unavailable",
-                        start_ns,
-                        span_log_now_ns(),
-                        sent,
-                        n_sent};
+    size_t description_len = dlen < 0 ? 0
+                             : (size_t)dlen < sizeof description
+                                 ? (size_t)dlen
+                                 : sizeof description - 1;
+    span_log_entry e = {.process = "h2_client",
+                        .op = "http.client",
+                        .description = description,
+                        .description_len = description_len,
+                        .span = stp_context_span(&ctx),
+                        .status = c.status ? span_log_http_status(c.status)
+                                           : "unavailable",
+                        .start_ns = start_ns,
+                        .end_ns = span_log_now_ns(),
+                        .headers = sent,
+                        .n_headers = n_sent};
     if (span_log_write(spans, &e) != 0)
       perror(spans);
   }

@@ -114,12 +114,12 @@ typedef struct server {
   const stp_config *cfg; /* NULL with --no-propagation */
   stp_allocator alloc;   /* stream states, from `states` */
   pool states;
-  int traceparent;       /* also show the outgoing traceparent */
-  int fixed_answer;      /* --fixed-answer */
-  int hand_written;      /* --hand-written */
-  uint64_t rng;          /* its span ids (xorshift) */
-  const char *spans;     /* --spans: the span log, or NULL */
-  int sndbuf;            /* --sndbuf, or 0 */
+  int traceparent;   /* also show the outgoing traceparent */
+  int fixed_answer;  /* --fixed-answer */
+  int hand_written;  /* --hand-written */
+  uint64_t rng;      /* its span ids (xorshift) */
+  const char *spans; /* --spans: the span log, or NULL */
+  int sndbuf;        /* --sndbuf, or 0 */
   nghttp2_session_callbacks *cbs;
   conn **conns;
   size_t n_conns, cap_conns;
@@ -275,16 +275,17 @@ static void stream_free(conn *c, stream *s) {
   if (c->srv->spans && s->trace && s->body) {
     stp_context *ctx = stp_nghttp2_stream_context(s->trace);
     const char *d = s->description ? s->description : "";
-    span_log_entry e = {"h2_server",
-                        "http.server",
-                        d,
-                        strlen(d),
-                        stp_context_span(ctx),
-                        s->body_sent == s->body_len ? "ok" : "cancelled",
-                        s->start_ns,
-                        span_log_now_ns(),
-                        s->headers,
-                        s->n_headers};
+    span_log_entry e = {.process = "h2_server",
+                        .op = "http.server",
+                        .description = d,
+                        .description_len = strlen(d),
+                        .span = stp_context_span(ctx),
+                        .status =
+                            s->body_sent == s->body_len ? "ok" : "cancelled",
+                        .start_ns = s->start_ns,
+                        .end_ns = span_log_now_ns(),
+                        .headers = s->headers,
+                        .n_headers = s->n_headers};
     if (span_log_write(c->srv->spans, &e) != 0)
       perror(c->srv->spans);
   }
@@ -447,9 +448,8 @@ static int on_begin_headers(nghttp2_session *session,
   s->id = frame->hd.stream_id;
   if (c->srv->spans)
     s->start_ns = span_log_now_ns();
-  if (c->srv->cfg &&
-      stp_nghttp2_stream_new(&s->trace, c->srv->cfg, s->id, &c->srv->alloc) !=
-          STP_OK) {
+  if (c->srv->cfg && stp_nghttp2_stream_new(&s->trace, c->srv->cfg, s->id,
+                                            &c->srv->alloc) != STP_OK) {
     free(s);
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   }

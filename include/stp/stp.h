@@ -35,36 +35,36 @@ extern "C" {
 
 typedef enum stp_error {
   STP_OK = 0,
-  STP_ERR_INVALID_ARGUMENT = -1,  /* NULL where a pointer is required, ... */
-  STP_ERR_NOMEM = -2,             /* the allocator returned NULL */
-  STP_ERR_BUFFER_TOO_SMALL = -3,  /* *out_len holds the size needed */
-  STP_ERR_ABSENT = -4,            /* the header is not there (not an error
-                                     in the input, just nothing to use) */
-  STP_ERR_EMPTY = -5,             /* present but empty or only spaces */
-  STP_ERR_MALFORMED = -6,         /* wrong shape: missing or extra parts */
-  STP_ERR_TRACE_ID = -7,          /* trace id: wrong length or not hex */
-  STP_ERR_SPAN_ID = -8,           /* span/parent id: wrong length or not hex */
-  STP_ERR_ZERO_ID = -9,           /* all-zero trace or span id */
-  STP_ERR_SAMPLED_FLAG = -10,     /* sentry-trace flag other than 0 or 1 */
-  STP_ERR_CONTROL_CHAR = -11,     /* NUL, CR, LF or another control byte */
-  STP_ERR_TOO_LONG = -12,         /* longer than the format allows */
-  STP_ERR_VERSION = -13,          /* traceparent version ff or not hex */
-  STP_ERR_FLAGS = -14,            /* traceparent flags not two hex digits */
-  STP_ERR_UPPERCASE = -15,        /* uppercase hex in a traceparent */
-  STP_ERR_BAGGAGE_MEMBER = -16,   /* malformed baggage list-member */
-  STP_ERR_LIMIT = -17,            /* a documented size limit was reached */
-  STP_ERR_ORG_MISMATCH = -18,     /* strict continuation refused the trace */
-  STP_ERR_DSN = -19,              /* the DSN could not be parsed */
-  STP_ERR_SAMPLE_RATE = -20,      /* sample rate not a number in [0, 1] */
-  STP_ERR_ORG_ID = -21,           /* org id is not a decimal number */
-  STP_ERR_OPTION_VALUE = -22,     /* option value with control characters */
-  STP_ERR_PATTERN = -23,          /* propagation target is not a valid ERE */
-  STP_ERR_NO_CONTEXT = -24,       /* no current context on this thread */
-  STP_ERR_DETACH_ORDER = -25,     /* detached out of order */
-  STP_ERR_FROZEN = -26,           /* the DSC has already left the process */
-  STP_ERR_CARRIER = -27,          /* a carrier callback reported failure */
-  STP_ERR_DISABLED = -28,         /* SENTRY_USE_ENVIRONMENT turned it off */
-  STP_ERR_NOT_FOUND = -29         /* no such member / key */
+  STP_ERR_INVALID_ARGUMENT = -1, /* NULL where a pointer is required, ... */
+  STP_ERR_NOMEM = -2,            /* the allocator returned NULL */
+  STP_ERR_BUFFER_TOO_SMALL = -3, /* *out_len holds the size needed */
+  STP_ERR_ABSENT = -4,           /* the header is not there (not an error
+                                    in the input, just nothing to use) */
+  STP_ERR_EMPTY = -5,            /* present but empty or only spaces */
+  STP_ERR_MALFORMED = -6,        /* wrong shape: missing or extra parts */
+  STP_ERR_TRACE_ID = -7,         /* trace id: wrong length or not hex */
+  STP_ERR_SPAN_ID = -8,          /* span/parent id: wrong length or not hex */
+  STP_ERR_ZERO_ID = -9,          /* all-zero trace or span id */
+  STP_ERR_SAMPLED_FLAG = -10,    /* sentry-trace flag other than 0 or 1 */
+  STP_ERR_CONTROL_CHAR = -11,    /* NUL, CR, LF or another control byte */
+  STP_ERR_TOO_LONG = -12,        /* longer than the format allows */
+  STP_ERR_VERSION = -13,         /* traceparent version ff or not hex */
+  STP_ERR_FLAGS = -14,           /* traceparent flags not two hex digits */
+  STP_ERR_UPPERCASE = -15,       /* uppercase hex in a traceparent */
+  STP_ERR_BAGGAGE_MEMBER = -16,  /* malformed baggage list-member */
+  STP_ERR_LIMIT = -17,           /* a documented size limit was reached */
+  STP_ERR_ORG_MISMATCH = -18,    /* strict continuation refused the trace */
+  STP_ERR_DSN = -19,             /* the DSN could not be parsed */
+  STP_ERR_SAMPLE_RATE = -20,     /* sample rate not a number in [0, 1] */
+  STP_ERR_ORG_ID = -21,          /* org id is not a decimal number */
+  STP_ERR_OPTION_VALUE = -22,    /* option value with control characters */
+  STP_ERR_PATTERN = -23,         /* propagation target is not a valid ERE */
+  STP_ERR_NO_CONTEXT = -24,      /* no current context on this thread */
+  STP_ERR_DETACH_ORDER = -25,    /* detached out of order */
+  STP_ERR_FROZEN = -26,          /* the DSC has already left the process */
+  STP_ERR_CARRIER = -27,         /* a carrier callback reported failure */
+  STP_ERR_DISABLED = -28,        /* SENTRY_USE_ENVIRONMENT turned it off */
+  STP_ERR_NOT_FOUND = -29        /* no such member / key */
 } stp_error;
 
 /* A static English description of `err`; never NULL, also for unknown
@@ -168,8 +168,7 @@ int stp_sentry_trace_format(char *buf, size_t cap, size_t *out_len,
  * `-` after byte 55 when longer. Surrounding spaces and tabs are ignored.
  * `sampled` is YES when bit 0 of the flags is set and DEFERRED otherwise;
  * the raw flags are in trace_flags. */
-int stp_traceparent_parse(stp_trace_header *out, const char *value,
-                          size_t len);
+int stp_traceparent_parse(stp_trace_header *out, const char *value, size_t len);
 
 /* Write `00-trace-span-01` when sampled, `...-00` otherwise. */
 int stp_traceparent_format(char *buf, size_t cap, size_t *out_len,
@@ -179,8 +178,9 @@ int stp_traceparent_format(char *buf, size_t cap, size_t *out_len,
 /* ------------------------------------------------------------------------ */
 /* Baggage (W3C): a member iterator over raw bytes that never allocates.    */
 
-#define STP_BAGGAGE_MAX_MEMBERS 64   /* output limit, and what a context keeps */
-#define STP_BAGGAGE_MAX_BYTES 8192   /* output limit, and a context's store */
+/* Output limits; also what a context keeps: members, and its store's bytes. */
+#define STP_BAGGAGE_MAX_MEMBERS 64
+#define STP_BAGGAGE_MAX_BYTES 8192
 /* Input bound per carrier: bytes of `baggage` values examined, and list
  * members examined (valid or not). Anything past either bound is ignored.
  * Nothing is read past the length given. Short of it, the iterator reads at
@@ -209,8 +209,7 @@ typedef struct stp_baggage_iter {
   size_t skipped; /* malformed members skipped so far */
 } stp_baggage_iter;
 
-void stp_baggage_iter_init(stp_baggage_iter *it, const char *value,
-                           size_t len);
+void stp_baggage_iter_init(stp_baggage_iter *it, const char *value, size_t len);
 
 /* Advance to the next valid member. Returns 1 and fills *m (slices into the
  * input, valid as long as the input is), or 0 at the end. A malformed
@@ -224,13 +223,13 @@ int stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m);
  * it is; invalid UTF-8 after decoding becomes U+FFFD). For printable ASCII
  * input (every value the iterator returns) the output is never longer than
  * the input, so cap >= len + 1 suffices; for arbitrary bytes 3 * len + 1. */
-int stp_baggage_decode(char *buf, size_t cap, size_t *out_len,
-                       const char *in, size_t len);
+int stp_baggage_decode(char *buf, size_t cap, size_t *out_len, const char *in,
+                       size_t len);
 
 /* Percent-encode everything that is not a baggage-octet, and `%`, with
  * uppercase hex. cap >= 3 * len + 1 always suffices. */
-int stp_baggage_encode(char *buf, size_t cap, size_t *out_len,
-                       const char *in, size_t len);
+int stp_baggage_encode(char *buf, size_t cap, size_t *out_len, const char *in,
+                       size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Configuration: immutable once built, shareable between threads.          */
@@ -238,12 +237,12 @@ int stp_baggage_encode(char *buf, size_t cap, size_t *out_len,
 typedef struct stp_options {
   /* All strings are NUL-terminated and copied by stp_config_new; NULL
    * means unset. */
-  const char *dsn;          /* https://KEY@oORG.ingest.sentry.io/PROJECT */
-  const char *release;      /* no control characters */
-  const char *environment;  /* no control characters */
-  const char *org_id;       /* decimal; overrides the DSN's org id */
-  bool has_sample_rate;     /* false: tracing without performance */
-  double sample_rate;       /* in [0, 1] */
+  const char *dsn;         /* https://KEY@oORG.ingest.sentry.io/PROJECT */
+  const char *release;     /* no control characters */
+  const char *environment; /* no control characters */
+  const char *org_id;      /* decimal; overrides the DSN's org id */
+  bool has_sample_rate;    /* false: tracing without performance */
+  double sample_rate;      /* in [0, 1] */
   bool strict_trace_continuation;     /* default false */
   bool propagate_traceparent;         /* default false */
   bool accept_traceparent;            /* default true */
@@ -301,9 +300,9 @@ typedef struct stp_span {
 
 /* Internal record of one stored baggage member (offsets into the store). */
 typedef struct stp__member {
-  uint16_t off;       /* the member's bytes in the store: off .. off + len */
+  uint16_t off; /* the member's bytes in the store: off .. off + len */
   uint16_t len;
-  uint16_t key_len;   /* the key starts at off */
+  uint16_t key_len; /* the key starts at off */
   uint16_t value_len;
   uint16_t value_off; /* from off; these three only when plain is 0 */
   uint16_t props_off; /* from off */
@@ -415,8 +414,7 @@ void stp_context_freeze(stp_context *ctx);
 /* Set the transaction name of a head before its DSC is frozen (it becomes
  * `sentry-transaction`, percent-encoded). Returns STP_ERR_FROZEN after,
  * STP_ERR_LIMIT when the DSC store is full. */
-int stp_context_set_transaction(stp_context *ctx, const char *name,
-                                size_t len);
+int stp_context_set_transaction(stp_context *ctx, const char *name, size_t len);
 
 /* Members dropped because of limits and malformed members skipped while
  * continuing. */
@@ -466,10 +464,9 @@ int stp_context_baggage(stp_context *ctx, const char *existing,
 /* `<meta name="sentry-trace" content="..."><meta name="baggage"
  * content="...">` with the content HTML-escaped. Freezes the DSC.
  * cap of STP_META_MAX_LEN + 1 always suffices. */
-#define STP_META_MAX_LEN (80 + 6 * STP_SENTRY_TRACE_MAX_LEN + \
-                          6 * STP_BAGGAGE_MAX_BYTES)
-int stp_context_meta(stp_context *ctx, char *buf, size_t cap,
-                     size_t *out_len);
+#define STP_META_MAX_LEN                                                       \
+  (80 + 6 * STP_SENTRY_TRACE_MAX_LEN + 6 * STP_BAGGAGE_MAX_BYTES)
+int stp_context_meta(stp_context *ctx, char *buf, size_t cap, size_t *out_len);
 
 /* ------------------------------------------------------------------------ */
 /* Carriers: any key/value header map, through two callbacks.               */
@@ -487,8 +484,8 @@ typedef struct stp_carrier {
    * the header when value is NULL. value is valid only during the call:
    * copy it. Returns 0 or a negative stp_error. May be NULL for a
    * read-only carrier. */
-  int (*set)(void *user, const char *name, size_t name_len,
-             const char *value, size_t value_len);
+  int (*set)(void *user, const char *name, size_t name_len, const char *value,
+             size_t value_len);
   void *user;
 } stp_carrier;
 

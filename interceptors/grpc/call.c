@@ -319,7 +319,9 @@ int stp_grpc_metadata_set(stp_grpc_metadata *md, const char *key,
 
 /* The names stp_context_inject writes, as static slices: not copied for
  * every call. */
+/* clang-format off */
 #define TRACE_NAME(lit) {lit, sizeof(lit) - 1}
+/* clang-format on */
 static const struct {
   const char *name;
   size_t len;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Formats the C sources of the library, its interceptors, the examples and
-# the fuzzers with clang-format (the repository's .clang-format), or checks
-# them. Tests and benchmarks are left as written: their tables of cases are
-# laid out by hand.
+# Formats the C sources of the library, its interceptors, the command-line
+# tool, the examples and the fuzzers with clang-format (the repository's
+# .clang-format), or checks them. Tests and benchmarks are left as written:
+# their tables of cases are laid out by hand.
 #   bash scripts/format.sh           # rewrite the files in place
 #   bash scripts/format.sh --check   # print what would change; exit 1 if any
 set -euo pipefail
@@ -19,7 +19,7 @@ case "${1:-}" in
   ;;
 esac
 
-mapfile -t files < <(find src include interceptors examples fuzz \
+mapfile -t files < <(find src include interceptors tools examples fuzz \
   -type f \( -name '*.c' -o -name '*.h' -o -name '*.cc' \) | sort)
 
 unformatted=0

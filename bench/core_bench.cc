@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <time.h>
+#include <unistd.h>
 
 #include "stp/stp.h"
 
@@ -437,9 +438,15 @@ BENCHMARK(BM_NewHead);
 // other (each about 10 ms), and prints the spread of each over the slices,
 // the unit of work per lower bound in the same slice, and each at the
 // speed of the quarter of the slices where the lower bound was fastest
-// and of the quarter where it was slowest. With --states_log=FILE it also
-// writes one line per slice to FILE: when its unit of work phase started
-// and ended (CLOCK_MONOTONIC, seconds), then its three figures in ns/op;
+// and of the quarter where it was slowest. It also gives, for the unit of
+// work and the lower bound, the thread's CPU time per op in each quarter,
+// and the time the hypervisor took from the machine's CPUs during the run
+// (steal, /proc/stat): when the CPU time matches the elapsed time and the
+// steal is nil, a slow slice was the CPU running slower, not time taken
+// from the thread. With --states_log=FILE it also writes one line per
+// slice to FILE: when its unit of work phase started and ended
+// (CLOCK_MONOTONIC, seconds), then its three figures in ns/op, then the
+// CPU time per op of the unit of work and of the lower bound;
 // bench/profile_speeds.sh uses it to split a perf profile by speed.
 
 double MonotonicSeconds() {
@@ -448,19 +455,43 @@ double MonotonicSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-// Runs fn n times and returns the ns per run; when it started and ended
-// in *start and *end, if given.
+double ThreadCpuSeconds() {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Runs fn n times and returns the elapsed ns per run; the thread's CPU ns
+// per run in *cpu_ns, when it started and ended in *start and *end, if
+// given.
 template <typename Fn>
-double NsPerOp(int n, Fn fn, double *start = nullptr, double *end = nullptr) {
+double NsPerOp(int n, Fn fn, double *cpu_ns = nullptr, double *start = nullptr,
+               double *end = nullptr) {
+  double c0 = ThreadCpuSeconds();
   double t0 = MonotonicSeconds();
   for (int i = 0; i < n; i++)
     fn();
   double t1 = MonotonicSeconds();
+  if (cpu_ns)
+    *cpu_ns = (ThreadCpuSeconds() - c0) * 1e9 / n;
   if (start)
     *start = t0;
   if (end)
     *end = t1;
   return (t1 - t0) * 1e9 / n;
+}
+
+// The steal time of all CPUs so far, in clock ticks (/proc/stat); -1 when
+// it cannot be read.
+long long StealTicks() {
+  FILE *f = fopen("/proc/stat", "r");
+  if (!f)
+    return -1;
+  long long v[8];
+  int got = fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0],
+                   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+  fclose(f);
+  return got == 8 ? v[7] : -1;
 }
 
 double Quantile(std::vector<double> v, double q) {
@@ -483,18 +514,23 @@ int RunStates(const char *arg, const char *log_path) {
   uint64_t rng = 0x9e3779b97f4a7c15u;
   struct Slice {
     double unit, lower, baggage;
+    double unit_cpu, lower_cpu;
     double unit_start, unit_end;
   };
   std::vector<Slice> slices;
-  double stop = MonotonicSeconds() + seconds;
+  long long steal0 = StealTicks();
+  double start = MonotonicSeconds(), stop = start + seconds;
   while (MonotonicSeconds() < stop) {
     Slice s;
-    s.unit = NsPerOp(20000, [&] { UnitOfWork(&ctx, cfg, &c); }, &s.unit_start,
-                     &s.unit_end);
-    s.lower = NsPerOp(50000, [&] { HandWrittenLowerBound(&in, &out, &rng); });
+    s.unit = NsPerOp(20000, [&] { UnitOfWork(&ctx, cfg, &c); }, &s.unit_cpu,
+                     &s.unit_start, &s.unit_end);
+    s.lower = NsPerOp(
+        50000, [&] { HandWrittenLowerBound(&in, &out, &rng); }, &s.lower_cpu);
     s.baggage = NsPerOp(50000, [&] { BaggageIntoContext(&ctx, cfg); });
     slices.push_back(s);
   }
+  double elapsed = MonotonicSeconds() - start;
+  long long steal1 = StealTicks();
   if (slices.size() < 8) {
     fprintf(stderr, "--states: too few slices (%zu)\n", slices.size());
     return 1;
@@ -506,8 +542,8 @@ int RunStates(const char *arg, const char *log_path) {
       return 1;
     }
     for (const Slice &s : slices)
-      fprintf(log, "%.9f %.9f %.2f %.2f %.2f\n", s.unit_start, s.unit_end,
-              s.unit, s.lower, s.baggage);
+      fprintf(log, "%.9f %.9f %.2f %.2f %.2f %.2f %.2f\n", s.unit_start,
+              s.unit_end, s.unit, s.lower, s.baggage, s.unit_cpu, s.lower_cpu);
     if (fclose(log) != 0) {
       perror(log_path);
       return 1;
@@ -549,6 +585,19 @@ int RunStates(const char *arg, const char *log_path) {
   };
   medians("fastest", 0, q);
   medians("slowest", n - q, n);
+  printf("thread CPU time per op, medians:    %8s %8s\n", "unit", "lower");
+  auto cpu = [&](const char *which, size_t from, size_t to) {
+    printf("  %s quarter of slices        %8.1f %8.1f\n", which,
+           Quantile(column(&Slice::unit_cpu, from, to), 0.5),
+           Quantile(column(&Slice::lower_cpu, from, to), 0.5));
+  };
+  cpu("fastest", 0, q);
+  cpu("slowest", n - q, n);
+  long ticks = sysconf(_SC_CLK_TCK);
+  if (steal0 >= 0 && steal1 >= 0 && ticks > 0)
+    printf("steal (all CPUs, whole run): %.2f s of %.1f s\n",
+           static_cast<double>(steal1 - steal0) / static_cast<double>(ticks),
+           elapsed);
   return 0;
 }
 

@@ -1,5 +1,6 @@
 /* Outgoing requests: the trace into an nghttp2_nv array, through a core
- * carrier whose set callback rewrites the array in place. */
+ * carrier over the array; the array is rewritten in place once the core's
+ * inject has succeeded. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -77,12 +78,35 @@ int stp_nghttp2_request_url(char *buf, size_t cap, size_t *out_len,
   return STP_OK;
 }
 
-/* The request's header array seen as a carrier. */
+/* The names stp_context_inject sets, in the order their entries are
+ * appended: sentry-trace and baggage on every call, then traceparent when
+ * the config propagates it. */
+enum { N_SET = 3 };
+static const struct {
+  const char *lit;
+  size_t len;
+} kSet[N_SET] = {{LIT(kSentryTrace)}, {LIT(kBaggage)}, {LIT(kTraceparent)}};
+
+static int set_index(const uint8_t *name, size_t len) {
+  for (int k = 0; k < N_SET; k++)
+    if (name_is(name, len, kSet[k].lit, kSet[k].len))
+      return k;
+  return -1;
+}
+
+/* The request's header array seen as a carrier. Reading goes through the
+ * array; set only stores the value in *hb and notes it, and apply_sets
+ * rewrites the array once stp_context_inject has succeeded: every entry
+ * of a name set goes, then the values set are appended. So the entries to
+ * be replaced make room for the new ones whatever their order, and an
+ * error leaves the array as it was. */
 typedef struct {
   stp_nghttp2_headers *hb;
   nghttp2_nv *nva;
-  size_t cap;
   size_t len;
+  bool set[N_SET];    /* the name was set: its entries are replaced */
+  char *value[N_SET]; /* its value in *hb, or NULL: no entry */
+  size_t value_len[N_SET];
 } nv_carrier;
 
 static int nv_foreach(void *user, stp_header_fn fn, void *arg) {
@@ -99,47 +123,43 @@ static int nv_foreach(void *user, stp_header_fn fn, void *arg) {
 static int nv_set(void *user, const char *name, size_t name_len,
                   const char *value, size_t value_len) {
   nv_carrier *c = user;
-  const char *lit;
-  char *store;
-  size_t store_cap;
-  if (name_is((const uint8_t *)name, name_len, LIT(kSentryTrace))) {
-    lit = kSentryTrace;
-    store = c->hb->sentry_trace;
-    store_cap = sizeof c->hb->sentry_trace;
-  } else if (name_is((const uint8_t *)name, name_len, LIT(kBaggage))) {
-    lit = kBaggage;
-    store = c->hb->baggage;
-    store_cap = sizeof c->hb->baggage;
-  } else if (name_is((const uint8_t *)name, name_len, LIT(kTraceparent))) {
-    lit = kTraceparent;
-    store = c->hb->traceparent;
-    store_cap = sizeof c->hb->traceparent;
-  } else {
+  char *const store[N_SET] = {c->hb->sentry_trace, c->hb->baggage,
+                              c->hb->traceparent};
+  const size_t store_cap[N_SET] = {sizeof c->hb->sentry_trace,
+                                   sizeof c->hb->baggage,
+                                   sizeof c->hb->traceparent};
+  int k = set_index((const uint8_t *)name, name_len);
+  if (k < 0)
     return STP_ERR_INVALID_ARGUMENT;
-  }
-  if (value && value_len >= store_cap)
+  if (value && value_len >= store_cap[k])
     return STP_ERR_TOO_LONG;
-
-  /* Drop every entry of that name, keeping the others in order. */
-  size_t kept = 0;
-  for (size_t i = 0; i < c->len; i++)
-    if (!name_is(c->nva[i].name, c->nva[i].namelen, lit, name_len))
-      c->nva[kept++] = c->nva[i];
-  c->len = kept;
-  if (!value)
-    return 0;
-  if (c->len == c->cap) /* excluded by the check in stp_nghttp2_inject */
-    return STP_ERR_BUFFER_TOO_SMALL;
-
-  memcpy(store, value, value_len);
-  store[value_len] = '\0';
-  nghttp2_nv *nv = &c->nva[c->len++];
-  nv->name = (uint8_t *)lit;
-  nv->namelen = name_len;
-  nv->value = (uint8_t *)store;
-  nv->valuelen = value_len;
-  nv->flags = NGHTTP2_NV_FLAG_NONE;
+  c->set[k] = true;
+  c->value[k] = NULL;
+  if (value) {
+    memcpy(store[k], value, value_len);
+    store[k][value_len] = '\0';
+    c->value[k] = store[k];
+    c->value_len[k] = value_len;
+  }
   return 0;
+}
+
+/* The entries of the names not set, in order, then the values set. */
+static size_t apply_sets(const nv_carrier *c) {
+  size_t kept = 0;
+  for (size_t i = 0; i < c->len; i++) {
+    int k = set_index(c->nva[i].name, c->nva[i].namelen);
+    if (k < 0 || !c->set[k])
+      c->nva[kept++] = c->nva[i];
+  }
+  for (int k = 0; k < N_SET; k++)
+    if (c->value[k])
+      c->nva[kept++] = (nghttp2_nv){.name = (uint8_t *)kSet[k].lit,
+                                    .value = (uint8_t *)c->value[k],
+                                    .namelen = kSet[k].len,
+                                    .valuelen = c->value_len[k],
+                                    .flags = NGHTTP2_NV_FLAG_NONE};
+  return kept;
 }
 
 int stp_nghttp2_inject(stp_context *ctx, const stp_span *span,
@@ -165,20 +185,25 @@ int stp_nghttp2_inject(stp_context *ctx, const stp_span *span,
   if (!stp_config_should_propagate(cfg, url, url_len))
     return STP_OK;
 
-  /* Check the room first so that the array is never left half rewritten:
-   * past this point the carrier's set callback cannot fail. */
+  /* The room, checked before *hb is written (entries of an earlier call
+   * may point into it): the entries kept and one of each name set. On
+   * success stp_context_inject has set sentry-trace and baggage, and
+   * traceparent when the config propagates it (`names`), so apply_sets
+   * keeps `kept` entries and adds at most `names`. */
+  int names = stp_config_propagate_traceparent(cfg) ? 3 : 2;
   size_t kept = 0;
-  for (size_t i = 0; i < *nvlen; i++)
-    if (!name_is(nva[i].name, nva[i].namelen, LIT(kSentryTrace)) &&
-        !name_is(nva[i].name, nva[i].namelen, LIT(kBaggage)))
+  for (size_t i = 0; i < *nvlen; i++) {
+    int k = set_index(nva[i].name, nva[i].namelen);
+    if (k < 0 || k >= names)
       kept++;
-  size_t extra = stp_config_propagate_traceparent(cfg) ? 3 : 2;
-  if (nvcap < kept + extra)
+  }
+  if (nvcap < kept + (size_t)names)
     return STP_ERR_BUFFER_TOO_SMALL;
 
-  nv_carrier c = {hb, nva, nvcap, *nvlen};
+  nv_carrier c = {.hb = hb, .nva = nva, .len = *nvlen};
   stp_carrier carrier = {nv_foreach, nv_set, &c};
   int err = stp_context_inject(ctx, span, &carrier);
-  *nvlen = c.len; /* unchanged unless set was called */
+  if (err == STP_OK)
+    *nvlen = apply_sets(&c);
   return err;
 }

@@ -277,6 +277,36 @@ TEST_F(Client, TooSmallLeavesTheArrayAlone) {
   EXPECT_EQ(Inject(&ctx, &hb, fits), STP_OK);
 }
 
+// A full array whose room comes from the entries being replaced: they go
+// before the new ones come in, whatever their order.
+TEST_F(Client, FullArrayMakesRoomFromTheEntriesItReplaces) {
+  Request r(Fields{{":method", "GET"},
+                   {":path", "/"},
+                   {"baggage", "a=1"},
+                   {"baggage", "b=2"}},
+            /*extra=*/0); // 2 kept + 2 = 4 entries of room
+  ASSERT_EQ(Inject(&ctx, &hb, r), STP_OK);
+  EXPECT_EQ(r.Names(), (std::vector<std::string>{":method", ":path",
+                                                 "sentry-trace", "baggage"}));
+  EXPECT_EQ(r.Values("baggage"), std::vector<std::string>{"a=1,b=2," + kDsc});
+  EXPECT_EQ(r.Values("sentry-trace"), std::vector<std::string>{our_trace});
+
+  Config tp_cfg = MakeConfig(nullptr, /*traceparent=*/true);
+  stp_context tp_ctx;
+  Continue(&tp_ctx, tp_cfg.get());
+  Request t(Fields{{":method", "GET"},
+                   {"baggage", "a=1"},
+                   {"traceparent", "00-old-old-00"},
+                   {"baggage", "b=2"},
+                   {":path", "/"}},
+            /*extra=*/0); // 2 kept + 3 = 5 entries of room
+  ASSERT_EQ(Inject(&tp_ctx, &hb, t), STP_OK);
+  EXPECT_EQ(t.Names(),
+            (std::vector<std::string>{":method", ":path", "sentry-trace",
+                                      "baggage", "traceparent"}));
+  EXPECT_EQ(t.Values("baggage"), std::vector<std::string>{"a=1,b=2," + kDsc});
+}
+
 TEST_F(Client, BadArguments) {
   Request r = Get();
   size_t len = r.len;

@@ -74,10 +74,10 @@ typedef struct stp_nghttp2_headers {
  *
  * Returns 0, STP_ERR_INVALID_ARGUMENT, STP_ERR_BUFFER_TOO_SMALL when nvcap
  * is less than the entries kept plus 2 (3 with propagate_traceparent;
- * nvcap >= *nvlen + STP_NGHTTP2_NV_EXTRA always suffices), STP_ERR_TOO_LONG
- * when
- * url is NULL and the composed URL exceeds STP_NGHTTP2_URL_MAX, or an
- * error of stp_context_inject. On any error nva and *nvlen are unchanged.
+ * nvcap >= *nvlen + STP_NGHTTP2_NV_EXTRA always suffices; the entries
+ * replaced count as room, wherever they are), STP_ERR_TOO_LONG when url
+ * is NULL and the composed URL exceeds STP_NGHTTP2_URL_MAX, or an error of
+ * stp_context_inject. On any error nva and *nvlen are unchanged.
  * Freezes the DSC. Uses about 25 KiB of stack and no heap. */
 int stp_nghttp2_inject(stp_context *ctx, const stp_span *span,
                        stp_nghttp2_headers *hb, nghttp2_nv *nva, size_t nvcap,

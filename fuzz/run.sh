@@ -11,7 +11,8 @@ root=$(dirname "$here")
 secs=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(sentry_trace traceparent baggage continue roundtrip)
+[ ${#targets[@]} -gt 0 ] ||
+  targets=(sentry_trace traceparent baggage continue roundtrip nghttp2_inject)
 work=${FUZZ_WORK:-/tmp/stp-fuzz}
 mkdir -p "$work/bin"
 
@@ -21,8 +22,14 @@ flags=(-std=c11 -g -O1 -Wall -Wextra -Werror
 status=0
 for t in "${targets[@]}"; do
   bin="$work/bin/fuzz_$t"
-  extra=() # the baggage target also compares the scanner's two paths
-  [ "$t" != baggage ] || extra=("$root/tests/scan_agree.c" -I"$root")
+  extra=()
+  case $t in
+  baggage) # also compares the scanner's two paths
+    extra=("$root/tests/scan_agree.c" -I"$root") ;;
+  nghttp2_inject) # the nghttp2 client helper (nghttp2's header only)
+    extra=("$root/interceptors/nghttp2/client.c"
+           -I"$root/interceptors/nghttp2/include") ;;
+  esac
   clang "${flags[@]}" "$root"/src/core.c "${extra[@]}" "$here/fuzz_$t.c" -o "$bin"
   corpus="$work/corpus/$t"
   mkdir -p "$corpus"

@@ -44,9 +44,8 @@ static stp_context ctx;
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   static const char *const names[] = {
-      "sentry-trace", "baggage",  "traceparent", "Sentry-Trace",
-      "BAGGAGE",      ":scheme",  ":authority",  ":path",
-      "host",         "x-other"};
+      "sentry-trace", "baggage",    "traceparent", "Sentry-Trace", "BAGGAGE",
+      ":scheme",      ":authority", ":path",       "host",         "x-other"};
   static const char kTrace[] =
       "771a43a4192642f0b136d5159a501700-b1c2d3e4f5a6b7c8-1";
   static const char kBaggage[] =

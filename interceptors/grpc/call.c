@@ -141,6 +141,10 @@ const grpc_metadata *stp_grpc_call_request_metadata(const stp_grpc_call *call,
 }
 
 bool stp_grpc_call_status(const stp_grpc_call *call, grpc_status_code *out) {
+  if (call->status_override) {
+    *out = call->status;
+    return true;
+  }
   if (call->cancelled_ptr && *call->cancelled_ptr) {
     *out = GRPC_STATUS_CANCELLED;
     return true;
@@ -159,9 +163,7 @@ bool stp_grpc_call_status(const stp_grpc_call *call, grpc_status_code *out) {
 
 void stp_grpc_call_set_status(stp_grpc_call *call, grpc_status_code status) {
   call->status = status;
-  call->status_set = true;
-  call->status_ptr = NULL;
-  call->cancelled_ptr = NULL;
+  call->status_override = true;
 }
 
 uint64_t stp_grpc_call_start_ns(const stp_grpc_call *call) {
@@ -385,42 +387,10 @@ void stp__grpc_trace_carrier(stp_grpc_metadata *md, stp_carrier *out) {
 /* A batch holds at most one op of each type. */
 #define MAX_OPS 8
 
-grpc_call_error stp_grpc_call_start_batch(stp_grpc_call *call,
-                                          const grpc_op *ops, size_t nops,
-                                          void *tag) {
-  if (!call)
-    return GRPC_CALL_ERROR;
-  if (nops > MAX_OPS)
-    return grpc_call_start_batch(call->call, ops, nops, tag, NULL);
-
-  size_t send_md = nops;
-  for (size_t i = 0; i < nops; i++) {
-    switch (ops[i].op) {
-    case GRPC_OP_SEND_INITIAL_METADATA:
-      send_md = i;
-      break;
-    case GRPC_OP_RECV_STATUS_ON_CLIENT:
-      if (ops[i].data.recv_status_on_client.status) {
-        *ops[i].data.recv_status_on_client.status = GRPC_STATUS_UNKNOWN;
-        if (!call->status_set)
-          call->status_ptr = ops[i].data.recv_status_on_client.status;
-      }
-      break;
-    case GRPC_OP_SEND_STATUS_FROM_SERVER:
-      call->status = ops[i].data.send_status_from_server.status;
-      call->status_set = true;
-      break;
-    case GRPC_OP_RECV_CLOSE_ON_SERVER:
-      if (ops[i].data.recv_close_on_server.cancelled) {
-        *ops[i].data.recv_close_on_server.cancelled = 0;
-        call->cancelled_ptr = ops[i].data.recv_close_on_server.cancelled;
-      }
-      break;
-    default:
-      break;
-    }
-  }
-
+/* The batch to gRPC; the first SEND_INITIAL_METADATA (ops[send_md]) goes
+ * through the interceptors' hooks. */
+static grpc_call_error start_batch(stp_grpc_call *call, const grpc_op *ops,
+                                   size_t nops, void *tag, size_t send_md) {
   bool hooks = call->md_room != NULL; /* there when a hook is */
   if (send_md == nops || call->md_sent || !hooks) {
     grpc_call_error err =
@@ -464,6 +434,71 @@ grpc_call_error stp_grpc_call_start_batch(stp_grpc_call *call,
     grpc_slice_unref(md.owned[i]);
   if (err == GRPC_CALL_OK)
     call->md_sent = true;
+  return err;
+}
+
+grpc_call_error stp_grpc_call_start_batch(stp_grpc_call *call,
+                                          const grpc_op *ops, size_t nops,
+                                          void *tag) {
+  if (!call)
+    return GRPC_CALL_ERROR;
+  if (nops > MAX_OPS)
+    return grpc_call_start_batch(call->call, ops, nops, tag, NULL);
+
+  /* The status ops are noted for the span record once gRPC has taken the
+   * batch. Their out variables are reset before (the batch may complete
+   * on another thread at once), and put back when gRPC refuses it. */
+  size_t send_md = nops;
+  grpc_status_code *recv_status = NULL, recv_status_was = GRPC_STATUS_OK;
+  int *recv_close = NULL, recv_close_was = 0;
+  bool sends_status = false;
+  grpc_status_code sent = GRPC_STATUS_OK;
+  for (size_t i = 0; i < nops; i++) {
+    switch (ops[i].op) {
+    case GRPC_OP_SEND_INITIAL_METADATA:
+      send_md = i;
+      break;
+    case GRPC_OP_RECV_STATUS_ON_CLIENT:
+      recv_status = ops[i].data.recv_status_on_client.status;
+      break;
+    case GRPC_OP_SEND_STATUS_FROM_SERVER:
+      sends_status = true;
+      sent = ops[i].data.send_status_from_server.status;
+      break;
+    case GRPC_OP_RECV_CLOSE_ON_SERVER:
+      recv_close = ops[i].data.recv_close_on_server.cancelled;
+      break;
+    default:
+      break;
+    }
+  }
+  if (recv_status) {
+    recv_status_was = *recv_status;
+    *recv_status = GRPC_STATUS_UNKNOWN;
+  }
+  if (recv_close) {
+    recv_close_was = *recv_close;
+    *recv_close = 0;
+  }
+
+  grpc_call_error err = start_batch(call, ops, nops, tag, send_md);
+  if (err != GRPC_CALL_OK) {
+    if (recv_status)
+      *recv_status = recv_status_was;
+    if (recv_close)
+      *recv_close = recv_close_was;
+    return err;
+  }
+  if (!call->status_override) {
+    if (recv_status)
+      call->status_ptr = recv_status;
+    if (sends_status) {
+      call->status = sent;
+      call->status_set = true;
+    }
+    if (recv_close)
+      call->cancelled_ptr = recv_close;
+  }
   return err;
 }
 
@@ -562,13 +597,19 @@ int stp_grpc_call_create_ex(stp_grpc_call **out, stp_grpc_channel *ch,
   *out = NULL;
   if (!ch || !cq || !method)
     return STP_ERR_INVALID_ARGUMENT;
+  /* gRPC keeps the slices it is given: copies, so that the caller's
+   * strings need only live through this call (up to 23 bytes a copy is
+   * kept in the slice itself; longer ones are allocated by gRPC). */
+  grpc_slice method_slice = grpc_slice_from_copied_string(method);
   grpc_slice host_slice;
   if (host)
-    host_slice = grpc_slice_from_static_string(host);
-  grpc_call *gc =
-      grpc_channel_create_call(ch->channel, parent_call, propagation_mask, cq,
-                               grpc_slice_from_static_string(method),
-                               host ? &host_slice : NULL, deadline, NULL);
+    host_slice = grpc_slice_from_copied_string(host);
+  grpc_call *gc = grpc_channel_create_call(
+      ch->channel, parent_call, propagation_mask, cq, method_slice,
+      host ? &host_slice : NULL, deadline, NULL);
+  grpc_slice_unref(method_slice);
+  if (host)
+    grpc_slice_unref(host_slice);
   if (!gc)
     return STP_ERR_CARRIER;
 

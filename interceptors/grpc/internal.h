@@ -15,7 +15,8 @@ struct stp_grpc_call {
   bool is_server;
   bool md_sent; /* the first SEND_INITIAL_METADATA went through */
   bool ended;
-  bool status_set; /* stp_grpc_call_set_status or a server status op */
+  bool status_override; /* stp_grpc_call_set_status: status, whatever else */
+  bool status_set;      /* a server status op: status */
   grpc_status_code status;
   grpc_status_code *status_ptr; /* client: the user's RECV_STATUS out */
   int *cancelled_ptr;           /* server: the user's RECV_CLOSE out */

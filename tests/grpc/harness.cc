@@ -27,42 +27,9 @@ public:
 ::testing::Environment *const grpc_env =
     ::testing::AddGlobalTestEnvironment(new GrpcEnvironment);
 
-gpr_timespec In(int ms) {
-  return gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
-                      gpr_time_from_millis(ms, GPR_TIMESPAN));
-}
-
-gpr_timespec Forever() {
-  return gpr_inf_future(GPR_CLOCK_REALTIME);
-}
-
 std::string SliceStr(grpc_slice s) {
   return std::string(reinterpret_cast<const char *>(GRPC_SLICE_START_PTR(s)),
                      GRPC_SLICE_LENGTH(s));
-}
-
-grpc_byte_buffer *Message(const std::string &s) {
-  grpc_slice slice = grpc_slice_from_copied_buffer(s.data(), s.size());
-  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
-  grpc_slice_unref(slice);
-  return bb;
-}
-
-std::string Read(grpc_byte_buffer *bb) {
-  grpc_byte_buffer_reader reader;
-  grpc_byte_buffer_reader_init(&reader, bb);
-  grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
-  std::string s = SliceStr(all);
-  grpc_slice_unref(all);
-  grpc_byte_buffer_reader_destroy(&reader);
-  return s;
-}
-
-grpc_op Op(grpc_op_type type) {
-  grpc_op op;
-  memset(&op, 0, sizeof op);
-  op.op = type;
-  return op;
 }
 
 bool IsBin(const std::string &key) {
@@ -116,6 +83,11 @@ std::string Describe(stp_grpc_call *call, int received) {
     else
       line("md", key + ": " + SliceStr(md[i].value));
   }
+  size_t len;
+  const char *s = stp_grpc_call_method(call, &len);
+  line("method", std::string(s, len));
+  s = stp_grpc_call_authority(call, &len);
+  line("authority", std::string(s, len));
   line("received", std::to_string(received));
   return out;
 }
@@ -195,6 +167,11 @@ void Handle(stp_grpc_call *call, grpc_completion_queue *cq) {
   } else if (method == "/test.Echo/Fail") {
     recv(&initial);
     finish(GRPC_STATUS_NOT_FOUND, nullptr);
+  } else if (method == "/test.Echo/Override") {
+    // The record's status is set by hand, then another one is sent.
+    recv(&initial);
+    stp_grpc_call_set_status(call, GRPC_STATUS_INTERNAL);
+    finish(GRPC_STATUS_OK, Message(Describe(call, 1)));
   } else if (method == "/test.Echo/Hang") {
     // Until the client cancels or its deadline passes.
     Run(call, cq, {initial, close_op});
@@ -209,6 +186,39 @@ void Handle(stp_grpc_call *call, grpc_completion_queue *cq) {
 }
 
 } // namespace
+
+gpr_timespec In(int ms) {
+  return gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+                      gpr_time_from_millis(ms, GPR_TIMESPAN));
+}
+
+gpr_timespec Forever() {
+  return gpr_inf_future(GPR_CLOCK_REALTIME);
+}
+
+grpc_byte_buffer *Message(const std::string &s) {
+  grpc_slice slice = grpc_slice_from_copied_buffer(s.data(), s.size());
+  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
+  grpc_slice_unref(slice);
+  return bb;
+}
+
+std::string Read(grpc_byte_buffer *bb) {
+  grpc_byte_buffer_reader reader;
+  grpc_byte_buffer_reader_init(&reader, bb);
+  grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+  std::string s = SliceStr(all);
+  grpc_slice_unref(all);
+  grpc_byte_buffer_reader_destroy(&reader);
+  return s;
+}
+
+grpc_op Op(grpc_op_type type) {
+  grpc_op op;
+  memset(&op, 0, sizeof op);
+  op.op = type;
+  return op;
+}
 
 std::string Hex(const stp_trace_id &id) {
   char buf[STP_TRACE_ID_HEX_LEN + 1];
@@ -379,10 +389,20 @@ CallResult TestClient::Call(const CallOptions &o) {
   CallResult res;
   grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(nullptr);
   stp_grpc_call *call;
-  if (stp_grpc_call_create(&call, ch_, o.parent, cq, o.method.c_str(),
-                           In(o.deadline_ms)) != STP_OK) {
+  std::string method = o.method, host = o.host; // as the caller's strings
+  int rc = host.empty() ? stp_grpc_call_create(&call, ch_, o.parent, cq,
+                                               method.c_str(), In(o.deadline_ms))
+                        : stp_grpc_call_create_ex(
+                              &call, ch_, o.parent, nullptr,
+                              GRPC_PROPAGATE_DEFAULTS, cq, method.c_str(),
+                              host.c_str(), In(o.deadline_ms));
+  if (rc != STP_OK) {
     grpc_completion_queue_destroy(cq);
     return res;
+  }
+  if (o.clobber_names) { // they need only live through the create call
+    method.assign(method.size(), 'z');
+    host.assign(host.size(), 'z');
   }
   res.created = true;
   if (const stp_span *span = stp_grpc_call_span(call)) {

@@ -29,6 +29,16 @@ using Metadata = std::vector<std::pair<std::string, std::string>>;
 std::string Hex(const stp_trace_id &id);
 std::string Hex(const stp_span_id &id);
 
+// Deadlines: `ms` from now, and none.
+gpr_timespec In(int ms);
+gpr_timespec Forever();
+// A message holding `s` (destroy it with grpc_byte_buffer_destroy), and
+// the bytes of one.
+grpc_byte_buffer *Message(const std::string &s);
+std::string Read(grpc_byte_buffer *bb);
+// A zeroed op of `type`.
+grpc_op Op(grpc_op_type type);
+
 // An owned config built from options adjusted by `edit`.
 struct Config {
   explicit Config(const std::function<void(stp_options *)> &edit = nullptr);
@@ -100,6 +110,8 @@ enum class Shape { kUnary, kClientStream, kServerStream, kBidi };
 
 struct CallOptions {
   std::string method = "/test.Echo/Unary";
+  std::string host;           // empty: the channel's
+  bool clobber_names = false; // overwrite method and host once created
   Shape shape = Shape::kUnary;
   Metadata metadata;
   stp_context *parent = nullptr;

@@ -49,7 +49,8 @@
  * context and the added metadata) lives in the call's arena
  * (grpc_call_arena_alloc) and goes away with the call, whatever way the
  * call ends (status, cancel, deadline, failure). The channel and server
- * handles are the only heap allocations.
+ * handles are the only heap allocations of this layer (gRPC's own copy of
+ * a call's method or host is on the heap when longer than 23 bytes).
  *
  * Threads: a channel or server handle is shared freely once its
  * interceptors are added. A call follows gRPC's own rule for
@@ -134,7 +135,8 @@ const grpc_metadata *stp_grpc_call_request_metadata(const stp_grpc_call *call,
 bool stp_grpc_call_status(const stp_grpc_call *call, grpc_status_code *out);
 
 /* Override the status of the span record (for a call you give up on
- * without a status batch, say). */
+ * without a status batch, say): from now on stp_grpc_call_status gives
+ * `status`, whatever the status ops say. */
 void stp_grpc_call_set_status(stp_grpc_call *call, grpc_status_code status);
 
 /* Start and end (0 until the call ends) as Unix time in nanoseconds. */
@@ -149,7 +151,8 @@ uint64_t stp_grpc_call_end_ns(const stp_grpc_call *call);
  * GRPC_OP_RECV_STATUS_ON_CLIENT and the int of GRPC_OP_RECV_CLOSE_ON_SERVER
  * are set to UNKNOWN / 0 here and read again by stp_grpc_call_unref, so
  * keep them valid until then (gRPC already needs them until the batch
- * completes). Returns what grpc_call_start_batch returned. */
+ * completes). A batch gRPC refuses is not noted, and its variables are
+ * put back as they were. Returns what grpc_call_start_batch returned. */
 grpc_call_error stp_grpc_call_start_batch(stp_grpc_call *call,
                                           const grpc_op *ops, size_t nops,
                                           void *tag);
@@ -239,10 +242,11 @@ grpc_channel *stp_grpc_channel_get(const stp_grpc_channel *ch);
 int stp_grpc_channel_add(stp_grpc_channel *ch, const stp_grpc_interceptor *ic);
 
 /* grpc_channel_create_call (no parent call, default propagation) for
- * `method` ("/pkg.Service/Method", NUL-terminated), then the interceptors'
- * start hooks. `parent`: the caller's context; NULL takes the thread's
- * current context (stp_current), and with neither the Sentry interceptor
- * starts a new trace. *out is valid until stp_grpc_call_unref. Returns 0,
+ * `method` ("/pkg.Service/Method", NUL-terminated; copied, so it need only
+ * live through this call), then the interceptors' start hooks. `parent`:
+ * the caller's context; NULL takes the thread's current context
+ * (stp_current), and with neither the Sentry interceptor starts a new
+ * trace. *out is valid until stp_grpc_call_unref. Returns 0,
  * STP_ERR_INVALID_ARGUMENT, or STP_ERR_CARRIER when gRPC did not create
  * the call. */
 int stp_grpc_call_create(stp_grpc_call **out, stp_grpc_channel *ch,
@@ -251,7 +255,8 @@ int stp_grpc_call_create(stp_grpc_call **out, stp_grpc_channel *ch,
 
 /* The same with every grpc_channel_create_call argument: a server-side
  * parent call, its propagation mask and a host (NULL: the channel's;
- * when given, it is also the authority propagation targets see). */
+ * when given, it is also the authority propagation targets see; copied
+ * like the method). */
 int stp_grpc_call_create_ex(stp_grpc_call **out, stp_grpc_channel *ch,
                             stp_context *parent, grpc_call *parent_call,
                             uint32_t propagation_mask,

@@ -110,19 +110,30 @@ static int parse_dsn(const char *dsn, slice *key, slice *org) {
   return STP_OK;
 }
 
-/* Shortest decimal text that reads back as `rate`, without locale. */
+/* Shortest decimal text that reads back as `rate` (17 significant digits
+ * always do), with '.' for a decimal point whatever the locale. It is
+ * read back by strtod in the locale snprintf wrote it in: the check must
+ * be correctly rounded, which stp__parse_decimal is not for mantissas of
+ * more than 53 bits or powers of ten above 1e22. */
 static size_t format_rate(char *out, size_t cap, double rate) {
   for (int prec = 1; prec <= 17; prec++) {
     int n = snprintf(out, cap, "%.*g", prec, rate);
     if (n <= 0 || (size_t)n >= cap)
       return 0;
-    for (int i = 0; i < n; i++)
-      if (!((out[i] >= '0' && out[i] <= '9') || out[i] == 'e' ||
-            out[i] == '-' || out[i] == '+'))
-        out[i] = '.'; /* whatever the locale's decimal point is */
-    double back;
-    if (stp__parse_decimal(&back, out, (size_t)n) == STP_OK && back == rate)
-      return (size_t)n;
+    char *end;
+    if (strtod(out, &end) != rate || end != out + n)
+      continue;
+    /* The locale's decimal point (one byte or more) becomes one '.'. */
+    size_t w = 0;
+    for (int i = 0; i < n; i++) {
+      char c = out[i];
+      if ((c >= '0' && c <= '9') || c == 'e' || c == '-' || c == '+')
+        out[w++] = c;
+      else if (w == 0 || out[w - 1] != '.')
+        out[w++] = '.';
+    }
+    out[w] = '\0';
+    return w;
   }
   return 0;
 }

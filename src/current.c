@@ -21,8 +21,11 @@ int stp_detach(stp_token token) {
 
 int stp_continue_trace(stp_context *ctx, const stp_config *cfg,
                        const stp_carrier *carrier, stp_token *token) {
-  if (!ctx || !cfg || !carrier)
+  if (!ctx || !cfg || !carrier) {
+    if (token) /* a token whose detach changes nothing */
+      *token = (stp_token){current, current};
     return STP_ERR_INVALID_ARGUMENT;
+  }
   int err = stp_context_continue(ctx, cfg, carrier);
   stp_token t = stp_attach(ctx);
   if (token)

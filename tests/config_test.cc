@@ -207,6 +207,50 @@ TEST(Config, AccessorsAndCopies) {
   EXPECT_FALSE(stp_config_sample_rate(empty.get(), &rate));
 }
 
+// Every rate in [0, 1] is taken, and goes out in the DSC as the shortest
+// text that reads back as the same double, digits and '.' only (before,
+// rates whose text needs 17 digits, or far below 1e-22, were refused).
+TEST(Config, EveryRateGoesOutAsTextThatReadsBackExactly) {
+  std::vector<double> rates = {0.25,
+                               1.0 / 3,
+                               1.0 / 53,
+                               1.0 / 65,
+                               0.0018390248827526846,
+                               1e-25,
+                               1e-100,
+                               std::numeric_limits<double>::denorm_min(),
+                               std::nextafter(1.0, 0.0)};
+  for (int k = 1; k <= 1000; k++)
+    rates.push_back(1.0 / k);
+  const std::string key = "sentry-sample_rate=";
+  for (double r : rates) {
+    SCOPED_TRACE(r);
+    stp_options o = DefaultOptions();
+    o.has_sample_rate = true;
+    o.sample_rate = r;
+    ConfigPtr cfg = MakeConfig(o);
+    ASSERT_TRUE(cfg);
+    stp_context ctx;
+    ASSERT_EQ(stp_context_init(&ctx, cfg.get()), STP_OK);
+    std::string bag = BaggageOf(&ctx);
+    size_t at = bag.find(key);
+    ASSERT_NE(at, std::string::npos) << bag;
+    std::string text = bag.substr(at + key.size());
+    text = text.substr(0, text.find(','));
+    EXPECT_EQ(text.find_first_not_of("0123456789.e-"), std::string::npos)
+        << text;
+    EXPECT_EQ(std::strtod(text.c_str(), nullptr), r) << text;
+    char shorter[40];
+    for (int prec = 1; prec < 17; prec++) {
+      snprintf(shorter, sizeof shorter, "%.*g", prec, r);
+      if (std::strtod(shorter, nullptr) == r) {
+        EXPECT_LE(text.size(), strlen(shorter)) << "not the shortest";
+        break;
+      }
+    }
+  }
+}
+
 TEST(Config, NullArguments) {
   stp_options o;
   stp_options_init(&o);

@@ -1213,6 +1213,19 @@ TEST_F(ContextTest, ImplicitApi) {
   EXPECT_EQ(std::string(buf, n).substr(0, 32), TraceOf(&inner));
   EXPECT_EQ(stp_detach(tok2), STP_OK);
   EXPECT_EQ(stp_current(), &ctx_);
+
+  // A NULL argument attaches nothing, and its token detaches to what is
+  // current: a caller that always detaches changes nothing.
+  stp_token none = {&inner, &inner};
+  EXPECT_EQ(stp_continue_trace(&inner, nullptr, &cb, &none),
+            STP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(stp_current(), &ctx_);
+  EXPECT_EQ(stp_detach(none), STP_OK);
+  EXPECT_EQ(stp_current(), &ctx_);
+  EXPECT_EQ(stp_continue_trace(nullptr, cfg_.get(), &cb, nullptr),
+            STP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(stp_current(), &ctx_);
+
   EXPECT_EQ(stp_detach(tok), STP_OK);
   EXPECT_EQ(stp_current(), nullptr);
 

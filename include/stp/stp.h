@@ -545,7 +545,9 @@ int stp_detach(stp_token token);
 
 /* continue_trace(headers): continue into ctx from the carrier and make it
  * current. *token (may be NULL) restores the previous context. Returns as
- * stp_context_continue; ctx is attached in every case. */
+ * stp_context_continue; ctx is attached in every case but
+ * STP_ERR_INVALID_ARGUMENT (ctx, cfg or carrier NULL), where nothing is
+ * attached and *token detaches to what is current now. */
 int stp_continue_trace(stp_context *ctx, const stp_config *cfg,
                        const stp_carrier *carrier, stp_token *token);
 

@@ -51,8 +51,11 @@ int stp_nghttp2_request_url(char *buf, size_t cap, size_t *out_len,
   const nghttp2_nv *scheme = find(nva, nvlen, LIT(":scheme"));
   const nghttp2_nv *auth = find(nva, nvlen, LIT(":authority"));
   const nghttp2_nv *path = find(nva, nvlen, LIT(":path"));
-  if (!auth)
-    auth = find(nva, nvlen, LIT("host"));
+  if (!auth || auth->valuelen == 0) {
+    const nghttp2_nv *host = find(nva, nvlen, LIT("host"));
+    if (host)
+      auth = host;
+  }
   const nghttp2_nv *parts[] = {scheme, NULL, auth, path};
   size_t need = 1;
   for (size_t i = 0; i < 4; i++)

@@ -84,8 +84,9 @@ int stp_nghttp2_inject(stp_context *ctx, const stp_span *span,
                        size_t *nvlen, const char *url, size_t url_len);
 
 /* Compose `scheme://authority/path` from the :scheme, :authority (or
- * `host`) and :path entries of nva, NUL-terminated; a missing part is left
- * empty. Buffer rules of stp/stp.h. */
+ * `host`, when :authority is missing or empty) and :path entries of nva,
+ * NUL-terminated; a missing part is left empty. Buffer rules of
+ * stp/stp.h. */
 int stp_nghttp2_request_url(char *buf, size_t cap, size_t *out_len,
                             const nghttp2_nv *nva, size_t nvlen);
 

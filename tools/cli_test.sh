@@ -207,6 +207,7 @@ t "co rand below rate if sampled" 0 '"sampled":true' continue -H "sentry-trace: 
 rand_in 0 0.1
 t "co rand above rate if not" 0 '"sampled":false' continue -H "sentry-trace: $T-$S-0" -H "baggage: sentry-trace_id=$T,sentry-sample_rate=0.9"
 rand_in 0.9 1
+t "co rand printed to the last digit" 0 '"sample_rand":0.9999999,' continue -H "sentry-trace: $T-$S-1" -H "baggage: sentry-trace_id=$T,sentry-sample_rand=0.9999999"
 t "co bad incoming rand redrawn" 0 '"continued":true' continue -H "sentry-trace: $T-$S-1" -H "baggage: sentry-trace_id=$T,sentry-sample_rand=1.5,sentry-sample_rate=0.1"
 rand_in 0 0.1
 lacks 'sample_rand=1.5'
@@ -291,6 +292,8 @@ re '"sample_rand":0\.[0-9]{6},'
 re '"dsc":\{"trace_id":"[0-9a-f]{32}","public_key":"pk","org_id":"123","sample_rate":"1","sample_rand":"0\.[0-9]{6}","sampled":"true"\}'
 re '"sentry-trace":"[0-9a-f]{32}-[0-9a-f]{16}-1"'
 t "new rate 0"             0 '"sampled":false' new --sample-rate 0
+t "new subnormal rate"     0 '"sample_rate":"1e-310"' new --sample-rate 1e-310
+t "new rate underflowing to 0" 0 '"sampled":false' new --sample-rate 1e-400
 has '"sampled":"false"'
 t "new without rate"       0 '"sampled":null' new --dsn "$DSN"
 lacks '"sampled":"'
@@ -334,6 +337,7 @@ t "usage: -H on new"       2 '' new -H "sentry-trace: $T-$S-1"
 t "usage: option lacks value" 2 '' new --dsn
 t "usage: bad DSN"         2 '' new --dsn 'not a dsn'; err 'dsn'
 t "usage: rate above 1"    2 '' new --sample-rate 1.5; err 'sample_rate'
+t "usage: rate overflowing" 2 '' new --sample-rate 1e400; err 'sample_rate'
 t "usage: rate below 0"    2 '' new --sample-rate -0.1; err 'sample_rate'
 t "usage: rate not a number" 2 '' new --sample-rate abc; err 'sample_rate'
 t "usage: rate NaN"        2 '' new --sample-rate nan; err 'sample_rate'

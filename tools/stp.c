@@ -217,6 +217,19 @@ static void json_key(bool *first, const char *key) {
   putchar(':');
 }
 
+/* A number in [0, 1) in fixed notation with at least 6 decimals, and as
+ * many more as it takes to read back as the same double (so 0.9999999
+ * does not print as 1.000000). */
+static void print_fraction(double v) {
+  char buf[64];
+  for (int prec = 6; prec <= 40; prec++) {
+    snprintf(buf, sizeof buf, "%.*f", prec, v);
+    if (strtod(buf, NULL) == v)
+      break;
+  }
+  fputs(buf, stdout);
+}
+
 static void json_sampled(stp_sampled s) {
   switch (s) {
   case STP_SAMPLED_YES:
@@ -736,10 +749,12 @@ static int parse_trace_args(int argc, char **argv, bool is_continue,
     } else if ((r = take_value(argc, argv, &i, "--sample-rate", &val)) != 0) {
       if (r < 0)
         return EXIT_USAGE;
+      /* Only the form is checked here: stp_config_new checks the range
+       * (an underflow to 0 or a subnormal is a rate in [0, 1]; an
+       * overflow is infinite, and refused there). */
       char *end = NULL;
-      errno = 0;
       double rate = strtod(val, &end);
-      if (*val == '\0' || end == NULL || *end != '\0' || errno == ERANGE) {
+      if (*val == '\0' || end == NULL || *end != '\0') {
         fprintf(stderr, "stp: --sample-rate '%s': %s: %s\n", val,
                 stp_error_name(STP_ERR_SAMPLE_RATE),
                 stp_strerror(STP_ERR_SAMPLE_RATE));
@@ -950,7 +965,7 @@ static int run_trace(const trace_args *a, bool is_continue) {
   json_key(&first, "sampled");
   json_sampled(span->sampled);
   json_key(&first, "sample_rand");
-  printf("%.6f", sample_rand);
+  print_fraction(sample_rand);
   json_key(&first, "frozen");
   fputs(frozen ? "true" : "false", stdout);
   json_key(&first, "dsc");

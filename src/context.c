@@ -760,7 +760,7 @@ int stp_context_dsc_get(const stp_context *ctx, char *buf, size_t cap,
                         size_t *out_len, const char *key, size_t key_len) {
   if (!ctx || (!key && key_len))
     return STP_ERR_INVALID_ARGUMENT;
-  char full[128];
+  char full[7 + STP_BAGGAGE_MAX_BYTES]; /* no stored key is longer */
   if (!is_sentry_key(key, key_len)) {
     if (key_len > sizeof full - 7)
       return STP_ERR_NOT_FOUND;
@@ -780,16 +780,29 @@ int stp_context_set_transaction(stp_context *ctx, const char *name,
                                 size_t len) {
   if (!ctx || !ctx->cfg || (!name && len))
     return STP_ERR_INVALID_ARGUMENT;
-  if (ctx->frozen)
+  /* While headers are fed, the context may yet continue a DSC that must
+   * go on as received. */
+  if (ctx->frozen || ctx->feeding)
     return STP_ERR_FROZEN;
   char enc[STP_BAGGAGE_MAX_BYTES + 1];
   size_t enc_len;
   if (stp_baggage_encode(enc, sizeof enc, &enc_len, name, len) != STP_OK)
     return STP_ERR_LIMIT;
+  /* The name set before stays when the new one does not fit. */
+  char old[STP_BAGGAGE_MAX_BYTES];
+  size_t old_len = 0;
   int i = find_dsc(ctx, KEY("sentry-transaction"));
-  if (i >= 0)
+  if (i >= 0) {
+    stp_baggage_member m;
+    member_slices(ctx, &ctx->members[i], &m);
+    old_len = m.value_len;
+    memcpy(old, m.value, old_len);
     member_remove(ctx, (size_t)i);
-  return member_add(ctx, KEY("sentry-transaction"), enc, enc_len, true);
+  }
+  int err = member_add(ctx, KEY("sentry-transaction"), enc, enc_len, true);
+  if (err != STP_OK && i >= 0) /* fits: the room it had is free again */
+    member_add(ctx, KEY("sentry-transaction"), old, old_len, true);
+  return err;
 }
 
 STP__HOT void stp_context_child_span(const stp_context *ctx, stp_span *out) {

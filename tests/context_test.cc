@@ -478,6 +478,43 @@ TEST_F(ContextTest, SetTransactionBeforeFreeze) {
   EXPECT_EQ(stp_context_set_transaction(&ctx_, "x", 1), STP_ERR_FROZEN);
 }
 
+// Between begin and finish the context may yet continue a DSC, which must
+// go on as received: a name set then was stored first and made the
+// incoming one a repeated key. A name that does not fit leaves the one set
+// before.
+TEST_F(ContextTest, SetTransactionRefusedWhileFeedingAndKeptWhenFull) {
+  stp_context_begin(&ctx_, cfg_.get());
+  EXPECT_EQ(stp_context_set_transaction(&ctx_, "GET /local", 10),
+            STP_ERR_FROZEN);
+  const std::string bag = "sentry-trace_id=" + kTrace +
+                          ",sentry-transaction=upstream,sentry-sample_rand=0.25";
+  stp_context_feed(&ctx_, "sentry-trace", 12, kTS1.data(), kTS1.size());
+  stp_context_feed(&ctx_, "baggage", 7, bag.data(), bag.size());
+  ASSERT_EQ(stp_context_finish(&ctx_), STP_OK);
+  EXPECT_EQ(Dsc(&ctx_, "transaction"), "upstream");
+  EXPECT_EQ(BaggageOf(&ctx_), bag);
+
+  ASSERT_EQ(stp_context_init(&ctx_, cfg_.get()), STP_OK);
+  ASSERT_EQ(stp_context_set_transaction(&ctx_, "GET /a", 6), STP_OK);
+  const std::string huge(8150, 'n');
+  EXPECT_EQ(stp_context_set_transaction(&ctx_, huge.data(), huge.size()),
+            STP_ERR_LIMIT);
+  EXPECT_EQ(Dsc(&ctx_, "transaction"), "GET /a");
+  EXPECT_TRUE(Contains(BaggageOf(&ctx_), "sentry-transaction=GET%20/a"));
+}
+
+// A DSC key may be given without its prefix, however long it is.
+TEST_F(ContextTest, LongDscKeyFoundWithoutItsPrefix) {
+  const std::string key(130, 'k');
+  ASSERT_EQ(Continue(&ctx_, cfg_.get(),
+                     {{"sentry-trace", kTS1},
+                      {"baggage", "sentry-trace_id=" + kTrace + ",sentry-" +
+                                      key + "=v"}}),
+            STP_OK);
+  EXPECT_EQ(Dsc(&ctx_, "sentry-" + key), "v");
+  EXPECT_EQ(Dsc(&ctx_, key), "v");
+}
+
 // Members appended to the store go one comma after the last, and a member
 // removed takes one comma with it: the outgoing baggage of a context whose
 // members are all Sentry's is then the store's bytes as they are, one

@@ -412,8 +412,10 @@ bool stp_context_frozen(const stp_context *ctx);
 void stp_context_freeze(stp_context *ctx);
 
 /* Set the transaction name of a head before its DSC is frozen (it becomes
- * `sentry-transaction`, percent-encoded). Returns STP_ERR_FROZEN after,
- * STP_ERR_LIMIT when the DSC store is full. */
+ * `sentry-transaction`, percent-encoded). Returns STP_ERR_FROZEN after, and
+ * between stp_context_begin and stp_context_finish (the context may yet
+ * continue a DSC, which goes on as received); STP_ERR_LIMIT when the DSC
+ * store has no room for it (a name set before then stays). */
 int stp_context_set_transaction(stp_context *ctx, const char *name, size_t len);
 
 /* Members dropped because of limits and malformed members skipped while

@@ -29,7 +29,7 @@ dsn="https://49d0f7386ad645858ae85020e393bef3@o447951.ingest.sentry.io/5"
 release="shop@1.4.2" environment="demo" sample_rate="1"
 
 usage() {
-  sed -n '14,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '\|^#   bash scripts/demo.sh|,\|--keep\]$|p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 while [ $# -gt 0 ]; do

@@ -28,6 +28,18 @@ typedef struct example_recorder {
   size_t n_headers;
 } example_recorder;
 
+/* s[0, n) with every byte outside printable ASCII, and the backslash, as
+ * \xNN: a value from the wire never starts a line of its own. */
+static inline void print_escaped(FILE *f, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c < 0x7f && c != '\\')
+      fputc(c, f);
+    else
+      fprintf(f, "\\x%02x", c);
+  }
+}
+
 static inline void print_record(void *user, const stp_grpc_span_record *r) {
   example_recorder *rec = user;
   char trace[STP_TRACE_ID_HEX_LEN + 1], span[STP_SPAN_ID_HEX_LEN + 1],
@@ -36,26 +48,28 @@ static inline void print_record(void *user, const stp_grpc_span_record *r) {
   stp_span_id_format(span, &r->span_id);
   if (r->has_parent)
     stp_span_id_format(parent, &r->parent_span_id);
+  fprintf(rec->out, "span op=%s description=", r->op);
+  print_escaped(rec->out, r->description, r->description_len);
   fprintf(rec->out,
-          "span op=%s description=%.*s trace_id=%s span_id=%s "
-          "parent_span_id=%s sampled=%s status=%d duration_us=%llu\n",
-          r->op, (int)r->description_len, r->description, trace, span, parent,
-          sampled_str(r->sampled), (int)r->status,
+          " trace_id=%s span_id=%s parent_span_id=%s sampled=%s status=%d "
+          "duration_us=%llu\n",
+          trace, span, parent, sampled_str(r->sampled), (int)r->status,
           (unsigned long long)((r->end_ns - r->start_ns) / 1000));
   fflush(rec->out);
 
   stp_span sp = {r->trace_id, r->span_id, r->parent_span_id, r->has_parent,
                  r->sampled};
-  span_log_entry e = {rec->process,
-                      r->op,
-                      r->description,
-                      r->description_len,
-                      &sp,
-                      span_log_grpc_status(r->has_status ? (int)r->status : 2),
-                      r->start_ns,
-                      r->end_ns,
-                      rec->headers,
-                      rec->n_headers};
+  span_log_entry e = {
+      .process = rec->process,
+      .op = r->op,
+      .description = r->description,
+      .description_len = r->description_len,
+      .span = &sp,
+      .status = span_log_grpc_status(r->has_status ? (int)r->status : 2),
+      .start_ns = r->start_ns,
+      .end_ns = r->end_ns,
+      .headers = rec->headers,
+      .n_headers = rec->n_headers};
   if (span_log_write(rec->log_path, &e) != 0)
     perror(rec->log_path);
 }
@@ -130,7 +144,7 @@ static inline int example_config(stp_config **cfg, const example_options *o) {
     char *end;
     opts.has_sample_rate = true;
     opts.sample_rate = strtod(o->sample_rate, &end);
-    if (*end)
+    if (*o->sample_rate == '\0' || *end)
       return STP_ERR_SAMPLE_RATE;
   }
   return stp_config_new(cfg, &opts, NULL);

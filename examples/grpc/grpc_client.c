@@ -138,11 +138,12 @@ int main(int argc, char **argv) {
     return 1;
   }
   print_span("call", stp_grpc_call_span(call));
-  /* The two values the interceptor sends (the same functions make them);
-   * the call's span record carries them too. */
-  static char st[STP_SENTRY_TRACE_MAX_LEN + 1], bag[STP_BAGGAGE_MAX_BYTES + 1];
-  size_t st_len = 0, bag_len = 0;
-  span_log_header sent[2];
+  /* The values the interceptor sends (the same functions make them); the
+   * call's span record carries them too. */
+  static char st[STP_SENTRY_TRACE_MAX_LEN + 1], bag[STP_BAGGAGE_MAX_BYTES + 1],
+      tp[STP_TRACEPARENT_LEN + 1];
+  size_t st_len = 0, bag_len = 0, tp_len = 0;
+  span_log_header sent[3];
   size_t n_sent = 0;
   if (stp_context_sentry_trace(stp_grpc_call_context(call),
                                stp_grpc_call_span(call), st, sizeof st,
@@ -156,6 +157,13 @@ int main(int argc, char **argv) {
       bag_len) {
     printf("sending baggage: %s\n", bag);
     sent[n_sent++] = (span_log_header){"baggage", 7, bag, bag_len};
+  }
+  if (stp_config_propagate_traceparent(cfg) &&
+      stp_context_traceparent(stp_grpc_call_context(call),
+                              stp_grpc_call_span(call), tp, sizeof tp,
+                              &tp_len) == STP_OK) {
+    printf("sending traceparent: %s\n", tp);
+    sent[n_sent++] = (span_log_header){"traceparent", 11, tp, tp_len};
   }
   recorder.headers = sent;
   recorder.n_headers = n_sent;

@@ -19,7 +19,11 @@
  * call (a `subprocess` span), so that the program continues the trace.
  * Its standard output is added to the answer after a `downstream_exit=N`
  * line (N: its exit status, -1 when it could not run or was killed after
- * 10 seconds). SIGTERM or SIGINT stops the server cleanly (exit 0). */
+ * 10 seconds). The program runs in a process group of its own, and what is
+ * left of the group when the program ends (or is killed) is killed too.
+ * The server serves one call at a time; a call that does not end within
+ * 10 seconds of its last step is cancelled. SIGTERM or SIGINT stops the
+ * server cleanly (exit 0). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -51,12 +55,19 @@ static gpr_timespec soon(void) {
                       gpr_time_from_millis(200, GPR_TIMESPAN));
 }
 
+#define CALL_STEP_TIMEOUT_MS 10000
+
 /* Waits for `tag` on cq (the only operation outstanding on it) and returns
  * the event's success (0 on shutdown). On a stop signal: with `call`, the
  * call is cancelled so that the wait ends soon; without, returns -1 at
- * once (the operation stays outstanding). */
+ * once (the operation stays outstanding). With `call`, the call is also
+ * cancelled when the step takes CALL_STEP_TIMEOUT_MS: one stalled peer
+ * does not hold the server. */
 static int wait_for(grpc_completion_queue *cq, void *tag, grpc_call *call) {
   int cancelled = 0;
+  gpr_timespec limit =
+      gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                   gpr_time_from_millis(CALL_STEP_TIMEOUT_MS, GPR_TIMESPAN));
   for (;;) {
     grpc_event ev = grpc_completion_queue_next(cq, soon(), NULL);
     if (ev.type == GRPC_OP_COMPLETE && ev.tag == tag)
@@ -65,7 +76,10 @@ static int wait_for(grpc_completion_queue *cq, void *tag, grpc_call *call) {
       return 0;
     if (stopping && !call)
       return -1;
-    if (stopping && !cancelled) {
+    bool late = call && gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), limit) > 0;
+    if ((stopping || late) && !cancelled) {
+      if (late)
+        fprintf(stderr, "grpc_server: call stalled, cancelled\n");
       grpc_call_cancel(call, NULL);
       cancelled = 1;
     }
@@ -90,6 +104,22 @@ static size_t append(char *buf, size_t len, size_t cap, const char *fmt, ...) {
   va_end(ap);
   len += n < 0 ? 0 : (size_t)n;
   return len < cap ? len : cap - 1;
+}
+
+/* Appends s[0, n) with every byte outside printable ASCII, and the
+ * backslash, as \xNN (print_escaped): a value from the wire never starts
+ * a line of its own. */
+static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s,
+                             size_t n) {
+  for (size_t i = 0; i < n && len + 5 < cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c < 0x7f && c != '\\')
+      buf[len++] = (char)c;
+    else
+      len += (size_t)snprintf(buf + len, cap - len, "\\x%02x", c);
+  }
+  buf[len] = '\0';
+  return len;
 }
 
 /* The continued context as `key=value` lines. */
@@ -128,9 +158,11 @@ static size_t describe(stp_grpc_call *call, char *buf, size_t cap) {
     size_t vlen;
     if (stp_context_member(ctx, i, &m, &is_sentry) == STP_OK && is_sentry &&
         stp_baggage_decode(value, sizeof value, &vlen, m.value, m.value_len) ==
-            STP_OK)
-      n = append(buf, n, cap, "dsc.%.*s=%.*s\n", (int)(m.key_len - 7),
-                 m.key + 7, (int)vlen, value);
+            STP_OK) {
+      n = append(buf, n, cap, "dsc.%.*s=", (int)(m.key_len - 7), m.key + 7);
+      n = append_escaped(buf, n, cap, value, vlen);
+      n = append(buf, n, cap, "\n");
+    }
   }
   return n;
 }
@@ -179,8 +211,13 @@ static int run_program(char *const *argv, char *env_trace, char *env_baggage,
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&fa, fds[1]);
+  posix_spawnattr_t attr; /* a process group of its own: pid */
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid;
-  int err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, env);
+  int err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, env);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   free(env);
   close(fds[1]);
@@ -190,22 +227,31 @@ static int run_program(char *const *argv, char *env_trace, char *env_baggage,
     return -1;
   }
 
+  /* Its output until it ends (what it left running may hold the pipe
+   * open), or until the time is up or the server stops. */
   uint64_t deadline = now_ms() + EXEC_TIMEOUT_MS;
-  int timed_out = 0;
+  bool ended = false, eof = false, timed_out = false;
+  siginfo_t info;
   for (;;) {
-    uint64_t now = now_ms();
-    if (now >= deadline) {
-      timed_out = 1;
+    memset(&info, 0, sizeof info);
+    if (!ended &&
+        waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid)
+      ended = true; /* not reaped yet: its group id stays its own */
+    if (now_ms() >= deadline || stopping) {
+      timed_out = !ended;
       break;
     }
+    if (eof && ended)
+      break;
     struct pollfd p = {fds[0], POLLIN, 0};
-    int r = poll(&p, 1, (int)(deadline - now));
+    int r = poll(&p, eof ? 0 : 1, ended ? 0 : 20);
     if (r < 0 && errno == EINTR)
       continue;
-    if (r <= 0) {
-      timed_out = r == 0;
-      break;
-    }
+    if (r == 0 && ended)
+      break; /* ended, and nothing more to read now */
+    if (r <= 0 || eof)
+      continue;
     char scratch[4096];
     char *dst = *out_len + 1 < cap ? out + *out_len : scratch;
     size_t room = *out_len + 1 < cap ? cap - 1 - *out_len : sizeof scratch;
@@ -213,17 +259,16 @@ static int run_program(char *const *argv, char *env_trace, char *env_baggage,
     if (got < 0 && errno == EINTR)
       continue;
     if (got <= 0)
-      break; /* end of its output */
-    if (dst != scratch)
+      eof = true; /* end of its output */
+    else if (dst != scratch)
       *out_len += (size_t)got;
   }
   close(fds[0]);
   out[*out_len] = '\0';
-  if (timed_out) {
+  if (timed_out)
     fprintf(stderr, "grpc_server: %s took too long, killed\n", argv[0]);
-    kill(pid, SIGKILL);
-  }
-  int wstatus;
+  kill(-pid, SIGKILL); /* the program if it still runs, and what it left */
+  int wstatus = 0;
   while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
   return !timed_out && WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
@@ -283,7 +328,9 @@ static void handle(const server_setup *setup, stp_grpc_call *call,
   const char *method = stp_grpc_call_method(call, &mlen);
   static char body[STP_BAGGAGE_MAX_BYTES + 80 * 1024];
   size_t blen = describe(call, body, sizeof body);
-  printf("call %.*s\n%s", (int)mlen, method, body);
+  fputs("call ", stdout);
+  print_escaped(stdout, method, mlen);
+  printf("\n%s", body);
   fflush(stdout);
 
   /* The span log shows the trace metadata this call arrived with. */

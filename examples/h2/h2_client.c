@@ -214,8 +214,12 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--spans") == 0 && i + 1 < argc) {
       spans = argv[++i];
     } else if (strcmp(a, "--sample-rate") == 0 && i + 1 < argc) {
+      const char *v = argv[++i];
+      char *end;
       opts.has_sample_rate = true;
-      opts.sample_rate = strtod(argv[++i], NULL);
+      opts.sample_rate = strtod(v, &end); /* the range: stp_config_new */
+      if (*v == '\0' || *end != '\0')
+        return usage();
     } else if (a[0] != '-' && !url) {
       url = a;
     } else {

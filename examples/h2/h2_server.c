@@ -31,6 +31,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -45,6 +46,14 @@
 #include "stp/nghttp2.h"
 
 #define MAX_CONCURRENT_STREAMS 100
+/* Streams open at once over all connections (their states are about
+ * 9 KiB each): past it a new stream is reset, so that peers that open
+ * streams and never finish them cannot take all memory. */
+#define MAX_LIVE_STREAMS 4096
+/* After accept() fails for want of descriptors or memory, the listening
+ * socket is left alone this long (it stays readable: polling it at once
+ * again would spin). */
+#define ACCEPT_PAUSE_MS 100
 
 /* With --hand-written: the incoming trace id and flag, the `sentry-*`
  * members of the incoming baggage as they came, and the outgoing
@@ -123,6 +132,8 @@ typedef struct server {
   nghttp2_session_callbacks *cbs;
   conn **conns;
   size_t n_conns, cap_conns;
+  size_t live_streams; /* at most MAX_LIVE_STREAMS */
+  int accept_paused;   /* accept() failed: wait ACCEPT_PAUSE_MS */
 } server;
 
 static char kFixedBody[] = "{\"answer\":\"the same\"}\n";
@@ -266,6 +277,7 @@ static void describe(jbuf *j, stp_context *ctx, int traceparent) {
 /* ---- streams ------------------------------------------------------------- */
 
 static void stream_free(conn *c, stream *s) {
+  c->srv->live_streams--;
   if (s->prev)
     s->prev->next = s->next;
   else
@@ -442,9 +454,11 @@ static int on_begin_headers(nghttp2_session *session,
   if (frame->hd.type != NGHTTP2_HEADERS ||
       frame->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0;
+  if (c->srv->live_streams >= MAX_LIVE_STREAMS)
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
   stream *s = calloc(1, sizeof *s);
   if (!s)
-    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   s->id = frame->hd.stream_id;
   if (c->srv->spans)
     s->start_ns = span_log_now_ns();
@@ -466,6 +480,7 @@ static int on_begin_headers(nghttp2_session *session,
   if (c->streams)
     c->streams->prev = s;
   c->streams = s;
+  c->srv->live_streams++;
   nghttp2_session_set_stream_user_data(session, s->id, s);
   return 0;
 }
@@ -601,8 +616,12 @@ static int set_nonblocking(int fd) {
 static void accept_all(server *srv, int lfd) {
   for (;;) {
     int fd = accept(lfd, NULL, NULL);
-    if (fd < 0)
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+          errno == ENOMEM)
+        srv->accept_paused = 1;
       return;
+    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (srv->sndbuf > 0)
@@ -681,6 +700,14 @@ static int write_port_file(const char *path, int port) {
   return rename(tmp, path);
 }
 
+/* The decimal number v in [lo, hi], or -1. */
+static int number(const char *v, long lo, long hi) {
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  return *v && !*end && errno == 0 && n >= lo && n <= hi ? (int)n : -1;
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: h2_server [--port N|0] [--port-file FILE] "
@@ -703,15 +730,17 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int used = 1;
-    if (strcmp(a, "--port") == 0 && v)
-      port = atoi(v);
-    else if (strcmp(a, "--port-file") == 0 && v)
+    if (strcmp(a, "--port") == 0 && v) {
+      if ((port = number(v, 0, 65535)) < 0)
+        return usage();
+    } else if (strcmp(a, "--port-file") == 0 && v)
       port_file = v;
     else if (strcmp(a, "--spans") == 0 && v)
       spans = v;
-    else if (strcmp(a, "--sndbuf") == 0 && v)
-      sndbuf = atoi(v);
-    else if (strcmp(a, "--dsn") == 0 && v)
+    else if (strcmp(a, "--sndbuf") == 0 && v) {
+      if ((sndbuf = number(v, 0, INT_MAX)) < 0)
+        return usage();
+    } else if (strcmp(a, "--dsn") == 0 && v)
       opts.dsn = v;
     else if (strcmp(a, "--release") == 0 && v)
       opts.release = v;
@@ -720,8 +749,11 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--org-id") == 0 && v)
       opts.org_id = v;
     else if (strcmp(a, "--sample-rate") == 0 && v) {
+      char *end;
       opts.has_sample_rate = true;
-      opts.sample_rate = strtod(v, NULL);
+      opts.sample_rate = strtod(v, &end); /* the range: stp_config_new */
+      if (*v == '\0' || *end != '\0')
+        return usage();
     } else {
       used = 0;
       if (strcmp(a, "--no-propagation") == 0)
@@ -801,7 +833,7 @@ int main(int argc, char **argv) {
       pfds = p;
     }
     pfds[0] = (struct pollfd){stop_pipe[0], POLLIN, 0};
-    pfds[1] = (struct pollfd){lfd, POLLIN, 0};
+    pfds[1] = (struct pollfd){lfd, srv.accept_paused ? 0 : POLLIN, 0};
     size_t n = srv.n_conns;
     for (size_t i = 0; i < n; i++) {
       conn *c = srv.conns[i];
@@ -810,7 +842,9 @@ int main(int argc, char **argv) {
         ev |= POLLOUT;
       pfds[2 + i] = (struct pollfd){c->fd, ev, 0};
     }
-    if (poll(pfds, n + 2, -1) < 0 && errno != EINTR)
+    int paused = srv.accept_paused;
+    srv.accept_paused = 0; /* tried again after this poll */
+    if (poll(pfds, n + 2, paused ? ACCEPT_PAUSE_MS : -1) < 0 && errno != EINTR)
       goto out;
     if (pfds[0].revents)
       break; /* SIGTERM / SIGINT */

@@ -146,7 +146,8 @@ typedef struct stp_trace_header {
 /* Bytes of one sentry-trace value that the parser looks at. A longer value
  * is judged on this prefix (every valid element fits in it many times);
  * an element cut by the bound is STP_ERR_TOO_LONG. A traceparent longer
- * than this is STP_ERR_TOO_LONG outright. */
+ * than this is STP_ERR_TOO_LONG without being parsed (STP_ERR_CONTROL_CHAR
+ * when a control byte is within the bound). */
 #define STP_SENTRY_TRACE_SCAN_MAX 1024
 
 /* Parse a `sentry-trace` value (SPEC section 2). Leading and trailing

@@ -9,6 +9,8 @@ the per-stream state of reset streams and dropped connections was freed).
 usage: hostile_test.py H2_SERVER"""
 
 import json
+import os
+import resource
 import socket
 import struct
 import sys
@@ -237,10 +239,81 @@ def test():
         s.close()
     still_answering(port, "40 connections dropped")
 
+    # Streams opened and never finished, over many connections: past the
+    # server's bound on live streams (4096), new ones are reset, so that
+    # such peers cannot take all its memory; once they leave, it answers.
+    socks = []
+    for _ in range(41):  # 100 streams each (the concurrency it allows)
+        s = t.open_h2(port)
+        s.sendall(b"".join(t.headers_frames(sid, block, end_stream=False)
+                           for sid in range(1, 200, 2)))
+        socks.append(s)
+    time.sleep(2)
+    frames, _ = ask(port, [GOOD_TRACE])
+    t.eq(ended(frames), "reset", "4100 unfinished streams: a new one reset")
+    for s in socks:
+        s.close()
+    time.sleep(0.5)
+    still_answering(port, "4100 unfinished streams dropped")
+
     slow_reader(port)
 
     rc, _, err = server.stop(timeout=60)
     t.eq(rc, 0, "server exits 0 on SIGTERM (%s)" % err.strip()[-2000:])
+
+    out_of_descriptors(sys.argv[1])
+    bad_options(sys.argv[1])
+
+
+def bad_options(binary):
+    """Option values that are not numbers are refused (exit 2), not read
+    as whatever atoi or strtod make of them."""
+    for args in (["--port", "8o80"], ["--port", "70000"], ["--port", ""],
+                 ["--sndbuf", "-1"], ["--sample-rate", "abc"],
+                 ["--sample-rate", ""], ["--sample-rate", "0.5x"]):
+        rc, _, err = t.run([binary] + args, timeout=10)
+        t.check(rc == 2 and "usage" in err,
+                "%s: refused with usage (exit %s)" % (" ".join(args), rc))
+
+
+def cpu_ticks(pid):
+    """User + system CPU time of a process so far, in clock ticks."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def out_of_descriptors(binary):
+    """A server that runs out of file descriptors leaves its listening
+    socket alone for a while instead of polling it in a busy loop, and
+    takes connections again once descriptors are free."""
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    port_file = os.path.join(t.tmpdir(), "port-nofile")
+    proc = t.start([binary, "--port", "0", "--port-file", port_file],
+                   preexec_fn=low_limit)
+    deadline = time.time() + 20
+    while not os.path.exists(port_file):
+        t.check(proc.poll() is None and time.time() < deadline,
+                "server with 64 descriptors started")
+        time.sleep(0.02)
+    with open(port_file) as f:
+        port = int(f.read())
+    socks = [socket.create_connection(("127.0.0.1", port))
+             for _ in range(100)]
+    time.sleep(0.5)
+    before = cpu_ticks(proc.pid)
+    time.sleep(2)
+    used = cpu_ticks(proc.pid) - before
+    hz = os.sysconf("SC_CLK_TCK")
+    t.check(used < hz // 2,
+            "out of descriptors: %d ticks of CPU in 2 s (no busy loop)" % used)
+    for s in socks:
+        s.close()
+    time.sleep(0.5)
+    still_answering(port, "descriptors free again")
+    rc, _, err = t.stop(proc, timeout=60)
+    t.eq(rc, 0, "server with 64 descriptors exits 0 (%s)" % err.strip()[-2000:])
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
  *
  * Parses, holds and produces the `sentry-trace`, `baggage` and W3C
  * `traceparent` headers. Pure C11 and libc; no third-party dependency.
+ * The wire rules, whose sections the comments cite as "SPEC section N",
+ * are in docs/SPEC.md.
  *
  * Conventions used throughout:
  * - Functions return 0 (STP_OK) or a negative stp_error; lengths come back
@@ -76,7 +78,8 @@ const char *stp_strerror(int err);
 const char *stp_error_name(int err);
 
 /* ------------------------------------------------------------------------ */
-/* Allocation. Only stp_config_new and stp_context_new allocate.            */
+/* Allocation. Only stp_config_new and stp_context_new allocate, and        */
+/* stp_config_should_propagate for a long URL (see there).                  */
 
 typedef struct stp_allocator {
   void *(*malloc)(size_t size, void *user_data);
@@ -283,7 +286,10 @@ bool stp_config_propagate_traceparent(const stp_config *cfg);
 bool stp_config_accept_traceparent(const stp_config *cfg);
 bool stp_config_propagate_third_party_baggage(const stp_config *cfg);
 
-/* Whether an outgoing request to `url` should carry the trace. */
+/* Whether an outgoing request to `url` should carry the trace. With
+ * propagation targets, a URL of 512 bytes or more is copied for regexec
+ * through the config's allocator (freed before returning); false when
+ * that allocation fails. */
 bool stp_config_should_propagate(const stp_config *cfg, const char *url,
                                  size_t len);
 

@@ -24,7 +24,9 @@
  *
  * Sentry propagation, client:
  *
- *   static stp_grpc_sentry sentry = {cfg, on_record, NULL};
+ *   static stp_grpc_sentry sentry;       (outlives the channel)
+ *   sentry.cfg = cfg;
+ *   sentry.on_record = on_record;        (may be NULL)
  *   stp_grpc_channel *ch;
  *   stp_grpc_channel_new(&ch, channel, NULL);
  *   stp_grpc_interceptor ic;
@@ -50,7 +52,8 @@
  * (grpc_call_arena_alloc) and goes away with the call, whatever way the
  * call ends (status, cancel, deadline, failure). The channel and server
  * handles are the only heap allocations of this layer (gRPC's own copy of
- * a call's method or host is on the heap when longer than 23 bytes).
+ * a call's method or host is on the heap when longer than 23 bytes, and
+ * stp_config_should_propagate copies a target of 512 bytes or more).
  *
  * Threads: a channel or server handle is shared freely once its
  * interceptors are added. A call follows gRPC's own rule for

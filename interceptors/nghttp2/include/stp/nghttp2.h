@@ -7,7 +7,9 @@
  * from nghttp2's header callback and yields the stream's stp_context once
  * the request headers are complete.
  *
- * Nothing here allocates except stp_nghttp2_stream_new. Conventions are
+ * Nothing here allocates except stp_nghttp2_stream_new (and, through
+ * stp_config_should_propagate, stp_nghttp2_inject for a URL of 512 bytes or
+ * more when the config has propagation targets). Conventions are
  * those of stp/stp.h (0 or a negative stp_error; `_del(NULL)` is a no-op).
  */
 #ifndef STP_NGHTTP2_H
@@ -78,7 +80,8 @@ typedef struct stp_nghttp2_headers {
  * replaced count as room, wherever they are), STP_ERR_TOO_LONG when url
  * is NULL and the composed URL exceeds STP_NGHTTP2_URL_MAX, or an error of
  * stp_context_inject. On any error nva and *nvlen are unchanged.
- * Freezes the DSC. Uses about 25 KiB of stack and no heap. */
+ * Freezes the DSC. Uses about 25 KiB of stack, and no heap but that of
+ * stp_config_should_propagate. */
 int stp_nghttp2_inject(stp_context *ctx, const stp_span *span,
                        stp_nghttp2_headers *hb, nghttp2_nv *nva, size_t nvcap,
                        size_t *nvlen, const char *url, size_t url_len);

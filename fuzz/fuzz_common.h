@@ -54,6 +54,29 @@ static inline void check_utf8(const unsigned char *s, size_t n) {
   }
 }
 
+/* FUZZ_* bits: the options a fuzz input picks. */
+enum { FUZZ_STRICT = 1, FUZZ_TRACEPARENT = 2, FUZZ_THIRD_PARTY = 4 };
+
+/* The config for those options, made once for each combination (they live
+ * as long as the fuzzer). */
+static inline stp_config *fuzz_config(unsigned bits) {
+  static stp_config *configs[8];
+  bits &= 7;
+  if (!configs[bits]) {
+    stp_options o;
+    stp_options_init(&o);
+    o.dsn =
+        "https://49d0f7386ad645858ae85020e393bef3@o447951.ingest.sentry.io/5";
+    o.has_sample_rate = true;
+    o.sample_rate = 0.25;
+    o.strict_trace_continuation = bits & FUZZ_STRICT;
+    o.propagate_traceparent = bits & FUZZ_TRACEPARENT;
+    o.propagate_third_party_baggage = bits & FUZZ_THIRD_PARTY;
+    CHECK(stp_config_new(&configs[bits], &o, NULL) == STP_OK);
+  }
+  return configs[bits];
+}
+
 /* A header list carrier over fuzzer-owned memory. */
 typedef struct {
   const char *name;

@@ -6,31 +6,13 @@
  * reach the bounds of the context's store and of the scan too. */
 #include "fuzz_common.h"
 
-static stp_config *configs[8];
-
-static stp_config *config_for(unsigned bits) {
-  if (!configs[bits]) {
-    stp_options o;
-    stp_options_init(&o);
-    o.dsn =
-        "https://49d0f7386ad645858ae85020e393bef3@o447951.ingest.sentry.io/5";
-    o.has_sample_rate = true;
-    o.sample_rate = 0.25;
-    o.strict_trace_continuation = bits & 1;
-    o.propagate_traceparent = bits & 2;
-    o.propagate_third_party_baggage = bits & 4;
-    CHECK(stp_config_new(&configs[bits], &o, NULL) == STP_OK);
-  }
-  return configs[bits];
-}
-
 static stp_context ctx;
 static fuzz_headers in, out;
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   if (size < 2)
     return 0;
-  stp_config *cfg = config_for(data[0] & 7);
+  stp_config *cfg = fuzz_config(data[0] & 7);
   size_t half = data[1] % (size - 1);
   fuzz_split(&in, data + 2, size - 2);
   if (data[0] & 8)

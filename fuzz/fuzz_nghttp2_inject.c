@@ -10,23 +10,6 @@
 
 enum { MAX_NV = 48 };
 
-static stp_config *configs[4];
-
-static stp_config *config_for(unsigned bits) {
-  if (!configs[bits]) {
-    stp_options o;
-    stp_options_init(&o);
-    o.dsn =
-        "https://49d0f7386ad645858ae85020e393bef3@o447951.ingest.sentry.io/5";
-    o.has_sample_rate = true;
-    o.sample_rate = 0.25;
-    o.propagate_traceparent = bits & 1;
-    o.propagate_third_party_baggage = bits & 2;
-    CHECK(stp_config_new(&configs[bits], &o, NULL) == STP_OK);
-  }
-  return configs[bits];
-}
-
 /* 0 sentry-trace, 1 baggage, 2 traceparent (any case), -1 another name. */
 static int trace_name(const nghttp2_nv *nv) {
   static const char *const names[3] = {"sentry-trace", "baggage",
@@ -53,9 +36,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
       "sentry-sample_rand=0.5,vendor=1";
   if (size < 2)
     return 0;
-  unsigned bits = data[0] & 3;
+  unsigned bits = (data[0] & 3) * FUZZ_TRACEPARENT; /* and FUZZ_THIRD_PARTY */
   size_t room = (data[0] >> 2) % 5; /* beyond the entries given */
-  const stp_config *cfg = config_for(bits);
+  const stp_config *cfg = fuzz_config(bits);
   stp_context_begin(&ctx, cfg);
   stp_context_feed(&ctx, "sentry-trace", 12, kTrace, sizeof kTrace - 1);
   stp_context_feed(&ctx, "baggage", 7, kBaggage, sizeof kBaggage - 1);
@@ -87,7 +70,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   }
 
   /* The entries kept: those of no name inject sets. */
-  size_t sets = (bits & 1) ? 3 : 2, kept = 0;
+  size_t sets = (bits & FUZZ_TRACEPARENT) ? 3 : 2, kept = 0;
   for (size_t j = 0; j < n; j++) {
     int k = trace_name(&before[j]);
     if (k < 0 || (size_t)k >= sets)
@@ -126,6 +109,6 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     CHECK(nva[w].valuelen > 0);
   }
   CHECK(counts[0] == 1 && counts[1] <= 1);
-  CHECK(counts[2] == ((bits & 1) ? 1u : 0u));
+  CHECK(counts[2] == ((bits & FUZZ_TRACEPARENT) ? 1u : 0u));
   return 0;
 }

@@ -390,12 +390,16 @@ CallResult TestClient::Call(const CallOptions &o) {
   grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(nullptr);
   stp_grpc_call *call;
   std::string method = o.method, host = o.host; // as the caller's strings
-  int rc = host.empty() ? stp_grpc_call_create(&call, ch_, o.parent, cq,
-                                               method.c_str(), In(o.deadline_ms))
-                        : stp_grpc_call_create_ex(
-                              &call, ch_, o.parent, nullptr,
-                              GRPC_PROPAGATE_DEFAULTS, cq, method.c_str(),
-                              host.c_str(), In(o.deadline_ms));
+  gpr_timespec deadline = In(o.deadline_ms);
+  res.deadline_ns = static_cast<uint64_t>(deadline.tv_sec) * 1000000000u +
+                    static_cast<uint64_t>(deadline.tv_nsec);
+  int rc = host.empty()
+               ? stp_grpc_call_create(&call, ch_, o.parent, cq, method.c_str(),
+                                      deadline)
+               : stp_grpc_call_create_ex(&call, ch_, o.parent, nullptr,
+                                         GRPC_PROPAGATE_DEFAULTS, cq,
+                                         method.c_str(), host.c_str(),
+                                         deadline);
   if (rc != STP_OK) {
     grpc_completion_queue_destroy(cq);
     return res;

@@ -127,7 +127,8 @@ struct CallResult {
   std::string details;
   std::vector<std::string> responses;
   bool has_span = false;
-  stp_span span{}; // the client span
+  stp_span span{};          // the client span
+  uint64_t deadline_ns = 0; // the call's deadline, Unix time in ns
 };
 
 // A client channel to the server with (or without) the Sentry client

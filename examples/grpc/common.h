@@ -28,16 +28,28 @@ typedef struct example_recorder {
   size_t n_headers;
 } example_recorder;
 
-/* s[0, n) with every byte outside printable ASCII, and the backslash, as
- * \xNN: a value from the wire never starts a line of its own. */
-static inline void print_escaped(FILE *f, const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c < 0x7f && c != '\\')
-      fputc(c, f);
-    else
-      fprintf(f, "\\x%02x", c);
+/* A byte as the examples write it into their text output: printable
+ * ASCII but the backslash as it is, any other byte as \xNN, so that a
+ * value from the wire never starts a line of its own. Writes 1 or 4 bytes
+ * to out and returns how many. */
+static inline size_t escape_byte(char out[4], unsigned char c) {
+  static const char hex[] = "0123456789abcdef";
+  if (c >= 0x20 && c < 0x7f && c != '\\') {
+    out[0] = (char)c;
+    return 1;
   }
+  out[0] = '\\';
+  out[1] = 'x';
+  out[2] = hex[c >> 4];
+  out[3] = hex[c & 15];
+  return 4;
+}
+
+/* s[0, n) escaped (escape_byte) to f. */
+static inline void print_escaped(FILE *f, const char *s, size_t n) {
+  char e[4];
+  for (size_t i = 0; i < n; i++)
+    fwrite(e, 1, escape_byte(e, (unsigned char)s[i]), f);
 }
 
 static inline void print_record(void *user, const stp_grpc_span_record *r) {

@@ -106,18 +106,11 @@ static size_t append(char *buf, size_t len, size_t cap, const char *fmt, ...) {
   return len < cap ? len : cap - 1;
 }
 
-/* Appends s[0, n) with every byte outside printable ASCII, and the
- * backslash, as \xNN (print_escaped): a value from the wire never starts
- * a line of its own. */
+/* Appends s[0, n) escaped (escape_byte), as far as it fits. */
 static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s,
                              size_t n) {
-  for (size_t i = 0; i < n && len + 5 < cap; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c < 0x7f && c != '\\')
-      buf[len++] = (char)c;
-    else
-      len += (size_t)snprintf(buf + len, cap - len, "\\x%02x", c);
-  }
+  for (size_t i = 0; i < n && len + 4 < cap; i++)
+    len += escape_byte(buf + len, (unsigned char)s[i]);
   buf[len] = '\0';
   return len;
 }

@@ -597,13 +597,16 @@ int stp_grpc_call_create_ex(stp_grpc_call **out, stp_grpc_channel *ch,
   *out = NULL;
   if (!ch || !cq || !method)
     return STP_ERR_INVALID_ARGUMENT;
+  const char *auth = host ? host : ch->authority;
+  size_t auth_len = host ? strlen(host) : ch->authority_len;
+  size_t method_len = strlen(method);
   /* gRPC keeps the slices it is given: copies, so that the caller's
    * strings need only live through this call (up to 23 bytes a copy is
    * kept in the slice itself; longer ones are allocated by gRPC). */
-  grpc_slice method_slice = grpc_slice_from_copied_string(method);
+  grpc_slice method_slice = grpc_slice_from_copied_buffer(method, method_len);
   grpc_slice host_slice;
   if (host)
-    host_slice = grpc_slice_from_copied_string(host);
+    host_slice = grpc_slice_from_copied_buffer(host, auth_len);
   grpc_call *gc = grpc_channel_create_call(
       ch->channel, parent_call, propagation_mask, cq, method_slice,
       host ? &host_slice : NULL, deadline, NULL);
@@ -613,9 +616,6 @@ int stp_grpc_call_create_ex(stp_grpc_call **out, stp_grpc_channel *ch,
   if (!gc)
     return STP_ERR_CARRIER;
 
-  const char *auth = host ? host : ch->authority;
-  size_t auth_len = host ? strlen(host) : ch->authority_len;
-  size_t method_len = strlen(method);
   char *strings;
   stp_grpc_call *c =
       call_alloc(gc, &ch->ics, auth_len + method_len + 1, &strings);

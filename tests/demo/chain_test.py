@@ -14,61 +14,17 @@ usage: chain_test.py DEMO_REPORT GRPC_CLIENT GRPC_SERVER H2_CLIENT H2_SERVER
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+from demotest import expect, start_server, stop_all, finish
 
 REPORT, GRPC_CLIENT, GRPC_SERVER, H2_CLIENT, H2_SERVER = map(
     os.path.abspath, sys.argv[1:6])
 TRACE = "771a43a4192642f0b136d5159a501700"
 SPAN = "b1c2d3e4f5a6b7c8"
 DSN = "https://49d0f7386ad645858ae85020e393bef3@o447951.ingest.sentry.io/5"
-children = []
-failures = []
-
-
-def on_term(signum, frame):
-    raise SystemExit("stopped by signal %d" % signum)
-
-
-signal.signal(signal.SIGTERM, on_term)
-
-
-def expect(cond, what):
-    print(("ok: " if cond else "FAILED: ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def start_server(work, name, args):
-    port_file = os.path.join(work, name + ".port")
-    log = open(os.path.join(work, name + ".log"), "w")
-    p = subprocess.Popen(args + ["--port", "0", "--port-file", port_file],
-                         stdout=log, stderr=subprocess.STDOUT, cwd=work)
-    children.append(p)
-    deadline = time.time() + 20
-    while not (os.path.exists(port_file) and open(port_file).read().strip()):
-        if p.poll() is not None or time.time() > deadline:
-            raise SystemExit("%s did not start" % name)
-        time.sleep(0.02)
-    return int(open(port_file).read())
-
-
-def stop_all():
-    for p in children:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in children:
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    codes = [p.returncode for p in children]
-    children.clear()
-    return codes
 
 
 def chain(client_args, env_hop=True):
@@ -76,10 +32,10 @@ def chain(client_args, env_hop=True):
     path)."""
     work = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
     spans = os.path.join(work, "spans.jsonl")
-    h2 = start_server(work, "h2_server", [H2_SERVER, "--spans", spans])
+    _, h2, _ = start_server(work, "h2_server", [H2_SERVER, "--spans", spans])
     downstream = [H2_CLIENT] + (["--env"] if env_hop else []) + [
         "--spans", spans, "http://127.0.0.1:%d/inventory/42" % h2]
-    grpc = start_server(work, "grpc_server", [
+    _, grpc, _ = start_server(work, "grpc_server", [
         GRPC_SERVER, "--spans", spans, "--exec", " ".join(downstream)])
     try:
         r = subprocess.run([GRPC_CLIENT, "--spans", spans, "--method",
@@ -165,5 +121,4 @@ rc, out, err = report(spans)
 expect(rc == 1 and "BROKEN TRACE" in out and "2 trace ids" in out,
        "broken: the report finds two traces")
 
-print("%d failed" % len(failures))
-sys.exit(1 if failures else 0)
+finish()

@@ -14,7 +14,6 @@ do to it:
 usage: grpc_server_test.py GRPC_SERVER GRPC_CLIENT"""
 
 import os
-import signal
 import socket
 import stat
 import struct
@@ -23,50 +22,12 @@ import sys
 import tempfile
 import time
 
+from demotest import expect, start_server, stop, stop_all, finish
+
 SERVER, CLIENT = map(os.path.abspath, sys.argv[1:3])
 TRACE = "771a43a4192642f0b136d5159a501700"
 SPAN = "b1c2d3e4f5a6b7c8"
 work = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
-children = []
-failures = []
-
-
-def on_term(signum, frame):
-    raise SystemExit("stopped by signal %d" % signum)
-
-
-signal.signal(signal.SIGTERM, on_term)
-
-
-def expect(cond, what):
-    print(("ok: " if cond else "FAILED: ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def start_server(name, args):
-    port_file = os.path.join(work, name + ".port")
-    log = open(os.path.join(work, name + ".log"), "w")
-    p = subprocess.Popen([SERVER, "--port", "0", "--port-file", port_file] +
-                         args, stdout=log, stderr=subprocess.STDOUT, cwd=work)
-    children.append(p)
-    deadline = time.time() + 20
-    while not (os.path.exists(port_file) and open(port_file).read().strip()):
-        if p.poll() is not None or time.time() > deadline:
-            raise SystemExit("%s did not start" % name)
-        time.sleep(0.02)
-    return p, int(open(port_file).read()), log.name
-
-
-def stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-    try:
-        return p.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-        return None
 
 
 def call(port, *args):
@@ -99,7 +60,7 @@ def hpack(headers):  # literal fields, no indexing, no Huffman; short only
 
 def test():
     # 1. Hostile baggage, escaped.
-    server, port, log = start_server("escape", [])
+    server, port, log = start_server(work, "escape", [SERVER])
     rc, out, _ = call(port, "-H", "sentry-trace: %s-%s-1" % (TRACE, SPAN),
                       "-H", "baggage: sentry-trace_id=%s,sentry-release="
                       "a%%0Aforged%%3D1%%1B[31m" % TRACE)
@@ -123,7 +84,7 @@ def test():
         f.write("#!/bin/sh\necho started\nsleep 60 &\necho $! > %s\n"
                 "exit 0\n" % pid_file)
     os.chmod(script, os.stat(script).st_mode | stat.S_IXUSR)
-    server, port, _ = start_server("exec", ["--exec", script])
+    server, port, _ = start_server(work, "exec", [SERVER, "--exec", script])
     rc, out, took = call(port)
     expect(rc == 0, "--exec job: the call succeeded")
     expect("downstream_exit=0" in out,
@@ -138,7 +99,7 @@ def test():
     expect(stop(server) == 0, "--exec job: server stopped cleanly")
 
     # 3. A stalled call is cancelled; the next one is served.
-    server, port, _ = start_server("stall", [])
+    server, port, _ = start_server(work, "stall", [SERVER])
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0) +
               frame(1, 4, 1, hpack([
@@ -156,9 +117,5 @@ def test():
 try:
     test()
 finally:
-    for p in children:
-        stop(p)
-if failures:
-    print("%d failed" % len(failures))
-    sys.exit(1)
-print("PASS")
+    stop_all()
+finish()

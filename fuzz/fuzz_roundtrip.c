@@ -1,6 +1,6 @@
 /* Continue, inject, continue again from what was injected: the second hop
  * has the same trace, the first hop's span as parent, the same decision,
- * sample_rand and DSC. */
+ * sample_rand and DSC; no Sentry member goes out with properties. */
 #include "fuzz_common.h"
 
 static stp_config *cfg;
@@ -20,6 +20,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   out.n = 0;
   stp_carrier cout = {fuzz_foreach, fuzz_set, &out};
   CHECK(stp_context_inject(&a, NULL, &cout) == STP_OK);
+  for (size_t i = 0; i < out.n; i++) {
+    if (out.h[i].name_len != 7) /* baggage */
+      continue;
+    stp_baggage_iter it;
+    stp_baggage_member m;
+    stp_baggage_iter_init(&it, out.h[i].value, out.h[i].value_len);
+    while (stp_baggage_iter_next(&it, &m))
+      CHECK(m.key_len < 7 || memcmp(m.key, "sentry-", 7) != 0 ||
+            m.props_len == 0);
+  }
   stp_carrier cback = {fuzz_foreach, NULL, &out};
   CHECK(stp_context_continue(&b, cfg, &cback) == STP_OK);
 

@@ -451,6 +451,38 @@ test('http2: C client -> JS server (SDK)', async () => {
   checkEqual(received[before].name, 'GET /inventory/42', 'path the JS server saw');
 });
 
+// A DSC no SDK writes: properties on Sentry members, and the head's
+// decision only in sentry-sampled (the sentry-trace has no flag). stp
+// reads the values without their properties and sends them on so, and
+// takes the DSC's decision over its own rate of 0: the SDK continues the
+// same trace (it reads everything after '=' as the value, and an org id
+// sent on as "77;p" would not be its own) and samples it.
+test('http2: C client -> JS server (SDK), DSC with properties and no flag', async () => {
+  const traceId = '5d8b2f1e0c3a49d7b6e4f2a1c9d8e7f6';
+  const incoming = `${traceId}-a1b2c3d4e5f60718`;
+  const baggage = `sentry-trace_id=${traceId},sentry-public_key=${JS_PUBLIC_KEY},` +
+    `sentry-org_id=${ORG_ID};p,sentry-sample_rate=1,sentry-sample_rand=0.5;q=1,` +
+    'sentry-sampled=true,sentry-release=backend%401.2.3;x=1;y';
+  const log = path.join(work, 'h2_c_to_js_props.jsonl');
+  const before = received.length;
+  expectRun(await run(bin('h2/h2_client'), ['--env', '--sample-rate', '0', '--spans', log,
+    `http://127.0.0.1:${env.jsH2.port}/props`],
+  { SENTRY_TRACE: incoming, SENTRY_BAGGAGE: baggage }), 'h2_client');
+  check(received.length === before + 1, 'the JS HTTP/2 server got one request');
+  const sent = sentHeaders(log, 'http.client');
+  checkEqual(parseSentryTrace(sent.sentryTrace).sampled, true,
+    'the flag C sent (the decision in the DSC, not its own rate of 0)');
+  for (const m of sent.baggage.split(',')) {
+    if (m.startsWith('sentry-')) check(!m.includes(';'), `a Sentry member C sent has properties: ${m}`);
+  }
+  checkCForwarded(sent, incoming, baggage, 'C HTTP/2 client');
+  const rec = received[before];
+  checkEqual(rec.traceId, traceId, 'the SDK continued the trace');
+  checkEqual(rec.dsc.org_id, ORG_ID, 'the org id the SDK read');
+  checkEqual(rec.dsc.release, 'backend@1.2.3', 'the release the SDK read');
+  checkSdkContinued(rec, sent, 'JS HTTP/2 server');
+});
+
 test('http2: JS client (SDK) -> C server', async () => {
   await sdkHead('browse', 'task', async (head) => {
     const res = await http2Get(env.cH2.port, '/items?page=2', head.headers);

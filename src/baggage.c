@@ -41,7 +41,8 @@ enum isa stp__scan_isa_choose(void) {
 }
 
 STP__SSSE3_FN static bool next_ssse3(stp_baggage_iter *it, scanned *m) {
-  return next_member(&it->pos, it->end, m, &it->skipped, ISA_SSSE3, UNPADDED);
+  return next_member(&it->pos, it->end, m, &it->skipped, ISA_SSSE3, UNPADDED,
+                     KEEP_PROPS);
 }
 #else
 enum isa stp__scan_isa_choose(void) {
@@ -56,8 +57,8 @@ bool stp__baggage_next(stp_baggage_iter *it, scanned *m) {
   if (stp__scan_isa() == ISA_SSSE3)
     return next_ssse3(it, m);
 #endif
-  return next_member(&it->pos, it->end, m, &it->skipped, ISA_PORTABLE,
-                     UNPADDED);
+  return next_member(&it->pos, it->end, m, &it->skipped, ISA_PORTABLE, UNPADDED,
+                     KEEP_PROPS);
 }
 
 int stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m) {

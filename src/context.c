@@ -15,10 +15,6 @@ _Static_assert(STORE_PAD >= 16, "a scanned input needs a 16-byte pad");
 
 /* ---- the member store --------------------------------------------------- */
 
-static bool is_sentry_key(const char *k, size_t n) {
-  return n >= 7 && memcmp(k, "sentry-", 7) == 0;
-}
-
 /* Every DSC key starts with "sentry-": mix its length and the bytes after
  * the prefix that tell the known keys apart. The fourteen keys the SDKs
  * write (trace_id ... thread_id) fall on fourteen different bits of
@@ -433,14 +429,14 @@ STP__INLINE const char *feed_scan(stp_context *ctx, const char *value,
   uint64_t keys = ctx->dsc_keys;
   while (seen + skipped < STP_BAGGAGE_SCAN_MAX_MEMBERS &&
          (pad == UNPADDED || n < STP_BAGGAGE_MAX_MEMBERS)) {
-    if (!next_member(&pos, end, &m, &skipped, isa, pad))
+    if (!next_member(&pos, end, &m, &skipped, isa, pad, DSC_WITHOUT_PROPS))
       break;
     seen++;
     /* The bound may have cut the last member short: only a member that
      * ended with a comma inside the bound is known to be whole. */
     if (cut && pos == end && end[-1] != ',')
       break;
-    bool sentry = is_sentry_key(m.key, m.key_len);
+    bool sentry = stp__is_sentry_key(m.key, m.key_len);
     uint8_t hash = key_hash(m.key, m.key_len);
     if (sentry && find_dsc_among(ctx, keys, n, m.key, m.key_len, hash) >= 0) {
       ctx->dropped++; /* a repeated DSC key: the first wins */
@@ -650,6 +646,21 @@ STP__INLINE bool parse_unit(const stp_context *ctx, const char *key, size_t kl,
   return true;
 }
 
+/* The head's decision as the DSC records it (`sentry-sampled`, exactly
+ * `true` or `false`), for a parent whose trace header leaves it open: a
+ * hop that dropped the flag must not split the trace, and the outgoing
+ * flag must not contradict the frozen DSC. Deferred otherwise. */
+static stp_sampled dsc_sampled(const stp_context *ctx) {
+  stp_baggage_member m;
+  if (!dsc_member(ctx, KEY("sentry-sampled"), &m))
+    return STP_SAMPLED_DEFERRED;
+  if (m.value_len == 4 && memcmp(m.value, "true", 4) == 0)
+    return STP_SAMPLED_YES;
+  if (m.value_len == 5 && memcmp(m.value, "false", 5) == 0)
+    return STP_SAMPLED_NO;
+  return STP_SAMPLED_DEFERRED;
+}
+
 STP__HOT int stp_context_finish(stp_context *ctx) {
   if (!ctx || !ctx->cfg)
     return STP_ERR_INVALID_ARGUMENT;
@@ -674,7 +685,10 @@ STP__HOT int stp_context_finish(stp_context *ctx) {
   ctx->span.parent_span_id = in->span_id;
   ctx->span.has_parent = true;
   stp_span_id_random(&ctx->span.span_id);
-  ctx->span.sampled = in->sampled;
+  stp_sampled parent = in->sampled;
+  if (parent == STP_SAMPLED_DEFERRED)
+    parent = dsc_sampled(ctx);
+  ctx->span.sampled = parent;
 
   double r, rate;
   if (parse_unit(ctx, KEY("sentry-sample_rand"), &r, true)) {
@@ -684,12 +698,13 @@ STP__HOT int stp_context_finish(stp_context *ctx) {
     if (i >= 0)
       member_remove(ctx, (size_t)i); /* invalid: replaced */
     bool has_rate = parse_unit(ctx, KEY("sentry-sample_rate"), &rate, false);
-    uint32_t k = draw_rand(in->sampled, has_rate, rate);
+    uint32_t k = draw_rand(parent, has_rate, rate);
     ctx->sample_rand = (double)k / RAND_SCALE;
     if (add_sample_rand(ctx, k) != STP_OK)
       ctx->dropped++;
   }
-  /* No decision upstream: decide here as a Sentry SDK would. */
+  /* No decision upstream, in the trace header or the DSC: decide here as
+   * a Sentry SDK would. */
   if (ctx->span.sampled == STP_SAMPLED_DEFERRED &&
       stp_config_sample_rate(ctx->cfg, &rate))
     ctx->span.sampled =
@@ -761,7 +776,7 @@ int stp_context_dsc_get(const stp_context *ctx, char *buf, size_t cap,
   if (!ctx || (!key && key_len))
     return STP_ERR_INVALID_ARGUMENT;
   char full[7 + STP_BAGGAGE_MAX_BYTES]; /* no stored key is longer */
-  if (!is_sentry_key(key, key_len)) {
+  if (!stp__is_sentry_key(key, key_len)) {
     if (key_len > sizeof full - 7)
       return STP_ERR_NOT_FOUND;
     memcpy(full, "sentry-", 7);
@@ -963,7 +978,7 @@ static void put_within_limits(stp__buf *b, const stp_context *ctx,
   scanned m;
   stp_baggage_iter_init(&it, existing, existing_len);
   while (stp__baggage_next(&it, &m))
-    if (!is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
+    if (!stp__is_sentry_key(m.key, m.key_len) && budget_take(&bu, text_len(&m)))
       put_member(b, &m);
   for (member_set s = *third; s; s &= s - 1) {
     size_t i = stp__lowest_bit(s);

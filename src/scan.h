@@ -75,6 +75,18 @@ STP__SSSE3_FN static inline unsigned stops16(const char *p, enum run r) {
 }
 #endif
 
+/* What becomes of a Sentry member's properties: the public iterator gives
+ * every member as it is (KEEP_PROPS); a context keeps a Sentry member as
+ * `key=value` alone (DSC_WITHOUT_PROPS, SPEC section 4: properties are not
+ * part of the DSC, and the Sentry SDKs, which split a member at its first
+ * '=' only, would read them as part of the value). Decided in the
+ * properties' own path, which the usual member never takes. */
+enum props { KEEP_PROPS, DSC_WITHOUT_PROPS };
+
+static inline bool stp__is_sentry_key(const char *k, size_t n) {
+  return n >= 7 && memcmp(k, "sentry-", 7) == 0;
+}
+
 /* Whether the bytes after an input are its pad: 16 readable bytes that
  * are in no run's class and not whitespace (zeros). Over a padded input
  * the scanner needs no bounds checks inside a run: every run stops at the
@@ -136,7 +148,8 @@ typedef struct scanned {
  * of the value), from the ';' at s: its properties. Returns where the
  * next member starts, and whether this one was valid. */
 STP__INLINE const char *parse_props(const char *s, const char *end, scanned *m,
-                                    bool *valid, enum isa isa, enum pad pad) {
+                                    bool *valid, enum isa isa, enum pad pad,
+                                    enum props keep) {
   *valid = false;
   const char *key = m->key;
   const char *after_value = key + m->len;
@@ -155,6 +168,11 @@ STP__INLINE const char *parse_props(const char *s, const char *end, scanned *m,
     props_end--;
   m->props_off = (size_t)(props - key);
   m->props_len = (size_t)(props_end - props);
+  if (keep == DSC_WITHOUT_PROPS && m->props_len &&
+      stp__is_sentry_key(key, m->key_len)) {
+    m->props_off = m->len;
+    m->props_len = 0;
+  }
   if (m->props_len) {
     m->len = (size_t)(props_end - key);
     m->plain = m->plain && !tab && props == after_value + 1;
@@ -168,7 +186,8 @@ STP__INLINE const char *parse_props(const char *s, const char *end, scanned *m,
  * after a key or a value is looked for only when the byte there is not
  * the delimiter that usually follows. */
 STP__INLINE const char *parse_member(const char *s, const char *end, scanned *m,
-                                     bool *valid, enum isa isa, enum pad pad) {
+                                     bool *valid, enum isa isa, enum pad pad,
+                                     enum props keep) {
   *valid = false;
   s = skip_ows(s, end, pad);
   const char *key = s;
@@ -195,7 +214,7 @@ STP__INLINE const char *parse_member(const char *s, const char *end, scanned *m,
   }
   if (*s != ';')
     return skip_member(s, end); /* a byte that is not a baggage-octet */
-  return parse_props(s, end, m, valid, isa, pad);
+  return parse_props(s, end, m, valid, isa, pad, keep);
 }
 
 /* The record of a member "key=value" whose key starts at key: its bytes
@@ -218,7 +237,8 @@ STP__INLINE scanned key_value(const char *key, size_t key_len,
  * member was valid, or NULL when the member at s is not that (parse_member
  * then reads it; what this one takes, it reads alike). For padded inputs. */
 STP__INLINE const char *parse_plain(const char *s, const char *end, scanned *m,
-                                    bool *valid, enum isa isa) {
+                                    bool *valid, enum isa isa,
+                                    enum props keep) {
   const char *eq = skip_run(s, end, RUN_KEY, isa, PADDED);
   if (eq == s || *eq != '=')
     return NULL;
@@ -230,7 +250,7 @@ STP__INLINE const char *parse_plain(const char *s, const char *end, scanned *m,
   if (*stop == ',')
     return stop + 1;
   if (*stop == ';')
-    return parse_props(stop, end, m, valid, isa, PADDED);
+    return parse_props(stop, end, m, valid, isa, PADDED, keep);
   return NULL;
 }
 
@@ -238,10 +258,11 @@ STP__INLINE const char *parse_plain(const char *s, const char *end, scanned *m,
  * *skipped; empty list elements ("a=1,,b=2") are not members and are
  * skipped quietly. */
 STP__INLINE bool next_member(const char **pos, const char *end, scanned *m,
-                             size_t *skipped, enum isa isa, enum pad pad) {
+                             size_t *skipped, enum isa isa, enum pad pad,
+                             enum props keep) {
   if (pad == PADDED && *pos < end) {
     bool valid;
-    const char *next = parse_plain(*pos, end, m, &valid, isa);
+    const char *next = parse_plain(*pos, end, m, &valid, isa, keep);
     if (next) {
       *pos = next;
       if (valid)
@@ -252,7 +273,7 @@ STP__INLINE bool next_member(const char **pos, const char *end, scanned *m,
   while (*pos < end) {
     const char *start = *pos;
     bool valid;
-    *pos = parse_member(start, end, m, &valid, isa, pad);
+    *pos = parse_member(start, end, m, &valid, isa, pad, keep);
     if (valid)
       return true;
     const char *p = start;

@@ -120,7 +120,8 @@ TEST_F(ContextTest, ContinuesTheReferenceRequest) {
 // iterator gives for the same input, and goes out as its text: plain ones
 // (whose value and properties the store works out from their lengths),
 // with properties, with an empty property list, and ones with whitespace
-// or a tab inside, which the store keeps apart.
+// or a tab inside, which the store keeps apart. A Sentry member keeps no
+// properties (SentryMembersKeepNoProperties).
 TEST_F(ContextTest, StoredMembersGiveTheSlicesTheIteratorGives) {
   const std::string bag = "sentry-release=1.0;p,a=1, b=2;p=1,c=3;,d=4; ,"
                           " i=9 ,e = 5,f=6 ; q,g=7;\tq=1,h=8;x;y=z,"
@@ -140,6 +141,8 @@ TEST_F(ContextTest, StoredMembersGiveTheSlicesTheIteratorGives) {
     std::string key(want.key, want.key_len);
     std::string value(want.value, want.value_len);
     std::string props(want.props, want.props_len);
+    if (StartsWith(key, "sentry-"))
+      props.clear();
     EXPECT_EQ(std::string(got.key, got.key_len), key);
     EXPECT_EQ(std::string(got.value, got.value_len), value);
     EXPECT_EQ(std::string(got.props, got.props_len), props);
@@ -169,17 +172,78 @@ TEST_F(ContextTest, EachContinuationGetsANewSpanId) {
 
 TEST_F(ContextTest, UnknownSentryKeysSurviveTheRoundTrip) {
   std::string bag = "sentry-trace_id=" + kTrace +
-                    ",sentry-replay_id=5f1e2d3c,sentry-new_thing=a%2Cb;p=1,"
+                    ",sentry-replay_id=5f1e2d3c,sentry-new_thing=a%2Cb,"
                     "sentry-sample_rand=0.5,x=1";
   ASSERT_EQ(Continue(&ctx_, cfg_.get(),
                      {{"sentry-trace", kTS0}, {"baggage", bag}}),
             STP_OK);
   EXPECT_EQ(BaggageOf(&ctx_),
             "sentry-trace_id=" + kTrace +
-                ",sentry-replay_id=5f1e2d3c,sentry-new_thing=a%2Cb;p=1,"
+                ",sentry-replay_id=5f1e2d3c,sentry-new_thing=a%2Cb,"
                 "sentry-sample_rand=0.5");
   EXPECT_EQ(Dsc(&ctx_, "new_thing"), "a,b");
   EXPECT_EQ(stp_context_span(&ctx_)->sampled, STP_SAMPLED_NO);
+}
+
+// Properties are not part of the DSC: a Sentry member is kept and sent as
+// key=value, so that the Sentry SDKs downstream, which read everything
+// after the first '=' as the value, see the value stp saw (an org id 123
+// sent on as "123;p" would make them start a new trace). Third-party
+// members keep theirs. Both ways into the store: the value scanned in
+// place, and members copied one by one once the store has no room for the
+// whole value.
+TEST_F(ContextTest, SentryMembersKeepNoProperties) {
+  const std::string dsc_in = "sentry-trace_id=" + kTrace +
+                             ";p,sentry-org_id=123;p=1 ; q,"
+                             "sentry-release = 1.0 ;\tx,sentry-x=a;,"
+                             "sentry-sample_rand=0.5;r=1";
+  const std::string dsc_out = "sentry-trace_id=" + kTrace +
+                              ",sentry-org_id=123,sentry-release=1.0,"
+                              "sentry-x=a,sentry-sample_rand=0.5";
+  const std::string third = "vendor=v;keep=1;k2";
+  // 40 third-party members of 200 bytes first: the second header no
+  // longer fits whole in the store and is copied member by member.
+  std::string filler;
+  for (int i = 0; i < 40; i++)
+    filler += (filler.empty() ? "" : ",") + std::string("f=") +
+              std::string(198, 'x');
+  struct {
+    const char *what;
+    Headers headers;
+    std::string want_third;
+  } cases[] = {
+      {"scanned in place",
+       {{"sentry-trace", kTS1}, {"baggage", third + "," + dsc_in}},
+       third},
+      {"copied one by one",
+       {{"sentry-trace", kTS1},
+        {"baggage", filler},
+        {"baggage", third + "," + dsc_in}},
+       ""},
+  };
+  for (auto &c : cases) {
+    SCOPED_TRACE(c.what);
+    ASSERT_EQ(Continue(&ctx_, third_party_cfg_.get(), c.headers), STP_OK);
+    EXPECT_EQ(Dsc(&ctx_, "org_id"), "123");
+    EXPECT_EQ(Dsc(&ctx_, "release"), "1.0");
+    for (size_t i = 0; i < stp_context_member_count(&ctx_); i++) {
+      stp_baggage_member m;
+      bool is_sentry = false;
+      ASSERT_EQ(stp_context_member(&ctx_, i, &m, &is_sentry), STP_OK);
+      if (is_sentry) {
+        EXPECT_EQ(m.props_len, 0u) << std::string(m.key, m.key_len);
+      }
+    }
+    std::string out = BaggageOf(&ctx_);
+    std::vector<std::string> sentry;
+    for (const auto &m : Members(out))
+      if (StartsWith(m, "sentry-"))
+        sentry.push_back(m);
+    EXPECT_EQ(Join(sentry, ","), dsc_out) << out;
+    if (!c.want_third.empty()) {
+      EXPECT_TRUE(Contains(out, c.want_third)) << out;
+    }
+  }
 }
 
 TEST_F(ContextTest, DscIsPropagatedAsReceivedNotRebuilt) {
@@ -455,6 +519,77 @@ TEST_F(ContextTest, ParentDecisionWinsOverLocalRate) {
     EXPECT_EQ(stp_context_span(&ctx_)->sampled, STP_SAMPLED_YES);
     ASSERT_EQ(Continue(&ctx_, cfg.get(), {{"sentry-trace", kTS0}}), STP_OK);
     EXPECT_EQ(stp_context_span(&ctx_)->sampled, STP_SAMPLED_NO);
+  }
+}
+
+// A trace header without a flag leaves the decision open; a DSC that
+// records it (sentry-sampled, exactly "true" or "false") then decides,
+// and sample_rand, when drawn here, agrees with it. The flag, when there
+// is one, wins over the DSC.
+struct DscDecisionCase {
+  const char *what;
+  const char *header; /* "sentry-trace" or "traceparent" */
+  std::string value;
+  std::string baggage;
+  bool has_rate;
+  double rate; /* the local rate */
+  stp_sampled want;
+  double lo, hi; /* sample_rand */
+};
+
+TEST_F(ContextTest, DscSampledDecidesWhenTheFlagIsAbsent) {
+  const std::string tid = "sentry-trace_id=" + kTrace;
+  const std::string tid2 = "sentry-trace_id=" + kTrace2;
+  const DscDecisionCase cases[] = {
+      {"sampled=true over a local rate of 0", "sentry-trace", kTSD,
+       tid + ",sentry-sampled=true", true, 0.0, STP_SAMPLED_YES, 0.0, 1.0},
+      {"sampled=false over a local rate of 1", "sentry-trace", kTSD,
+       tid + ",sentry-sampled=false", true, 1.0, STP_SAMPLED_NO, 0.0, 1.0},
+      {"sampled=true, no local rate", "sentry-trace", kTSD,
+       tid + ",sentry-sampled=true", false, 0.0, STP_SAMPLED_YES, 0.0, 1.0},
+      {"sampled=true, rate 0.25: sample_rand in [0, 0.25)", "sentry-trace",
+       kTSD, tid + ",sentry-sample_rate=0.25,sentry-sampled=true", true, 0.0,
+       STP_SAMPLED_YES, 0.0, 0.25},
+      {"sampled=false, rate 0.25: sample_rand in [0.25, 1)", "sentry-trace",
+       kTSD, tid + ",sentry-sample_rate=0.25,sentry-sampled=false", true, 1.0,
+       STP_SAMPLED_NO, 0.25, 1.0},
+      {"traceparent flags 00 with sampled=true", "traceparent", kTP00,
+       tid2 + ",sentry-sampled=true", true, 0.0, STP_SAMPLED_YES, 0.0, 1.0},
+      {"the flag wins: -0 over sampled=true", "sentry-trace", kTS0,
+       tid + ",sentry-sampled=true", true, 1.0, STP_SAMPLED_NO, 0.0, 1.0},
+      {"the flag wins: -1 over sampled=false", "sentry-trace", kTS1,
+       tid + ",sentry-sampled=false", true, 0.0, STP_SAMPLED_YES, 0.0, 1.0},
+      {"TRUE is not true: the local rate 0 decides", "sentry-trace", kTSD,
+       tid + ",sentry-sampled=TRUE", true, 0.0, STP_SAMPLED_NO, 0.0, 1.0},
+      {"1 is not true: the local rate 1 decides", "sentry-trace", kTSD,
+       tid + ",sentry-sampled=1", true, 1.0, STP_SAMPLED_YES, 0.0, 1.0},
+      {"empty: stays open without a local rate", "sentry-trace", kTSD,
+       tid + ",sentry-sampled=", false, 0.0, STP_SAMPLED_DEFERRED, 0.0, 1.0},
+  };
+  for (const auto &c : cases) {
+    SCOPED_TRACE(c.what);
+    stp_options o = DefaultOptions();
+    o.has_sample_rate = c.has_rate;
+    o.sample_rate = c.rate;
+    ConfigPtr cfg = MakeConfig(o);
+    ASSERT_TRUE(cfg);
+    for (int i = 0; i < 50; i++) {
+      ASSERT_EQ(Continue(&ctx_, cfg.get(),
+                         {{c.header, c.value}, {"baggage", c.baggage}}),
+                STP_OK);
+      ASSERT_EQ(stp_context_span(&ctx_)->sampled, c.want);
+      double r = stp_context_sample_rand(&ctx_);
+      ASSERT_GE(r, c.lo);
+      ASSERT_LT(r, c.hi);
+      std::string trace = SentryTraceOf(&ctx_);
+      std::string flag = c.want == STP_SAMPLED_YES  ? "-1"
+                         : c.want == STP_SAMPLED_NO ? "-0"
+                                                    : "";
+      ASSERT_EQ(trace, TraceOf(&ctx_) + "-" + SpanOf(&ctx_) + flag);
+      // The DSC goes on as received.
+      ASSERT_TRUE(Contains(BaggageOf(&ctx_), c.baggage.substr(49)))
+          << BaggageOf(&ctx_);
+    }
   }
 }
 

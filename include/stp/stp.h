@@ -389,7 +389,10 @@ static inline bool stp_header_is_candidate(const char *name, size_t name_len) {
 }
 
 /* Decide (SPEC section 5). On return the context is always usable: either
- * it continues the incoming trace or it is a new head. Returns 0 when the
+ * it continues the incoming trace or it is a new head. A continued trace
+ * takes the trace header's flag as its decision; without one, the DSC's
+ * `sentry-sampled` (`true` or `false`); without either, the config's
+ * sample rate decides (or the decision stays open). Returns 0 when the
  * trace was continued; otherwise why not: STP_ERR_ABSENT (no trace
  * header), the parse error of the first sentry-trace (or traceparent)
  * value, or STP_ERR_ORG_MISMATCH. The same value is kept in
@@ -432,8 +435,9 @@ size_t stp_context_baggage_dropped(const stp_context *ctx);
 
 /* Baggage members held by the context: the DSC (`sentry-*`) and the
  * incoming third-party members, in received order. *m gets slices into the
- * context (still percent-encoded), valid until the context changes.
- * Returns STP_ERR_NOT_FOUND past the end. */
+ * context (still percent-encoded), valid until the context changes. A DSC
+ * member has no properties: those it came with are not kept (SPEC section
+ * 4). Returns STP_ERR_NOT_FOUND past the end. */
 size_t stp_context_member_count(const stp_context *ctx);
 int stp_context_member(const stp_context *ctx, size_t index,
                        stp_baggage_member *m, bool *is_sentry);
@@ -460,8 +464,9 @@ int stp_context_traceparent(const stp_context *ctx, const stp_span *span,
  * the members of `existing` (another baggage value the request already has;
  * its `sentry-*` members are removed, its malformed members skipped) and,
  * with propagate_third_party_baggage, the incoming third-party members.
- * Properties are written as received, except that tabs become spaces
- * (gRPC metadata allows no tab).
+ * Properties of third-party members are written as received, except
+ * that tabs become spaces (gRPC metadata allows no tab); DSC members have
+ * none.
  * At most STP_BAGGAGE_MAX_MEMBERS members and STP_BAGGAGE_MAX_BYTES bytes:
  * whole members are dropped, others before Sentry ones. *out_len is 0 when
  * there is nothing to send. Freezes the DSC. cap of

@@ -48,9 +48,11 @@ def test():
     t.eq(j["dsc"]["public_key"], t.PUBLIC_KEY, "new trace: head's DSC")
     t.eq(j["dsc"]["sampled"], "false", "new trace: head's sampled")
 
-    # From the environment.
+    # From the environment: a parent that left the decision open (no flag,
+    # and a DSC that records none).
+    open_dsc = DSC.replace("sentry-sampled=true,", "")
     env = dict(os.environ, SENTRY_TRACE="%s-%s" % (TRACE, SPAN),
-               SENTRY_BAGGAGE=DSC)
+               SENTRY_BAGGAGE=open_dsc)
     rc, out, err = t.run([client, "--env", server.url], timeout=30, env=env)
     t.eq(rc, 0, "env: client exit status (%s)" % err.strip())
     t.eq(len(t.client_sent(out)["sentry-trace"][0].split("-")), 2,
@@ -58,6 +60,16 @@ def test():
     j = t.json_line(t.client_body(out))
     t.eq(j["trace_id"], TRACE, "env: same trace id")
     t.check(j["sampled"] in (True, False), "env: the server decided")
+
+    # No flag, but the DSC records the head's decision: that is the
+    # decision, on every hop.
+    env["SENTRY_BAGGAGE"] = DSC
+    rc, out, err = t.run([client, "--env", server.url], timeout=30, env=env)
+    t.eq(rc, 0, "env, DSC sampled: client exit status (%s)" % err.strip())
+    t.eq(t.client_sent(out)["sentry-trace"][0].split("-")[2], "1",
+         "env, DSC sampled: the client sends the DSC's decision")
+    j = t.json_line(t.client_body(out))
+    t.eq(j["sampled"], True, "env, DSC sampled: the server keeps it")
 
     # Twenty clients at once, each with its own trace.
     procs = []

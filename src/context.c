@@ -646,17 +646,20 @@ STP__INLINE bool parse_unit(const stp_context *ctx, const char *key, size_t kl,
   return true;
 }
 
-/* The head's decision as the DSC records it (`sentry-sampled`, exactly
- * `true` or `false`), for a parent whose trace header leaves it open: a
- * hop that dropped the flag must not split the trace, and the outgoing
- * flag must not contradict the frozen DSC. Deferred otherwise. */
+/* The head's decision as the DSC records it (`sentry-sampled`, decoded,
+ * exactly `true` or `false`), for a parent whose trace header leaves it
+ * open: a hop that dropped the flag must not split the trace, and the
+ * outgoing flag must not contradict the frozen DSC. Deferred otherwise. */
 static stp_sampled dsc_sampled(const stp_context *ctx) {
   stp_baggage_member m;
-  if (!dsc_member(ctx, KEY("sentry-sampled"), &m))
+  char buf[16];
+  size_t n;
+  if (!dsc_member(ctx, KEY("sentry-sampled"), &m) ||
+      stp_baggage_decode(buf, sizeof buf, &n, m.value, m.value_len) != STP_OK)
     return STP_SAMPLED_DEFERRED;
-  if (m.value_len == 4 && memcmp(m.value, "true", 4) == 0)
+  if (n == 4 && memcmp(buf, "true", 4) == 0)
     return STP_SAMPLED_YES;
-  if (m.value_len == 5 && memcmp(m.value, "false", 5) == 0)
+  if (n == 5 && memcmp(buf, "false", 5) == 0)
     return STP_SAMPLED_NO;
   return STP_SAMPLED_DEFERRED;
 }

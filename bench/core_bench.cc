@@ -229,7 +229,7 @@ BENCHMARK(BM_BaggageIterate);
 void BaggageIntoContext(stp_context *ctx, const stp_config *cfg) {
   stp_context_begin(ctx, cfg);
   stp_context_feed(ctx, "baggage", 7, kBaggage, sizeof kBaggage - 1);
-  benchmark::DoNotOptimize(ctx->n_members);
+  benchmark::DoNotOptimize(stp_context_member_count(ctx));
 }
 
 void BM_ParseBaggageIntoContext(benchmark::State &state) {
@@ -257,7 +257,7 @@ void UnitOfWork(stp_context *ctx, const stp_config *cfg, UnitCarriers *c) {
   int rc = stp_context_continue(ctx, cfg, &c->cin);
   stp_span child;
   stp_context_child_span(ctx, &child);
-  rc |= stp_context_inject(ctx, &child, &c->cout);
+  rc |= stp_context_inject(ctx, &c->cout, &child);
   benchmark::DoNotOptimize(rc);
 }
 
@@ -343,7 +343,7 @@ void OutgoingBaggage(benchmark::State &state, stp_context *ctx) {
   size_t n;
   AllocCounter ac(state);
   for (auto _ : state) {
-    int rc = stp_context_baggage(ctx, nullptr, 0, buf, sizeof buf, &n);
+    int rc = stp_context_baggage(ctx, buf, sizeof buf, &n, nullptr, 0);
     benchmark::DoNotOptimize(rc);
     benchmark::DoNotOptimize(buf);
   }
@@ -387,8 +387,8 @@ void BM_HundredThousandMembers(benchmark::State &state) {
     stp_context_feed(&ctx, "sentry-trace", 12, kTrace, sizeof kTrace - 1);
     stp_context_feed(&ctx, "baggage", 7, bag.data(), bag.size());
     stp_context_finish(&ctx);
-    int rc = stp_context_baggage(&ctx, bag.data(), bag.size(), out,
-                                 sizeof out, &n);
+    int rc =
+        stp_context_baggage(&ctx, out, sizeof out, &n, bag.data(), bag.size());
     benchmark::DoNotOptimize(rc);
   }
 }
@@ -424,7 +424,7 @@ void BM_NewHead(benchmark::State &state) {
   AllocCounter ac(state);
   for (auto _ : state) {
     stp_context_init(&ctx, cfg);
-    benchmark::DoNotOptimize(ctx.n_members);
+    benchmark::DoNotOptimize(stp_context_member_count(&ctx));
   }
 }
 BENCHMARK(BM_NewHead);

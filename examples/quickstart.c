@@ -93,8 +93,10 @@ int main(void) {
   stp_carrier out_carrier = {headers_foreach, headers_set, &out};
   stp_span child;
   stp_context_child_span(&ctx, &child);
-  if (stp_config_should_propagate(cfg, url, strlen(url))) {
-    rc = stp_context_inject(&ctx, &child, &out_carrier);
+  bool propagate = false;
+  stp_config_should_propagate(cfg, &propagate, url, strlen(url));
+  if (propagate) {
+    rc = stp_context_inject(&ctx, &out_carrier, &child);
     if (rc != STP_OK)
       fprintf(stderr, "inject: %s\n", stp_strerror(rc));
   }
@@ -105,8 +107,8 @@ int main(void) {
    * parent, the sampling decision, the frozen DSC after its own baggage. */
   char trace[STP_TRACE_ID_HEX_LEN + 1], span[STP_SPAN_ID_HEX_LEN + 1];
   char want_trace[80], want_baggage[96];
-  stp_trace_id_format(trace, &child.trace_id);
-  stp_span_id_format(span, &child.span_id);
+  stp_trace_id_format(&child.trace_id, trace);
+  stp_span_id_format(&child.span_id, span);
   snprintf(want_trace, sizeof want_trace, "%s-%s-1", trace, span);
   snprintf(want_baggage, sizeof want_baggage, "vendor=abc,sentry-trace_id=%s,",
            trace);

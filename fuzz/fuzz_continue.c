@@ -5,6 +5,7 @@
  * headers come again and again (up to 64 of them), so that short inputs
  * reach the bounds of the context's store and of the scan too. */
 #include "fuzz_common.h"
+#include "src/internal.h"
 
 static stp_context ctx;
 static fuzz_headers in, out;
@@ -23,14 +24,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   CHECK(rc <= 0);
   CHECK(stp_context_continued(&ctx) == (rc == STP_OK));
   CHECK(stp_context_member_count(&ctx) <= STP_BAGGAGE_MAX_MEMBERS);
-  CHECK(ctx.store_len <= STP_BAGGAGE_MAX_BYTES);
+  size_t stored;
+  stp__context_store(&ctx, &stored);
+  CHECK(stored <= STP_BAGGAGE_MAX_BYTES);
 
   /* The outgoing request already carries part of the input. */
   fuzz_split(&out, data + 2, half);
   stp_carrier cout = {fuzz_foreach, fuzz_set, &out};
   stp_span child;
   stp_context_child_span(&ctx, &child);
-  CHECK(stp_context_inject(&ctx, &child, &cout) == STP_OK);
+  CHECK(stp_context_inject(&ctx, &cout, &child) == STP_OK);
 
   /* inject replaced every value of its names (whatever their case), so
    * what remains under those names is what it wrote. */

@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
 
   static const char url[] = "https://api.example.com/x";
   bool given = data[1] & 1;
-  int rc = stp_nghttp2_inject(&ctx, NULL, &hb, nva, cap, &len,
+  int rc = stp_nghttp2_inject(&ctx, &hb, nva, cap, &len, NULL,
                               given ? url : NULL, given ? sizeof url - 1 : 0);
   CHECK(rc <= 0);
   if (rc != STP_OK) { /* the array is as it was */

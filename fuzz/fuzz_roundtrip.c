@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   stp_context_continue(&a, cfg, &cin);
   out.n = 0;
   stp_carrier cout = {fuzz_foreach, fuzz_set, &out};
-  CHECK(stp_context_inject(&a, NULL, &cout) == STP_OK);
+  CHECK(stp_context_inject(&a, &cout, NULL) == STP_OK);
   for (size_t i = 0; i < out.n; i++) {
     if (out.h[i].name_len != 7) /* baggage */
       continue;
@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   for (size_t i = 0; i < stp_context_member_count(&a); i++) {
     stp_baggage_member m;
     bool s;
-    stp_context_member(&a, i, &m, &s);
+    stp_context_member(&a, &m, &s, i);
     if (!s)
       continue;
     na++;
@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   for (size_t i = 0; i < stp_context_member_count(&b); i++) {
     stp_baggage_member m;
     bool s;
-    stp_context_member(&b, i, &m, &s);
+    stp_context_member(&b, &m, &s, i);
     nb += s;
   }
   CHECK(na == nb);

@@ -18,7 +18,7 @@ mkdir -p "$work/bin"
 
 flags=(-std=c11 -g -O1 -Wall -Wextra -Werror
        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-       -I"$root/include" -pthread)
+       -I"$root/include" -I"$root" -pthread)
 status=0
 for t in "${targets[@]}"; do
   bin="$work/bin/fuzz_$t"
@@ -30,7 +30,7 @@ for t in "${targets[@]}"; do
     extra=("$root/interceptors/nghttp2/client.c"
            -I"$root/interceptors/nghttp2/include") ;;
   esac
-  clang "${flags[@]}" "$root"/src/core.c "${extra[@]}" "$here/fuzz_$t.c" -o "$bin"
+  clang "${flags[@]}" "$root"/src/*.c "${extra[@]}" "$here/fuzz_$t.c" -o "$bin"
   corpus="$work/corpus/$t"
   mkdir -p "$corpus"
   cp -n "$here/corpus/$t"/* "$corpus/" 2>/dev/null || true

@@ -61,12 +61,12 @@ bool stp__baggage_next(stp_baggage_iter *it, scanned *m) {
                      KEEP_PROPS);
 }
 
-int stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m) {
+bool stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m) {
   scanned sc;
   if (!stp__baggage_next(it, &sc))
-    return 0;
+    return false;
   scanned_slices(&sc, m);
-  return 1;
+  return true;
 }
 
 /* ---- percent-decoding --------------------------------------------------- */

@@ -6,23 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "internal.h"
-
-enum { HEAD_MAX = 5 }; /* public_key, org_id, sample_rate, release, env */
-
-struct stp_config {
-  stp_allocator alloc;
-  const char *public_key, *org_id, *release, *environment;
-  bool has_rate;
-  double rate;
-  bool strict, propagate_tp, accept_tp, propagate_third_party;
-  bool match_all;
-  size_t n_targets;
-  regex_t *targets;
-  /* The head's static DSC members, values percent-encoded, in order. */
-  size_t n_head;
-  stp__dsc_static head[HEAD_MAX];
-};
+#include "config.h"
 
 void stp_options_init(stp_options *opts) {
   memset(opts, 0, sizeof *opts);
@@ -39,7 +23,10 @@ static void default_free(void *ptr, void *ud) {
   free(ptr);
 }
 
-static const stp_allocator default_alloc = {default_malloc, default_free, NULL};
+const stp_allocator *stp_allocator_default(void) {
+  static const stp_allocator std = {default_malloc, default_free, NULL};
+  return &std;
+}
 
 /* A slice of the DSN. */
 typedef struct {
@@ -152,7 +139,7 @@ int stp_config_new(stp_config **out, const stp_options *opts,
   if (!opts || (alloc && (!alloc->malloc || !alloc->free)))
     return STP_ERR_INVALID_ARGUMENT;
   if (!alloc)
-    alloc = &default_alloc;
+    alloc = stp_allocator_default();
 
   slice key = {NULL, 0}, org = {NULL, 0};
   if (opts->dsn) {
@@ -252,7 +239,7 @@ int stp_config_new(stp_config **out, const stp_options *opts,
   }
   cfg->n_targets = n_targets;
 
-#define HEAD(k, v)                                                             \
+#define HEAD(k, v, after)                                                      \
   do {                                                                         \
     if (v) {                                                                   \
       stp__dsc_static *h = &cfg->head[cfg->n_head++];                          \
@@ -260,15 +247,16 @@ int stp_config_new(stp_config **out, const stp_options *opts,
       h->key_len = sizeof(k) - 1;                                              \
       h->value = (v);                                                          \
       h->value_len = strlen(v);                                                \
+      h->after_decision = (after);                                             \
     }                                                                          \
   } while (0)
   /* Keys and values are all baggage-octets: public key and org id are
    * checked above, the rate is digits, the rest is encoded. */
-  HEAD("sentry-public_key", cfg->public_key);
-  HEAD("sentry-org_id", cfg->org_id);
-  HEAD("sentry-sample_rate", enc_rate);
-  HEAD("sentry-release", enc_rel);
-  HEAD("sentry-environment", enc_env);
+  HEAD("sentry-public_key", cfg->public_key, false);
+  HEAD("sentry-org_id", cfg->org_id, false);
+  HEAD("sentry-sample_rate", enc_rate, false);
+  HEAD("sentry-release", enc_rel, true);
+  HEAD("sentry-environment", enc_env, true);
 #undef HEAD
 
   *out = cfg;
@@ -305,21 +293,26 @@ bool stp_config_sample_rate(const stp_config *cfg, double *out_rate) {
   return cfg->has_rate;
 }
 
-bool stp_config_should_propagate(const stp_config *cfg, const char *url,
-                                 size_t len) {
-  if (!cfg)
-    return false;
-  if (cfg->match_all)
-    return true;
-  if ((!url && len) || (len && memchr(url, '\0', len)))
-    return false; /* a NUL cannot be part of a URL */
+int stp_config_should_propagate(const stp_config *cfg, bool *out_match,
+                                const char *url, size_t len) {
+  if (!out_match)
+    return STP_ERR_INVALID_ARGUMENT;
+  *out_match = false;
+  if (!cfg || (!url && len))
+    return STP_ERR_INVALID_ARGUMENT;
+  if (cfg->match_all) {
+    *out_match = true;
+    return STP_OK;
+  }
+  if (len && memchr(url, '\0', len))
+    return STP_OK; /* a NUL cannot be part of a URL */
   /* regexec wants a C string (REG_STARTEND is not honoured everywhere,
    * sanitizer interceptors included): copy, on the heap only when long. */
   char small[512], *str = small;
   if (len >= sizeof small) {
     str = cfg->alloc.malloc(len + 1, cfg->alloc.user_data);
     if (!str)
-      return false;
+      return STP_ERR_NOMEM;
   }
   if (len)
     memcpy(str, url, len);
@@ -329,13 +322,8 @@ bool stp_config_should_propagate(const stp_config *cfg, const char *url,
     match = regexec(&cfg->targets[i], str, 0, NULL, 0) == 0;
   if (str != small)
     cfg->alloc.free(str, cfg->alloc.user_data);
-  return match;
-}
-
-size_t stp__config_head_members(const stp_config *cfg,
-                                const stp__dsc_static **out) {
-  *out = cfg->head;
-  return cfg->n_head;
+  *out_match = match;
+  return STP_OK;
 }
 
 bool stp_config_strict_trace_continuation(const stp_config *cfg) {

@@ -19,8 +19,8 @@ int stp_detach(stp_token token) {
   return err;
 }
 
-int stp_continue_trace(stp_context *ctx, const stp_config *cfg,
-                       const stp_carrier *carrier, stp_token *token) {
+int stp_continue_trace(stp_context *ctx, stp_token *token,
+                       const stp_config *cfg, const stp_carrier *carrier) {
   if (!ctx || !cfg || !carrier) {
     if (token) /* a token whose detach changes nothing */
       *token = (stp_token){current, current};
@@ -33,14 +33,14 @@ int stp_continue_trace(stp_context *ctx, const stp_config *cfg,
   return err;
 }
 
-int stp_get_traceparent(char *buf, size_t cap, size_t *out_len) {
+int stp_get_sentry_trace(char *buf, size_t cap, size_t *out_len) {
   if (!current)
     return STP_ERR_NO_CONTEXT;
-  return stp_context_sentry_trace(current, NULL, buf, cap, out_len);
+  return stp_context_sentry_trace(current, buf, cap, out_len, NULL);
 }
 
 int stp_get_baggage(char *buf, size_t cap, size_t *out_len) {
   if (!current)
     return STP_ERR_NO_CONTEXT;
-  return stp_context_baggage(current, NULL, 0, buf, cap, out_len);
+  return stp_context_baggage(current, buf, cap, out_len, NULL, 0);
 }

@@ -38,6 +38,9 @@ static const err_info errors[] = {
     [27] = {"carrier", "carrier callback failed"},
     [28] = {"disabled", "disabled by SENTRY_USE_ENVIRONMENT"},
     [29] = {"not_found", "not found"},
+    [30] = {"grpc", "gRPC refused the operation"},
+    [31] = {"state", "called at the wrong time (such as outside begin/finish)"},
+    [32] = {"header_name", "not a legal header or metadata name"},
 };
 
 static const err_info *lookup(int err) {

@@ -30,13 +30,13 @@ int stp_span_id_parse(stp_span_id *out, const char *hex, size_t len) {
   return stp__all_zero(out->bytes, 8) ? STP_ERR_ZERO_ID : STP_OK;
 }
 
-void stp_trace_id_format(char out[STP_TRACE_ID_HEX_LEN + 1],
-                         const stp_trace_id *id) {
+void stp_trace_id_format(const stp_trace_id *id,
+                         char out[STP_TRACE_ID_HEX_LEN + 1]) {
   *stp__hex_put(out, id->bytes, 16) = '\0';
 }
 
-void stp_span_id_format(char out[STP_SPAN_ID_HEX_LEN + 1],
-                        const stp_span_id *id) {
+void stp_span_id_format(const stp_span_id *id,
+                        char out[STP_SPAN_ID_HEX_LEN + 1]) {
   *stp__hex_put(out, id->bytes, 8) = '\0';
 }
 

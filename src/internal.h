@@ -6,6 +6,9 @@
 
 #include "stp/stp.h"
 
+/* A string literal as the (pointer, length) pair of an input. */
+#define STP__KEY(lit) lit, (sizeof(lit) - 1)
+
 /* Function attributes, for gcc and clang; other compilers get none.
  * STP__INLINE: always inlined. STP__NOINLINE: never. STP__COLD: runs
  * rarely (once per thread, on an error): kept out of line, away from the
@@ -194,6 +197,10 @@ static inline bool stp__is_ctl(unsigned char c) {
   return c < 0x20 || c == 0x7f;
 }
 
+static inline unsigned char stp__lower(unsigned char c) {
+  return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
 /* Strip spaces and tabs on both sides of [*s, *s + *len). */
 static inline void stp__trim(const char **s, size_t *len) {
   const char *p = *s;
@@ -211,16 +218,15 @@ static inline void stp__trim(const char **s, size_t *len) {
 /* ASCII case-insensitive comparison with a lowercase literal. The first
  * bytes are compared up to case first (most names differ there), then the
  * names as they are: HTTP/2 and gRPC names are lowercase, and with a
- * literal the compiler inlines that comparison. */
-bool stp__name_eq_folded(const char *name, const char *lower, size_t len);
-
+ * literal the compiler inlines that comparison. Then, rarely, up to case
+ * (stp_header_name_equal). */
 static inline bool stp__name_eq(const char *name, size_t len, const char *lower,
                                 size_t lower_len) {
   return len == lower_len &&
          (len == 0 || ((unsigned char)name[0] | 0x20) ==
                           ((unsigned char)lower[0] | 0x20)) &&
          (memcmp(name, lower, len) == 0 ||
-          stp__name_eq_folded(name, lower, len));
+          stp_header_name_equal(name, len, lower, len));
 }
 
 bool stp__has_ctl(const char *s, size_t len);
@@ -254,17 +260,20 @@ static inline void stp__putc(stp__buf *b, char c) {
 
 /* NUL-terminate; STP_ERR_BUFFER_TOO_SMALL with *out_len = size needed
  * (terminator included) when it did not fit. */
-int stp__finish(stp__buf *b, size_t *out_len);
+static inline int stp__finish(stp__buf *b, size_t *out_len) {
+  if (b->len >= b->cap) {
+    if (out_len)
+      *out_len = b->len + 1;
+    return STP_ERR_BUFFER_TOO_SMALL;
+  }
+  b->p[b->len] = '\0';
+  if (out_len)
+    *out_len = b->len;
+  return STP_OK;
+}
 
-/* Config internals used by the context (config.c). */
-typedef struct stp__dsc_static {
-  const char *key; /* full key, "sentry-..." */
-  size_t key_len;
-  const char *value; /* already percent-encoded */
-  size_t value_len;
-} stp__dsc_static;
-
-size_t stp__config_head_members(const stp_config *cfg,
-                                const stp__dsc_static **out);
+/* The bytes of a context's member store, for tests that look inside it
+ * (context.c). */
+const char *stp__context_store(const stp_context *ctx, size_t *out_len);
 
 #endif /* STP_INTERNAL_H */

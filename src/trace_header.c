@@ -2,7 +2,7 @@
 #include "internal.h"
 
 /* Both ids decoded: neither may be zero. Records the decision. */
-static int set_decision(stp_trace_header *out, stp_sampled sampled) {
+STP__INLINE int set_decision(stp_trace_header *out, stp_sampled sampled) {
   if (stp__all_zero(out->trace_id.bytes, 16) ||
       stp__all_zero(out->span_id.bytes, 8))
     return STP_ERR_ZERO_ID;
@@ -102,10 +102,10 @@ STP__HOT int stp_sentry_trace_parse(stp_trace_header *out, const char *value,
 }
 
 /* PREFIX TRACE "-" SPAN SUFFIX, the prefix and suffix at most 3 bytes. */
-static int format_ids(char *buf, size_t cap, size_t *out_len,
-                      const stp_trace_id *trace_id, const stp_span_id *span_id,
-                      const char *prefix, size_t pre, const char *suffix,
-                      size_t suf) {
+STP__INLINE int format_ids(char *buf, size_t cap, size_t *out_len,
+                           const stp_trace_id *trace_id,
+                           const stp_span_id *span_id, const char *prefix,
+                           size_t pre, const char *suffix, size_t suf) {
   size_t need = pre + 32 + 1 + 16 + suf;
   if (!buf && cap)
     return STP_ERR_INVALID_ARGUMENT;

@@ -1,14 +1,13 @@
 /* Small helpers shared by the core. */
 #include "internal.h"
 
-bool stp__name_eq_folded(const char *name, const char *lower, size_t len) {
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)name[i];
-    if (c >= 'A' && c <= 'Z')
-      c = (unsigned char)(c + ('a' - 'A'));
-    if (c != (unsigned char)lower[i])
+bool stp_header_name_equal(const char *a, size_t a_len, const char *b,
+                           size_t b_len) {
+  if (a_len != b_len)
+    return false;
+  for (size_t i = 0; i < a_len; i++)
+    if (stp__lower((unsigned char)a[i]) != stp__lower((unsigned char)b[i]))
       return false;
-  }
   return true;
 }
 
@@ -112,17 +111,5 @@ STP__HOT int stp__parse_decimal(double *out, const char *s, size_t len) {
   else
     v = -exp10 > 400 ? 0.0 : v / pow10_of(-exp10);
   *out = v;
-  return STP_OK;
-}
-
-int stp__finish(stp__buf *b, size_t *out_len) {
-  if (b->len >= b->cap) {
-    if (out_len)
-      *out_len = b->len + 1;
-    return STP_ERR_BUFFER_TOO_SMALL;
-  }
-  b->p[b->len] = '\0';
-  if (out_len)
-    *out_len = b->len;
   return STP_OK;
 }

@@ -90,7 +90,7 @@ TEST(AllocFail, ContextNew) {
     if (err == STP_OK) {
       ASSERT_NE(ctx, nullptr);
       EXPECT_FALSE(stp_trace_id_is_zero(&stp_context_span(ctx)->trace_id));
-      stp_context_del(ctx, &a);
+      stp_context_del(ctx);
       EXPECT_EQ(fa.allocs, fa.frees);
       EXPECT_TRUE(fa.live.empty());
       break;
@@ -119,8 +119,34 @@ TEST(AllocFail, ConfigUsesOnlyItsAllocator) {
   ASSERT_EQ(stp_context_continue(&ctx, cfg, &c), STP_OK);
   Headers out;
   stp_carrier oc = out.Carrier();
-  ASSERT_EQ(stp_context_inject(&ctx, nullptr, &oc), STP_OK);
+  ASSERT_EQ(stp_context_inject(&ctx, &oc, nullptr), STP_OK);
   EXPECT_EQ(fa.calls, after_new);
+  stp_config_del(cfg);
+  EXPECT_EQ(fa.allocs, fa.frees);
+}
+
+// A URL of 512 bytes or more is copied for regexec through the config's
+// allocator: when that copy fails the answer is an error, not "no".
+TEST(AllocFail, LongUrlTargetCheck) {
+  FailingAllocator fa;
+  stp_allocator a = fa.Get();
+  stp_options o = FullOptions();
+  stp_config *cfg = nullptr;
+  ASSERT_EQ(stp_config_new(&cfg, &o, &a), STP_OK);
+  std::string url = "https://api.example.com/" + std::string(600, 'x');
+  bool match = false;
+  EXPECT_EQ(stp_config_should_propagate(cfg, &match, url.data(), url.size()),
+            STP_OK);
+  EXPECT_TRUE(match);
+  fa.fail_at = fa.calls + 1;
+  match = true;
+  EXPECT_EQ(ErrName(stp_config_should_propagate(cfg, &match, url.data(),
+                                                url.size())),
+            ErrName(STP_ERR_NOMEM));
+  EXPECT_FALSE(match);
+  // A short URL needs no copy.
+  EXPECT_EQ(stp_config_should_propagate(cfg, &match, url.data(), 40), STP_OK);
+  EXPECT_TRUE(match);
   stp_config_del(cfg);
   EXPECT_EQ(fa.allocs, fa.frees);
 }

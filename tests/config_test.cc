@@ -259,7 +259,7 @@ TEST(Config, NullArguments) {
   EXPECT_EQ(stp_config_new(&cfg, nullptr, nullptr), STP_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(cfg, nullptr);
   stp_config_del(nullptr);  // does nothing
-  stp_context_del(nullptr, nullptr);
+  stp_context_del(nullptr);
 }
 
 // ---- propagation targets ----------------------------------------------------
@@ -314,9 +314,25 @@ TEST(Config, PropagationTargetTable) {
       o.targets = kNone;
     ConfigPtr cfg = MakeConfig(o);
     ASSERT_TRUE(cfg);
-    EXPECT_EQ(stp_config_should_propagate(cfg.get(), c.url, strlen(c.url)),
-              c.propagate);
+    EXPECT_EQ(ShouldPropagate(cfg.get(), c.url, strlen(c.url)), c.propagate);
   }
+}
+
+TEST(Config, ShouldPropagateRefusesBadArguments) {
+  ConfigPtr cfg = MakeConfig(DefaultOptions());
+  bool match = true;
+  EXPECT_EQ(stp_config_should_propagate(cfg.get(), nullptr, "u", 1),
+            STP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(stp_config_should_propagate(nullptr, &match, "u", 1),
+            STP_ERR_INVALID_ARGUMENT);
+  EXPECT_FALSE(match);
+  match = true;
+  EXPECT_EQ(stp_config_should_propagate(cfg.get(), &match, nullptr, 1),
+            STP_ERR_INVALID_ARGUMENT);
+  EXPECT_FALSE(match);
+  // Without targets every URL matches, the empty one too.
+  EXPECT_EQ(stp_config_should_propagate(cfg.get(), &match, nullptr, 0), STP_OK);
+  EXPECT_TRUE(match);
 }
 
 TEST(Config, TargetsUseTheGivenLength) {
@@ -327,8 +343,8 @@ TEST(Config, TargetsUseTheGivenLength) {
   ConfigPtr cfg = MakeConfig(o);
   ASSERT_TRUE(cfg);
   std::string url = "https://a.com/path";
-  EXPECT_TRUE(stp_config_should_propagate(cfg.get(), url.data(), 13));
-  EXPECT_FALSE(stp_config_should_propagate(cfg.get(), url.data(), url.size()));
+  EXPECT_TRUE(ShouldPropagate(cfg.get(), url.data(), 13));
+  EXPECT_FALSE(ShouldPropagate(cfg.get(), url.data(), url.size()));
 }
 
 TEST(Config, TargetsAreCopied) {
@@ -341,7 +357,7 @@ TEST(Config, TargetsAreCopied) {
   ASSERT_TRUE(cfg);
   pattern.assign(pattern.size(), 'z');
   std::string url = "https://api.example.com/x";
-  EXPECT_TRUE(stp_config_should_propagate(cfg.get(), url.data(), url.size()));
+  EXPECT_TRUE(ShouldPropagate(cfg.get(), url.data(), url.size()));
 }
 
 struct PatternCase {

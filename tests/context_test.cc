@@ -6,6 +6,10 @@
 
 #include "test_util.h"
 
+extern "C" {
+#include "src/internal.h"
+}
+
 using namespace stp_test;
 
 namespace {
@@ -103,15 +107,15 @@ TEST_F(ContextTest, ContinuesTheReferenceRequest) {
   ASSERT_EQ(stp_context_member_count(&ctx_), 10u);
   stp_baggage_member m;
   bool is_sentry = true;
-  ASSERT_EQ(stp_context_member(&ctx_, 8, &m, &is_sentry), STP_OK);
+  ASSERT_EQ(stp_context_member(&ctx_, &m, &is_sentry, 8), STP_OK);
   EXPECT_EQ(std::string(m.key, m.key_len), "vendor");
   EXPECT_EQ(std::string(m.value, m.value_len), "abc");
   EXPECT_EQ(std::string(m.props, m.props_len), "prop=1");
   EXPECT_FALSE(is_sentry);
-  ASSERT_EQ(stp_context_member(&ctx_, 0, &m, &is_sentry), STP_OK);
+  ASSERT_EQ(stp_context_member(&ctx_, &m, &is_sentry, 0), STP_OK);
   EXPECT_EQ(std::string(m.key, m.key_len), "sentry-trace_id");
   EXPECT_TRUE(is_sentry);
-  EXPECT_EQ(stp_context_member(&ctx_, 10, &m, &is_sentry), STP_ERR_NOT_FOUND);
+  EXPECT_EQ(stp_context_member(&ctx_, &m, &is_sentry, 10), STP_ERR_NOT_FOUND);
   EXPECT_EQ(stp_context_baggage_skipped(&ctx_), 0u);
   EXPECT_EQ(stp_context_baggage_dropped(&ctx_), 0u);
 }
@@ -137,7 +141,7 @@ TEST_F(ContextTest, StoredMembersGiveTheSlicesTheIteratorGives) {
   while (stp_baggage_iter_next(&it, &want)) {
     SCOPED_TRACE(std::string(want.key, want.key_len));
     bool is_sentry = false;
-    ASSERT_EQ(stp_context_member(&ctx_, i++, &got, &is_sentry), STP_OK);
+    ASSERT_EQ(stp_context_member(&ctx_, &got, &is_sentry, i++), STP_OK);
     std::string key(want.key, want.key_len);
     std::string value(want.value, want.value_len);
     std::string props(want.props, want.props_len);
@@ -229,7 +233,7 @@ TEST_F(ContextTest, SentryMembersKeepNoProperties) {
     for (size_t i = 0; i < stp_context_member_count(&ctx_); i++) {
       stp_baggage_member m;
       bool is_sentry = false;
-      ASSERT_EQ(stp_context_member(&ctx_, i, &m, &is_sentry), STP_OK);
+      ASSERT_EQ(stp_context_member(&ctx_, &m, &is_sentry, i), STP_OK);
       if (is_sentry) {
         EXPECT_EQ(m.props_len, 0u) << std::string(m.key, m.key_len);
       }
@@ -626,8 +630,8 @@ TEST_F(ContextTest, SetTransactionBeforeFreeze) {
 // before.
 TEST_F(ContextTest, SetTransactionRefusedWhileFeedingAndKeptWhenFull) {
   stp_context_begin(&ctx_, cfg_.get());
-  EXPECT_EQ(stp_context_set_transaction(&ctx_, "GET /local", 10),
-            STP_ERR_FROZEN);
+  EXPECT_EQ(ErrName(stp_context_set_transaction(&ctx_, "GET /local", 10)),
+            ErrName(STP_ERR_STATE));
   const std::string bag = "sentry-trace_id=" + kTrace +
                           ",sentry-transaction=upstream,sentry-sample_rand=0.25";
   stp_context_feed(&ctx_, "sentry-trace", 12, kTS1.data(), kTS1.size());
@@ -665,7 +669,9 @@ TEST_F(ContextTest, LongDscKeyFoundWithoutItsPrefix) {
 // store), an invalid sample_rand replaced (in the middle).
 TEST_F(ContextTest, StoredMembersStayOneCommaApart) {
   auto stored = [](const stp_context *c) {
-    return std::string(c->store, c->store_len);
+    size_t len;
+    const char *store = stp__context_store(c, &len);
+    return std::string(store, len);
   };
   ASSERT_EQ(stp_context_init(&ctx_, cfg_.get()), STP_OK);
   ASSERT_EQ(stp_context_set_transaction(&ctx_, "GET /a", 6), STP_OK);
@@ -959,11 +965,19 @@ TEST_F(ContextTest, CarrierFailure) {
 
 TEST_F(ContextTest, IncrementalFeed) {
   EXPECT_EQ(stp_context_init(&ctx_, cfg_.get()), STP_OK);
-  // feed outside begin/finish
-  EXPECT_EQ(stp_context_feed(&ctx_, "sentry-trace", 12, kTS1.data(),
-                             kTS1.size()),
-            STP_ERR_INVALID_ARGUMENT);
-  stp_context_begin(&ctx_, cfg_.get());
+  // feed and finish outside begin/finish: the wrong time, not a bad
+  // argument
+  EXPECT_EQ(ErrName(stp_context_feed(&ctx_, "sentry-trace", 12, kTS1.data(),
+                                     kTS1.size())),
+            ErrName(STP_ERR_STATE));
+  EXPECT_EQ(ErrName(stp_context_finish(&ctx_)), ErrName(STP_ERR_STATE));
+  EXPECT_EQ(ErrName(stp_context_begin(&ctx_, nullptr)),
+            ErrName(STP_ERR_INVALID_ARGUMENT));
+  EXPECT_EQ(ErrName(stp_context_begin(nullptr, cfg_.get())),
+            ErrName(STP_ERR_INVALID_ARGUMENT));
+  ASSERT_EQ(stp_context_begin(&ctx_, cfg_.get()), STP_OK);
+  EXPECT_EQ(ErrName(stp_context_feed(&ctx_, nullptr, 3, "v", 1)),
+            ErrName(STP_ERR_INVALID_ARGUMENT));
   EXPECT_EQ(stp_context_feed(&ctx_, "host", 4, "example.com", 11), STP_OK);
   EXPECT_EQ(stp_context_feed(&ctx_, "SENTRY-TRACE", 12, kTS0.data(),
                              kTS0.size()),
@@ -974,9 +988,37 @@ TEST_F(ContextTest, IncrementalFeed) {
   EXPECT_EQ(stp_context_finish(&ctx_), STP_OK);
   EXPECT_EQ(stp_context_span(&ctx_)->sampled, STP_SAMPLED_NO);
   EXPECT_EQ(BaggageOf(&ctx_), kRefDsc);
-  EXPECT_EQ(stp_context_feed(&ctx_, "sentry-trace", 12, kTS1.data(),
-                             kTS1.size()),
-            STP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(ErrName(stp_context_feed(&ctx_, "sentry-trace", 12, kTS1.data(),
+                                     kTS1.size())),
+            ErrName(STP_ERR_STATE));
+  EXPECT_EQ(ErrName(stp_context_finish(&ctx_)), ErrName(STP_ERR_STATE));
+}
+
+struct NameEqualCase {
+  const char *what, *a, *b;
+  bool equal;
+};
+
+const NameEqualCase kNameEqual[] = {
+    {"same lowercase", "baggage", "baggage", true},
+    {"either side uppercase", "BAGGAGE", "baggage", true},
+    {"both mixed case", "Sentry-Trace", "sENTRY-tRACE", true},
+    {"different lengths", "baggage", "baggages", false},
+    {"one letter differs", "baggage", "baggagf", false},
+    {"'@' is not a case of '`'", "a@", "a`", false},
+    {"'[' is not a case of '{'", "x[", "x{", false},
+    {"bytes above 0x7f compared as they are", "\xc3\x89", "\xc3\xa9", false},
+    {"empty names", "", "", true},
+};
+
+TEST(HeaderNames, EqualUpToAsciiCase) {
+  for (const auto &c : kNameEqual) {
+    SCOPED_TRACE(c.what);
+    EXPECT_EQ(stp_header_name_equal(c.a, strlen(c.a), c.b, strlen(c.b)),
+              c.equal);
+    EXPECT_EQ(stp_header_name_equal(c.b, strlen(c.b), c.a, strlen(c.a)),
+              c.equal);
+  }
 }
 
 TEST_F(ContextTest, HeaderCandidatesByName) {
@@ -1009,7 +1051,7 @@ TEST_F(ContextTest, InjectIntoAnEmptyCarrier) {
             STP_OK);
   Headers out;
   stp_carrier c = out.Carrier();
-  ASSERT_EQ(stp_context_inject(&ctx_, nullptr, &c), STP_OK);
+  ASSERT_EQ(stp_context_inject(&ctx_, &c, nullptr), STP_OK);
   EXPECT_EQ(out.All("sentry-trace"),
             std::vector<std::string>{kTrace + "-" + SpanOf(&ctx_) + "-1"});
   EXPECT_EQ(out.All("baggage"), std::vector<std::string>{kRefDsc});
@@ -1029,7 +1071,7 @@ TEST_F(ContextTest, InjectMergesExistingBaggageAndReplacesSentryTrace) {
                               kTrace2},
               {"Baggage", "theirs=2;p=q,bad member,sentry-sampled=false"}};
   stp_carrier c = out.Carrier();
-  ASSERT_EQ(stp_context_inject(&ctx_, nullptr, &c), STP_OK);
+  ASSERT_EQ(stp_context_inject(&ctx_, &c, nullptr), STP_OK);
   EXPECT_EQ(out.All("sentry-trace"),
             std::vector<std::string>{kTrace + "-" + SpanOf(&ctx_) + "-1"});
   ASSERT_EQ(out.All("baggage").size(), 1u);
@@ -1060,7 +1102,7 @@ TEST_F(ContextTest, InjectChildSpanAndTraceparent) {
     stp_context_child_span(&ctx_, &child);
     Headers out{{"traceparent", "00-" + kTrace2 + "-" + kSpan2 + "-01"}};
     stp_carrier c = out.Carrier();
-    ASSERT_EQ(stp_context_inject(&ctx_, &child, &c), STP_OK);
+    ASSERT_EQ(stp_context_inject(&ctx_, &c, &child), STP_OK);
     std::string sid = SpanHex(child.span_id);
     EXPECT_EQ(out.All("sentry-trace"),
               std::vector<std::string>{kTrace + "-" + sid + k.st_flag});
@@ -1076,7 +1118,7 @@ TEST_F(ContextTest, InjectChildSpanAndTraceparent) {
   ASSERT_EQ(Continue(&ctx_, cfg2.get(), {{"sentry-trace", kTSD}}), STP_OK);
   Headers out;
   stp_carrier c = out.Carrier();
-  ASSERT_EQ(stp_context_inject(&ctx_, nullptr, &c), STP_OK);
+  ASSERT_EQ(stp_context_inject(&ctx_, &c, nullptr), STP_OK);
   EXPECT_EQ(out.All("traceparent"),
             std::vector<std::string>{"00-" + kTrace + "-" + SpanOf(&ctx_) +
                                      "-00"});
@@ -1089,13 +1131,13 @@ TEST_F(ContextTest, InjectSetFailure) {
   Headers out;
   out.fail_set = 1;
   stp_carrier c = out.Carrier();
-  EXPECT_EQ(ErrName(stp_context_inject(&ctx_, nullptr, &c)),
+  EXPECT_EQ(ErrName(stp_context_inject(&ctx_, &c, nullptr)),
             ErrName(STP_ERR_CARRIER));
   out.fail_set = STP_ERR_NOMEM;
-  EXPECT_EQ(ErrName(stp_context_inject(&ctx_, nullptr, &c)),
+  EXPECT_EQ(ErrName(stp_context_inject(&ctx_, &c, nullptr)),
             ErrName(STP_ERR_NOMEM));
   stp_carrier read_only = {Headers::Foreach, nullptr, &out};
-  EXPECT_EQ(stp_context_inject(&ctx_, nullptr, &read_only),
+  EXPECT_EQ(stp_context_inject(&ctx_, &read_only, nullptr),
             STP_ERR_INVALID_ARGUMENT);
 }
 
@@ -1130,17 +1172,16 @@ TEST_F(ContextTest, BaggageBufferTooSmall) {
             STP_OK);
   std::vector<char> buf(kRefDsc.size());
   size_t n = 0;
-  EXPECT_EQ(stp_context_baggage(&ctx_, nullptr, 0, buf.data(), buf.size(),
-                                &n),
+  EXPECT_EQ(stp_context_baggage(&ctx_, buf.data(), buf.size(), &n, nullptr, 0),
             STP_ERR_BUFFER_TOO_SMALL);
   EXPECT_EQ(n, kRefDsc.size() + 1);
   n = 0;
-  EXPECT_EQ(stp_context_baggage(&ctx_, nullptr, 0, nullptr, 0, &n),
+  EXPECT_EQ(stp_context_baggage(&ctx_, nullptr, 0, &n, nullptr, 0),
             STP_ERR_BUFFER_TOO_SMALL);
   EXPECT_EQ(n, kRefDsc.size() + 1);
   char small[STP_SENTRY_TRACE_MAX_LEN];
   n = 0;
-  EXPECT_EQ(stp_context_sentry_trace(&ctx_, nullptr, small, sizeof small, &n),
+  EXPECT_EQ(stp_context_sentry_trace(&ctx_, small, sizeof small, &n, nullptr),
             STP_ERR_BUFFER_TOO_SMALL);
   EXPECT_EQ(n, 52u);
 }
@@ -1170,7 +1211,7 @@ TEST_F(ContextTest, TargetsDoNotAffectContinuing) {
   ASSERT_TRUE(cfg);
   EXPECT_EQ(Continue(&ctx_, cfg.get(), {{"sentry-trace", kTS1}}), STP_OK);
   std::string url = "https://example.com/";
-  EXPECT_FALSE(stp_config_should_propagate(cfg.get(), url.data(), url.size()));
+  EXPECT_FALSE(ShouldPropagate(cfg.get(), url.data(), url.size()));
 }
 
 // ---- environment variables --------------------------------------------------
@@ -1242,10 +1283,14 @@ TEST_F(EnvTest, WritesVariablesForAChild) {
   ASSERT_EQ(Continue(&ctx_, cfg_.get(),
                      {{"sentry-trace", kTS1}, {"baggage", kRefBaggage}}),
             STP_OK);
-  char trace[128], bag[STP_BAGGAGE_MAX_BYTES + 32];
-  ASSERT_EQ(stp_context_env(&ctx_, nullptr, trace, sizeof trace, bag,
-                            sizeof bag),
+  char trace[STP_ENV_TRACE_MAX_LEN + 1], bag[STP_ENV_BAGGAGE_MAX_LEN + 1];
+  size_t trace_len, bag_len;
+  ASSERT_EQ(stp_context_env_sentry_trace(&ctx_, trace, sizeof trace, &trace_len,
+                                         nullptr),
             STP_OK);
+  ASSERT_EQ(stp_context_env_baggage(&ctx_, bag, sizeof bag, &bag_len), STP_OK);
+  EXPECT_EQ(trace_len, strlen(trace));
+  EXPECT_EQ(bag_len, strlen(bag));
   EXPECT_EQ(std::string(trace),
             "SENTRY_TRACE=" + kTrace + "-" + SpanOf(&ctx_) + "-1");
   EXPECT_EQ(std::string(bag), "SENTRY_BAGGAGE=" + kRefDsc);
@@ -1259,14 +1304,22 @@ TEST_F(EnvTest, WritesVariablesForAChild) {
   EXPECT_EQ(BaggageOf(&child), kRefDsc);
   unsetenv("SENTRY_TRACE");
   unsetenv("SENTRY_BAGGAGE");
-  // Too small a buffer.
-  char tiny[20];
-  EXPECT_EQ(stp_context_env(&ctx_, nullptr, tiny, sizeof tiny, bag,
-                            sizeof bag),
-            STP_ERR_BUFFER_TOO_SMALL);
-  EXPECT_EQ(stp_context_env(&ctx_, nullptr, trace, sizeof trace, tiny,
-                            sizeof tiny),
-            STP_ERR_BUFFER_TOO_SMALL);
+  // Too small a buffer, with and without room for the name: the size
+  // needed comes back either way.
+  for (size_t cap : {size_t{0}, size_t{5}, size_t{20}, trace_len}) {
+    char tiny[STP_ENV_TRACE_MAX_LEN + 1];
+    size_t need = 0;
+    EXPECT_EQ(stp_context_env_sentry_trace(&ctx_, cap ? tiny : nullptr, cap,
+                                           &need, nullptr),
+              STP_ERR_BUFFER_TOO_SMALL)
+        << cap;
+    EXPECT_EQ(need, trace_len + 1) << cap;
+    need = 0;
+    EXPECT_EQ(stp_context_env_baggage(&ctx_, cap ? tiny : nullptr, cap, &need),
+              STP_ERR_BUFFER_TOO_SMALL)
+        << cap;
+    EXPECT_EQ(need, bag_len + 1) << cap;
+  }
 }
 
 // ---- HTML meta tags ---------------------------------------------------------
@@ -1367,15 +1420,15 @@ TEST_F(ContextTest, ImplicitApi) {
   ASSERT_EQ(stp_current(), nullptr);
   char buf[STP_BAGGAGE_MAX_BYTES + 1];
   size_t n;
-  EXPECT_EQ(stp_get_traceparent(buf, sizeof buf, &n), STP_ERR_NO_CONTEXT);
+  EXPECT_EQ(stp_get_sentry_trace(buf, sizeof buf, &n), STP_ERR_NO_CONTEXT);
   EXPECT_EQ(stp_get_baggage(buf, sizeof buf, &n), STP_ERR_NO_CONTEXT);
 
   Headers h{{"sentry-trace", kTS1}, {"baggage", kRefBaggage}};
   stp_carrier c = h.Carrier();
   stp_token tok;
-  ASSERT_EQ(stp_continue_trace(&ctx_, cfg_.get(), &c, &tok), STP_OK);
+  ASSERT_EQ(stp_continue_trace(&ctx_, &tok, cfg_.get(), &c), STP_OK);
   EXPECT_EQ(stp_current(), &ctx_);
-  ASSERT_EQ(stp_get_traceparent(buf, sizeof buf, &n), STP_OK);
+  ASSERT_EQ(stp_get_sentry_trace(buf, sizeof buf, &n), STP_OK);
   EXPECT_EQ(std::string(buf, n), kTrace + "-" + SpanOf(&ctx_) + "-1");
   ASSERT_EQ(stp_get_baggage(buf, sizeof buf, &n), STP_OK);
   EXPECT_EQ(std::string(buf, n), kRefDsc);
@@ -1385,10 +1438,10 @@ TEST_F(ContextTest, ImplicitApi) {
   Headers bad{{"sentry-trace", "nope"}};
   stp_carrier cb = bad.Carrier();
   stp_token tok2;
-  EXPECT_EQ(stp_continue_trace(&inner, cfg_.get(), &cb, &tok2),
+  EXPECT_EQ(stp_continue_trace(&inner, &tok2, cfg_.get(), &cb),
             STP_ERR_MALFORMED);
   EXPECT_EQ(stp_current(), &inner);
-  ASSERT_EQ(stp_get_traceparent(buf, sizeof buf, &n), STP_OK);
+  ASSERT_EQ(stp_get_sentry_trace(buf, sizeof buf, &n), STP_OK);
   EXPECT_EQ(std::string(buf, n).substr(0, 32), TraceOf(&inner));
   EXPECT_EQ(stp_detach(tok2), STP_OK);
   EXPECT_EQ(stp_current(), &ctx_);
@@ -1396,12 +1449,12 @@ TEST_F(ContextTest, ImplicitApi) {
   // A NULL argument attaches nothing, and its token detaches to what is
   // current: a caller that always detaches changes nothing.
   stp_token none = {&inner, &inner};
-  EXPECT_EQ(stp_continue_trace(&inner, nullptr, &cb, &none),
+  EXPECT_EQ(stp_continue_trace(&inner, &none, nullptr, &cb),
             STP_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(stp_current(), &ctx_);
   EXPECT_EQ(stp_detach(none), STP_OK);
   EXPECT_EQ(stp_current(), &ctx_);
-  EXPECT_EQ(stp_continue_trace(nullptr, cfg_.get(), &cb, nullptr),
+  EXPECT_EQ(stp_continue_trace(nullptr, nullptr, cfg_.get(), &cb),
             STP_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(stp_current(), &ctx_);
 
@@ -1415,7 +1468,7 @@ TEST_F(ContextTest, ImplicitApi) {
   EXPECT_EQ(stp_current(), nullptr);
   (void)b;
   // Token may be NULL.
-  ASSERT_EQ(stp_continue_trace(&ctx_, cfg_.get(), &c, nullptr), STP_OK);
+  ASSERT_EQ(stp_continue_trace(&ctx_, nullptr, cfg_.get(), &c), STP_OK);
   EXPECT_EQ(stp_current(), &ctx_);
   stp_token t = stp_attach(nullptr);
   EXPECT_EQ(stp_current(), nullptr);
@@ -1459,7 +1512,7 @@ TEST_F(ContextTest, HeapContext) {
   ASSERT_NE(heap, nullptr);
   EXPECT_FALSE(stp_context_continued(heap));
   EXPECT_EQ(Dsc(heap, "public_key"), kPublicKey);
-  stp_context_del(heap, nullptr);
+  stp_context_del(heap);
   EXPECT_EQ(stp_context_new(nullptr, cfg_.get(), nullptr),
             STP_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(stp_context_init(&ctx_, nullptr), STP_ERR_INVALID_ARGUMENT);

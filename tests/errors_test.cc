@@ -17,9 +17,11 @@ const NameCase kNames[] = {
     {"trace id error", STP_ERR_TRACE_ID, "trace_id"},
     {"span id error", STP_ERR_SPAN_ID, "span_id"},
     {"org mismatch", STP_ERR_ORG_MISMATCH, "org_mismatch"},
-    {"last defined code", STP_ERR_NOT_FOUND, "not_found"},
+    {"gRPC refused", STP_ERR_GRPC, "grpc"},
+    {"wrong state", STP_ERR_STATE, "state"},
+    {"last defined code", STP_ERR_HEADER_NAME, "header_name"},
     {"positive value", 1, "unknown"},
-    {"one past the last code", STP_ERR_NOT_FOUND - 1, "unknown"},
+    {"one past the last code", STP_ERR_HEADER_NAME - 1, "unknown"},
     {"large negative", -1000, "unknown"},
     {"INT_MIN", INT_MIN, "unknown"},
     {"INT_MAX", INT_MAX, "unknown"},
@@ -37,7 +39,7 @@ TEST(Errors, NamesOfSelectedCodes) {
 
 TEST(Errors, EveryDefinedCodeHasItsOwnNameAndText) {
   std::set<std::string> names, texts;
-  for (int err = STP_OK; err >= STP_ERR_NOT_FOUND; err--) {
+  for (int err = STP_OK; err >= STP_ERR_HEADER_NAME; err--) {
     SCOPED_TRACE(err);
     const char *name = stp_error_name(err);
     const char *text = stp_strerror(err);
@@ -55,8 +57,7 @@ TEST(Errors, EveryDefinedCodeHasItsOwnNameAndText) {
 }
 
 TEST(Errors, UnknownCodesNeverGiveNull) {
-  for (int err : {1, 2, 100, -30, -31, -12345, INT_MIN, INT_MAX,
-                  INT_MIN + 1}) {
+  for (int err : {1, 2, 100, -33, -34, -12345, INT_MIN, INT_MAX, INT_MIN + 1}) {
     SCOPED_TRACE(err);
     ASSERT_NE(stp_strerror(err), nullptr);
     ASSERT_NE(stp_error_name(err), nullptr);
@@ -74,6 +75,9 @@ TEST(Errors, ValuesAreAppendOnly) {
   EXPECT_EQ(STP_ERR_BAGGAGE_MEMBER, -16);
   EXPECT_EQ(STP_ERR_PATTERN, -23);
   EXPECT_EQ(STP_ERR_NOT_FOUND, -29);
+  EXPECT_EQ(STP_ERR_GRPC, -30);
+  EXPECT_EQ(STP_ERR_STATE, -31);
+  EXPECT_EQ(STP_ERR_HEADER_NAME, -32);
 }
 
 }  // namespace

@@ -245,8 +245,8 @@ TEST(GuardPage, ExistingBaggageAndUrl) {
   std::vector<char> buf(STP_BAGGAGE_MAX_BYTES + 1);
   for (size_t n = 0; n <= kRefBaggage.size(); n++) {
     size_t len;
-    ASSERT_EQ(stp_context_baggage(&ctx, g.Place(kRefBaggage.data(), n), n,
-                                  buf.data(), buf.size(), &len),
+    ASSERT_EQ(stp_context_baggage(&ctx, buf.data(), buf.size(), &len,
+                                  g.Place(kRefBaggage.data(), n), n),
               STP_OK);
   }
   const char *targets[] = {"^https://api\\.example\\.com/", "x{2}$"};
@@ -257,9 +257,7 @@ TEST(GuardPage, ExistingBaggageAndUrl) {
   ASSERT_TRUE(tcfg);
   std::string url = "https://api.example.com/v1";
   for (size_t n = 0; n <= url.size(); n++)
-    EXPECT_EQ(stp_config_should_propagate(tcfg.get(), g.Place(url.data(), n),
-                                          n),
-              n >= 24);
+    EXPECT_EQ(ShouldPropagate(tcfg.get(), g.Place(url.data(), n), n), n >= 24);
 }
 
 }  // namespace

@@ -164,8 +164,8 @@ TEST(Ids, FormatEveryByteAtEveryPosition) {
       char want[33], got[33], got_span[17];
       for (size_t i = 0; i < 16; i++)
         snprintf(want + 2 * i, 3, "%02x", t.bytes[i]);
-      stp_trace_id_format(got, &t);
-      stp_span_id_format(got_span, &s);
+      stp_trace_id_format(&t, got);
+      stp_span_id_format(&s, got_span);
       ASSERT_STREQ(got, want) << "byte " << b << " at " << pos;
       ASSERT_EQ(std::string(got_span), std::string(want, 16))
           << "byte " << b << " at " << pos;
@@ -179,7 +179,7 @@ TEST(Ids, FormatWritesLowercaseAndTerminates) {
     t.bytes[i] = static_cast<uint8_t>(0xa0 + i);
   char buf[STP_TRACE_ID_HEX_LEN + 2];
   memset(buf, 'X', sizeof buf);
-  stp_trace_id_format(buf, &t);
+  stp_trace_id_format(&t, buf);
   EXPECT_STREQ(buf, "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
   EXPECT_EQ(buf[STP_TRACE_ID_HEX_LEN + 1], 'X');
 
@@ -188,7 +188,7 @@ TEST(Ids, FormatWritesLowercaseAndTerminates) {
     s.bytes[i] = static_cast<uint8_t>(0xf0 | i);
   char sbuf[STP_SPAN_ID_HEX_LEN + 2];
   memset(sbuf, 'X', sizeof sbuf);
-  stp_span_id_format(sbuf, &s);
+  stp_span_id_format(&s, sbuf);
   EXPECT_STREQ(sbuf, "f0f1f2f3f4f5f6f7");
   EXPECT_EQ(sbuf[STP_SPAN_ID_HEX_LEN + 1], 'X');
 }

@@ -4,6 +4,10 @@
 
 #include "test_util.h"
 
+extern "C" {
+#include "src/internal.h"
+}
+
 using namespace stp_test;
 
 namespace {
@@ -109,7 +113,7 @@ TEST_F(LimitsTest, OutputLimitTable) {
     // Inject agrees with stp_context_baggage.
     Headers h{{"baggage", c.existing}};
     stp_carrier car = h.Carrier();
-    ASSERT_EQ(stp_context_inject(&ctx_, nullptr, &car), STP_OK);
+    ASSERT_EQ(stp_context_inject(&ctx_, &car, nullptr), STP_OK);
     ASSERT_EQ(h.All("baggage").size(), 1u);
     CheckOutput(h.All("baggage")[0], kDscMembers, allowed);
   }
@@ -183,7 +187,9 @@ TEST_F(LimitsTest, RoomMadeAtTheEndOfTheStoreCountsTheComma) {
                       {"baggage", first},
                       {"baggage", sentry}}),
             STP_OK);
-  EXPECT_LE(ctx_.store_len, STP_BAGGAGE_MAX_BYTES);
+  size_t stored;
+  stp__context_store(&ctx_, &stored);
+  EXPECT_LE(stored, static_cast<size_t>(STP_BAGGAGE_MAX_BYTES));
   std::string out = BaggageOf(&ctx_);
   EXPECT_LE(out.size(), static_cast<size_t>(STP_BAGGAGE_MAX_BYTES));
   EXPECT_TRUE(WellFormedBaggage(out)) << out.substr(0, 200);
@@ -282,7 +288,7 @@ TEST_F(LimitsTest, ValueCutByTheByteBoundKeepsItsWholeMembers) {
     stp_baggage_member m;
     bool is_sentry;
     if (c.members) {
-      ASSERT_EQ(stp_context_member(&ctx_, 0, &m, &is_sentry), STP_OK);
+      ASSERT_EQ(stp_context_member(&ctx_, &m, &is_sentry, 0), STP_OK);
       EXPECT_EQ(std::string(m.key, m.key_len), "a");
     }
     EXPECT_EQ(stp_context_baggage_dropped(&ctx_), 1u);
@@ -344,7 +350,7 @@ TEST_F(LimitsTest, NeverAnEmptyBaggageHeader) {
     ASSERT_EQ(stp_context_init(&ctx_, cfg_.get()), STP_OK);
     Headers h{{"baggage", existing}};
     stp_carrier c = h.Carrier();
-    ASSERT_EQ(stp_context_inject(&ctx_, nullptr, &c), STP_OK);
+    ASSERT_EQ(stp_context_inject(&ctx_, &c, nullptr), STP_OK);
     std::vector<std::string> b = h.All("baggage");
     ASSERT_EQ(b.size(), 1u);
     EXPECT_TRUE(WellFormedBaggage(b[0])) << b[0];

@@ -195,7 +195,7 @@ TEST(NoAlloc, ContinueAndInjectWithAStackContext) {
   e_cont = stp_context_continue(&ctx, cfg.get(), &cin);
   stp_span child;
   stp_context_child_span(&ctx, &child);
-  e_inj = stp_context_inject(&ctx, &child, &cout);
+  e_inj = stp_context_inject(&ctx, &cout, &child);
   e_head = stp_context_init(&warm, cfg.get());
   e_meta = stp_context_meta(&warm, meta, sizeof meta, &meta_len);
   int calls = w.Close();
@@ -223,8 +223,8 @@ TEST(NoAlloc, ImplicitApi) {
   int e1, e2, e3, e4;
   Window w;
   stp_token tok;
-  e1 = stp_continue_trace(&ctx, cfg.get(), &c, &tok);
-  e2 = stp_get_traceparent(buf, sizeof buf, &n);
+  e1 = stp_continue_trace(&ctx, &tok, cfg.get(), &c);
+  e2 = stp_get_sentry_trace(buf, sizeof buf, &n);
   e3 = stp_get_baggage(buf, sizeof buf, &n);
   e4 = stp_detach(tok);
   int calls = w.Close();

@@ -36,13 +36,13 @@ inline const std::string kSpan2 = "00f067aa0ba902b7";
 
 inline std::string TraceHex(const stp_trace_id &id) {
   char buf[STP_TRACE_ID_HEX_LEN + 1];
-  stp_trace_id_format(buf, &id);
+  stp_trace_id_format(&id, buf);
   return buf;
 }
 
 inline std::string SpanHex(const stp_span_id &id) {
   char buf[STP_SPAN_ID_HEX_LEN + 1];
-  stp_span_id_format(buf, &id);
+  stp_span_id_format(&id, buf);
   return buf;
 }
 
@@ -66,6 +66,15 @@ inline stp_options DefaultOptions() {
   o.has_sample_rate = true;
   o.sample_rate = 0.25;
   return o;
+}
+
+// stp_config_should_propagate's answer, which must come with STP_OK.
+inline bool ShouldPropagate(const stp_config *cfg, const char *url,
+                            size_t len) {
+  bool match = true;
+  int err = stp_config_should_propagate(cfg, &match, url, len);
+  EXPECT_EQ(stp_error_name(err), std::string("ok"));
+  return err == STP_OK && match;
 }
 
 inline ConfigPtr MakeConfig(const stp_options &o) {
@@ -131,7 +140,7 @@ inline std::string SentryTraceOf(const stp_context *ctx,
                                  const stp_span *span = nullptr) {
   char buf[STP_SENTRY_TRACE_MAX_LEN + 1];
   size_t n = 0;
-  int err = stp_context_sentry_trace(ctx, span, buf, sizeof buf, &n);
+  int err = stp_context_sentry_trace(ctx, buf, sizeof buf, &n, span);
   EXPECT_EQ(ErrName(err), ErrName(STP_OK));
   return err == STP_OK ? std::string(buf, n) : std::string();
 }
@@ -140,7 +149,7 @@ inline std::string TraceparentOf(const stp_context *ctx,
                                  const stp_span *span = nullptr) {
   char buf[STP_TRACEPARENT_LEN + 1];
   size_t n = 0;
-  int err = stp_context_traceparent(ctx, span, buf, sizeof buf, &n);
+  int err = stp_context_traceparent(ctx, buf, sizeof buf, &n, span);
   EXPECT_EQ(ErrName(err), ErrName(STP_OK));
   return err == STP_OK ? std::string(buf, n) : std::string();
 }
@@ -148,8 +157,8 @@ inline std::string TraceparentOf(const stp_context *ctx,
 inline std::string BaggageOf(stp_context *ctx, const std::string &existing = "") {
   std::vector<char> buf(STP_BAGGAGE_MAX_BYTES + 1);
   size_t n = 12345;
-  int err = stp_context_baggage(ctx, existing.data(), existing.size(),
-                                buf.data(), buf.size(), &n);
+  int err = stp_context_baggage(ctx, buf.data(), buf.size(), &n,
+                                existing.data(), existing.size());
   EXPECT_EQ(ErrName(err), ErrName(STP_OK));
   if (err != STP_OK)
     return "<error>";

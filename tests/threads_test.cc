@@ -32,13 +32,13 @@ void Worker(const stp_config *cfg, const std::string &trace, int n,
     stp_carrier c = h.Carrier();
     stp_context ctx;
     stp_token tok;
-    if (stp_continue_trace(&ctx, cfg, &c, &tok) != STP_OK)
+    if (stp_continue_trace(&ctx, &tok, cfg, &c) != STP_OK)
       r->errors++;
     if (stp_current() != &ctx)
       r->wrong_current++;
     char buf[STP_BAGGAGE_MAX_BYTES + 1];
     size_t len = 0;
-    if (stp_get_traceparent(buf, sizeof buf, &len) != STP_OK)
+    if (stp_get_sentry_trace(buf, sizeof buf, &len) != STP_OK)
       r->errors++;
     std::string got(buf, len);
     std::string want = trace + "-" +
@@ -93,7 +93,7 @@ TEST(Threads, SharedFrozenContextInjectsConcurrently) {
     for (int i = 0; i < 2000; i++) {
       char buf[STP_BAGGAGE_MAX_BYTES + 1];
       size_t n;
-      if (stp_context_baggage(&ctx, nullptr, 0, buf, sizeof buf, &n) !=
+      if (stp_context_baggage(&ctx, buf, sizeof buf, &n, nullptr, 0) !=
               STP_OK ||
           std::string(buf, n) != want)
         bad++;

@@ -320,8 +320,8 @@ static int parse_trace(bool traceparent, const char *value, size_t len) {
     return EXIT_INVALID;
   }
   char tid[STP_TRACE_ID_HEX_LEN + 1], sid[STP_SPAN_ID_HEX_LEN + 1];
-  stp_trace_id_format(tid, &h.trace_id);
-  stp_span_id_format(sid, &h.span_id);
+  stp_trace_id_format(&h.trace_id, tid);
+  stp_span_id_format(&h.span_id, sid);
   printf("{\"valid\":true,\"trace_id\":\"%s\",\"span_id\":\"%s\",\"sampled\":",
          tid, sid);
   json_sampled(h.sampled);
@@ -806,7 +806,7 @@ static int print_members(const stp_context *ctx, bool dsc, char *dec,
   for (size_t i = 0; i < n; i++) {
     stp_baggage_member m;
     bool is_sentry = false;
-    int rc = stp_context_member(ctx, i, &m, &is_sentry);
+    int rc = stp_context_member(ctx, &m, &is_sentry, i);
     if (rc != STP_OK)
       return rc;
     if (is_sentry != dsc)
@@ -822,7 +822,7 @@ static int print_members(const stp_context *ctx, bool dsc, char *dec,
       for (size_t j = 0; j < i && !dup; j++) {
         stp_baggage_member o;
         bool o_sentry = false;
-        if (stp_context_member(ctx, j, &o, &o_sentry) == STP_OK && o_sentry &&
+        if (stp_context_member(ctx, &o, &o_sentry, j) == STP_OK && o_sentry &&
             o.key_len == m.key_len && memcmp(o.key, m.key, m.key_len) == 0)
           dup = true;
       }
@@ -903,20 +903,20 @@ static int run_trace(const trace_args *a, bool is_continue) {
   static char baggage[STP_BAGGAGE_MAX_BYTES + 1];
   size_t trace_len = 0, tp_len = 0, baggage_len = 0, meta_len = 0;
 
-  rc = stp_context_sentry_trace(ctx, NULL, trace, sizeof trace, &trace_len);
+  rc = stp_context_sentry_trace(ctx, trace, sizeof trace, &trace_len, NULL);
   if (rc != STP_OK) {
     status = internal_error("stp_context_sentry_trace", rc);
     goto out;
   }
   if (a->opts.propagate_traceparent) {
-    rc = stp_context_traceparent(ctx, NULL, tp, sizeof tp, &tp_len);
+    rc = stp_context_traceparent(ctx, tp, sizeof tp, &tp_len, NULL);
     if (rc != STP_OK) {
       status = internal_error("stp_context_traceparent", rc);
       goto out;
     }
   }
-  rc = stp_context_baggage(ctx, a->existing, a->existing_len, baggage,
-                           sizeof baggage, &baggage_len);
+  rc = stp_context_baggage(ctx, baggage, sizeof baggage, &baggage_len,
+                           a->existing, a->existing_len);
   if (rc != STP_OK) {
     status = internal_error("stp_context_baggage", rc);
     goto out;
@@ -949,15 +949,15 @@ static int run_trace(const trace_args *a, bool is_continue) {
     fputs("null", stdout);
   else
     json_cstr(stp_error_name(ctx_status));
-  stp_trace_id_format(tid, &span->trace_id);
+  stp_trace_id_format(&span->trace_id, tid);
   json_key(&first, "trace_id");
   json_cstr(tid);
-  stp_span_id_format(sid, &span->span_id);
+  stp_span_id_format(&span->span_id, sid);
   json_key(&first, "span_id");
   json_cstr(sid);
   json_key(&first, "parent_span_id");
   if (span->has_parent) {
-    stp_span_id_format(sid, &span->parent_span_id);
+    stp_span_id_format(&span->parent_span_id, sid);
     json_cstr(sid);
   } else {
     fputs("null", stdout);
@@ -1000,9 +1000,14 @@ static int run_trace(const trace_args *a, bool is_continue) {
   }
   if (a->url != NULL) {
     json_key(&first, "propagate");
-    fputs(stp_config_should_propagate(cfg, a->url, strlen(a->url)) ? "true"
-                                                                   : "false",
-          stdout);
+    bool propagate = false;
+    int err =
+        stp_config_should_propagate(cfg, &propagate, a->url, strlen(a->url));
+    if (err != STP_OK) {
+      status = internal_error("propagation targets", err);
+      goto out;
+    }
+    fputs(propagate ? "true" : "false", stdout);
   }
   fputs("}\n", stdout);
   status = EXIT_VALID;
@@ -1010,7 +1015,7 @@ static int run_trace(const trace_args *a, bool is_continue) {
 out:
   free(dec);
   free(meta);
-  stp_context_del(ctx, NULL);
+  stp_context_del(ctx);
   stp_config_del(cfg);
   return status;
 }

@@ -38,8 +38,8 @@ int main(void) {
 
   char parsed[STP_TRACE_ID_HEX_LEN + 1];
   char continued[STP_TRACE_ID_HEX_LEN + 1];
-  stp_trace_id_format(parsed, &h.trace_id);
-  stp_trace_id_format(continued, &stp_context_span(&ctx)->trace_id);
+  stp_trace_id_format(&h.trace_id, parsed);
+  stp_trace_id_format(&stp_context_span(&ctx)->trace_id, continued);
   int ok = rc == STP_OK && stp_context_continued(&ctx) &&
            h.sampled == STP_SAMPLED_YES && strcmp(parsed, kTraceId) == 0 &&
            strcmp(continued, kTraceId) == 0 &&

@@ -130,17 +130,17 @@ int span_log_write(const char *path, const span_log_entry *e) {
   key(&l, "description");
   str(&l, e->description, e->description_len);
   lit(&l, ",");
-  stp_trace_id_format(trace, &sp->trace_id);
+  stp_trace_id_format(&sp->trace_id, trace);
   key(&l, "trace_id");
   str(&l, trace, STP_TRACE_ID_HEX_LEN);
   lit(&l, ",");
-  stp_span_id_format(id, &sp->span_id);
+  stp_span_id_format(&sp->span_id, id);
   key(&l, "span_id");
   str(&l, id, STP_SPAN_ID_HEX_LEN);
   lit(&l, ",");
   key(&l, "parent_span_id");
   if (sp->has_parent) {
-    stp_span_id_format(id, &sp->parent_span_id);
+    stp_span_id_format(&sp->parent_span_id, id);
     str(&l, id, STP_SPAN_ID_HEX_LEN);
   } else {
     lit(&l, "null");

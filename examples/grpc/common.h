@@ -56,10 +56,10 @@ static inline void print_record(void *user, const stp_grpc_span_record *r) {
   example_recorder *rec = user;
   char trace[STP_TRACE_ID_HEX_LEN + 1], span[STP_SPAN_ID_HEX_LEN + 1],
       parent[STP_SPAN_ID_HEX_LEN + 1] = "-";
-  stp_trace_id_format(trace, &r->trace_id);
-  stp_span_id_format(span, &r->span_id);
+  stp_trace_id_format(&r->trace_id, trace);
+  stp_span_id_format(&r->span_id, span);
   if (r->has_parent)
-    stp_span_id_format(parent, &r->parent_span_id);
+    stp_span_id_format(&r->parent_span_id, parent);
   fprintf(rec->out, "span op=%s description=", r->op);
   print_escaped(rec->out, r->description, r->description_len);
   fprintf(rec->out,

@@ -41,10 +41,10 @@ static int usage(void) {
 static void print_span(const char *what, const stp_span *s) {
   char trace[STP_TRACE_ID_HEX_LEN + 1], id[STP_SPAN_ID_HEX_LEN + 1],
       parent[STP_SPAN_ID_HEX_LEN + 1] = "-";
-  stp_trace_id_format(trace, &s->trace_id);
-  stp_span_id_format(id, &s->span_id);
+  stp_trace_id_format(&s->trace_id, trace);
+  stp_span_id_format(&s->span_id, id);
   if (s->has_parent)
-    stp_span_id_format(parent, &s->parent_span_id);
+    stp_span_id_format(&s->parent_span_id, parent);
   printf("%s trace_id=%s span_id=%s parent_span_id=%s sampled=%s\n", what,
          trace, id, parent, sampled_str(s->sampled));
 }
@@ -133,7 +133,8 @@ int main(int argc, char **argv) {
   gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                                        gpr_time_from_seconds(10, GPR_TIMESPAN));
   stp_grpc_call *call;
-  if (stp_grpc_call_create(&call, ch, &ctx, cq, method, deadline) != STP_OK) {
+  if (stp_grpc_channel_create_call(ch, &call, &ctx, cq, method, deadline) !=
+      STP_OK) {
     fprintf(stderr, "grpc_client: cannot create the call\n");
     return 1;
   }
@@ -145,23 +146,21 @@ int main(int argc, char **argv) {
   size_t st_len = 0, bag_len = 0, tp_len = 0;
   span_log_header sent[3];
   size_t n_sent = 0;
-  if (stp_context_sentry_trace(stp_grpc_call_context(call),
-                               stp_grpc_call_span(call), st, sizeof st,
-                               &st_len) == STP_OK &&
+  if (stp_context_sentry_trace(stp_grpc_call_context(call), st, sizeof st,
+                               &st_len, stp_grpc_call_span(call)) == STP_OK &&
       st_len) {
     printf("sending sentry-trace: %s\n", st);
     sent[n_sent++] = (span_log_header){"sentry-trace", 12, st, st_len};
   }
-  if (stp_context_baggage(stp_grpc_call_context(call), NULL, 0, bag, sizeof bag,
-                          &bag_len) == STP_OK &&
+  if (stp_context_baggage(stp_grpc_call_context(call), bag, sizeof bag,
+                          &bag_len, NULL, 0) == STP_OK &&
       bag_len) {
     printf("sending baggage: %s\n", bag);
     sent[n_sent++] = (span_log_header){"baggage", 7, bag, bag_len};
   }
   if (stp_config_propagate_traceparent(cfg) &&
-      stp_context_traceparent(stp_grpc_call_context(call),
-                              stp_grpc_call_span(call), tp, sizeof tp,
-                              &tp_len) == STP_OK) {
+      stp_context_traceparent(stp_grpc_call_context(call), tp, sizeof tp,
+                              &tp_len, stp_grpc_call_span(call)) == STP_OK) {
     printf("sending traceparent: %s\n", tp);
     sent[n_sent++] = (span_log_header){"traceparent", 11, tp, tp_len};
   }

@@ -121,10 +121,10 @@ static size_t describe(stp_grpc_call *call, char *buf, size_t cap) {
   const stp_span *span = stp_context_span(ctx);
   char trace[STP_TRACE_ID_HEX_LEN + 1], id[STP_SPAN_ID_HEX_LEN + 1],
       parent[STP_SPAN_ID_HEX_LEN + 1] = "-";
-  stp_trace_id_format(trace, &span->trace_id);
-  stp_span_id_format(id, &span->span_id);
+  stp_trace_id_format(&span->trace_id, trace);
+  stp_span_id_format(&span->span_id, id);
   if (span->has_parent)
-    stp_span_id_format(parent, &span->parent_span_id);
+    stp_span_id_format(&span->parent_span_id, parent);
   int status = stp_context_status(ctx);
 
   /* What a handler does: make the call's context current while it runs,
@@ -133,7 +133,7 @@ static size_t describe(stp_grpc_call *call, char *buf, size_t cap) {
   char st[STP_SENTRY_TRACE_MAX_LEN + 1] = "",
                                      bag[STP_BAGGAGE_MAX_BYTES + 1] = "";
   size_t len;
-  stp_get_traceparent(st, sizeof st, &len);
+  stp_get_sentry_trace(st, sizeof st, &len);
   stp_get_baggage(bag, sizeof bag, &len);
   stp_detach(tok);
 
@@ -149,7 +149,7 @@ static size_t describe(stp_grpc_call *call, char *buf, size_t cap) {
     bool is_sentry;
     static char value[STP_BAGGAGE_MAX_BYTES + 1];
     size_t vlen;
-    if (stp_context_member(ctx, i, &m, &is_sentry) == STP_OK && is_sentry &&
+    if (stp_context_member(ctx, &m, &is_sentry, i) == STP_OK && is_sentry &&
         stp_baggage_decode(value, sizeof value, &vlen, m.value, m.value_len) ==
             STP_OK) {
       n = append(buf, n, cap, "dsc.%.*s=", (int)(m.key_len - 7), m.key + 7);
@@ -284,8 +284,10 @@ static size_t call_downstream(const server_setup *setup, stp_grpc_call *call,
   stp_context_child_span(ctx, &child);
   static char env_trace[STP_ENV_TRACE_MAX_LEN + 1],
       env_baggage[STP_ENV_BAGGAGE_MAX_LEN + 1];
-  if (stp_context_env(ctx, &child, env_trace, sizeof env_trace, env_baggage,
-                      sizeof env_baggage) != STP_OK)
+  if (stp_context_env_sentry_trace(ctx, env_trace, sizeof env_trace, NULL,
+                                   &child) != STP_OK ||
+      stp_context_env_baggage(ctx, env_baggage, sizeof env_baggage, NULL) !=
+          STP_OK)
     return append(body, blen, cap, "downstream_exit=-1\n");
 
   static char output[64 * 1024];
@@ -488,7 +490,7 @@ int main(int argc, char **argv) {
       break; /* stopping; req completes during the shutdown below */
     pending = 0;
     stp_grpc_call *call;
-    if (ok && stp_grpc_server_accept(srv, &req, &call) == STP_OK)
+    if (ok && stp_grpc_server_accept(srv, &call, &req) == STP_OK)
       handle(&setup, call, cq);
     else
       stp_grpc_request_destroy(&req);

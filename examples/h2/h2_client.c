@@ -265,8 +265,8 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < n_extra; i++)
     nva[nvlen++] = extra[i];
   stp_nghttp2_headers trace_headers; /* must outlive submit_request */
-  err = stp_nghttp2_inject(&ctx, NULL, &trace_headers, nva,
-                           sizeof nva / sizeof nva[0], &nvlen, NULL, 0);
+  err = stp_nghttp2_inject(&ctx, &trace_headers, nva,
+                           sizeof nva / sizeof nva[0], &nvlen, NULL, NULL, 0);
   if (err != STP_OK)
     fprintf(stderr, "inject: %s\n", stp_strerror(err));
   for (size_t i = 0; i < nvlen; i++)

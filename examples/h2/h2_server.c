@@ -191,19 +191,19 @@ static void describe(jbuf *j, stp_context *ctx, int traceparent) {
   char num[32];
 
   j_lit(j, "{");
-  stp_trace_id_format(trace, &span->trace_id);
+  stp_trace_id_format(&span->trace_id, trace);
   j_key(j, "trace_id");
   j_str(j, trace, STP_TRACE_ID_HEX_LEN);
   j_lit(j, ",");
   j_key(j, "parent_span_id");
   if (span->has_parent) {
-    stp_span_id_format(id, &span->parent_span_id);
+    stp_span_id_format(&span->parent_span_id, id);
     j_str(j, id, STP_SPAN_ID_HEX_LEN);
   } else {
     j_lit(j, "null");
   }
   j_lit(j, ",");
-  stp_span_id_format(id, &span->span_id);
+  stp_span_id_format(&span->span_id, id);
   j_key(j, "span_id");
   j_str(j, id, STP_SPAN_ID_HEX_LEN);
   j_lit(j, ",");
@@ -233,7 +233,7 @@ static void describe(jbuf *j, stp_context *ctx, int traceparent) {
     bool is_sentry;
     char value[STP_BAGGAGE_MAX_BYTES + 1];
     size_t vlen;
-    if (stp_context_member(ctx, i, &m, &is_sentry) != STP_OK || !is_sentry ||
+    if (stp_context_member(ctx, &m, &is_sentry, i) != STP_OK || !is_sentry ||
         stp_baggage_decode(value, sizeof value, &vlen, m.value, m.value_len) !=
             STP_OK)
       continue;
@@ -251,8 +251,8 @@ static void describe(jbuf *j, stp_context *ctx, int traceparent) {
   stp_context_child_span(ctx, &child);
   char st[STP_SENTRY_TRACE_MAX_LEN + 1], bag[STP_BAGGAGE_MAX_BYTES + 1];
   size_t st_len = 0, bag_len = 0;
-  stp_context_sentry_trace(ctx, &child, st, sizeof st, &st_len);
-  stp_context_baggage(ctx, NULL, 0, bag, sizeof bag, &bag_len);
+  stp_context_sentry_trace(ctx, st, sizeof st, &st_len, &child);
+  stp_context_baggage(ctx, bag, sizeof bag, &bag_len, NULL, 0);
   j_key(j, "outgoing");
   j_lit(j, "{");
   j_key(j, "sentry-trace");
@@ -266,7 +266,7 @@ static void describe(jbuf *j, stp_context *ctx, int traceparent) {
   if (traceparent) {
     char tp[STP_TRACEPARENT_LEN + 1];
     size_t tp_len = 0;
-    stp_context_traceparent(ctx, &child, tp, sizeof tp, &tp_len);
+    stp_context_traceparent(ctx, tp, sizeof tp, &tp_len, &child);
     j_lit(j, ",");
     j_key(j, "traceparent");
     j_str(j, tp, tp_len);
@@ -304,7 +304,7 @@ static void stream_free(conn *c, stream *s) {
   for (size_t i = 0; i < s->n_headers; i++)
     free((char *)s->headers[i].value);
   free(s->description);
-  stp_nghttp2_stream_del(s->trace, &c->srv->alloc);
+  stp_nghttp2_stream_del(s->trace);
   if (s->hand)
     c->srv->alloc.free(s->hand, c->srv->alloc.user_data);
   if (s->body != kFixedBody)
@@ -418,8 +418,8 @@ static int respond(conn *c, stream *s) {
     char st[STP_SENTRY_TRACE_MAX_LEN + 1], bag[STP_BAGGAGE_MAX_BYTES + 1];
     size_t st_len, bag_len;
     stp_context_child_span(ctx, &child);
-    if (stp_context_sentry_trace(ctx, &child, st, sizeof st, &st_len) != 0 ||
-        stp_context_baggage(ctx, NULL, 0, bag, sizeof bag, &bag_len) != 0)
+    if (stp_context_sentry_trace(ctx, st, sizeof st, &st_len, &child) != 0 ||
+        stp_context_baggage(ctx, bag, sizeof bag, &bag_len, NULL, 0) != 0)
       return nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id,
                                        NGHTTP2_INTERNAL_ERROR);
     s->body = kFixedBody;

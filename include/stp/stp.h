@@ -6,18 +6,32 @@
  * The wire rules, whose sections the comments cite as "SPEC section N",
  * are in docs/SPEC.md.
  *
- * Conventions used throughout:
- * - Functions return 0 (STP_OK) or a negative stp_error; lengths come back
- *   through `size_t *out_len`, never through the return value.
- * - Inputs are (pointer, length). No NUL terminator is required and no byte
- *   past the given length is read.
- * - Output buffers belong to the caller. When one is too small the function
- *   returns STP_ERR_BUFFER_TOO_SMALL, the buffer's content is unspecified
- *   and, if out_len is not NULL, *out_len is the buffer size needed
- *   (terminator included). buf may be NULL when cap is 0, to ask the size.
- * - Formatted strings are always NUL-terminated when the call succeeds; the
- *   terminator is not counted in *out_len but needs room in the buffer.
- * - `_del(NULL)` does nothing.
+ * The API convention, followed by every function of stp and of its
+ * interceptor layers (stp/nghttp2.h, stp/grpc.h):
+ * - Names are stp_<object>_<verb>; types stp_<noun>; macros and enum
+ *   values STP_*. Parameters come in the order: the object, then outputs,
+ *   then inputs. A function that makes something (`_new`, `_parse`,
+ *   `_random`) has no object: its output comes first.
+ * - A function that can fail returns int: 0 (STP_OK) or a negative
+ *   stp_error, one code per distinct cause (ABSENT is not MALFORMED).
+ *   A function that cannot fail returns void, the value asked for, or a
+ *   bool that answers a yes/no question.
+ * - A buffer output is three parameters, (char *buf, size_t cap,
+ *   size_t *out_len). On success the text is NUL-terminated and *out_len
+ *   is its length without the terminator. When cap is too small the
+ *   function returns STP_ERR_BUFFER_TOO_SMALL, the buffer's content is
+ *   unspecified and *out_len is the size needed (terminator included).
+ *   buf may be NULL when cap is 0, to ask the size; out_len may be NULL.
+ *   Ids in hex have a fixed size: their output is an array of that size.
+ * - Inputs are (const char *, size_t). No NUL terminator is required and
+ *   no byte past the given length is read.
+ * - Plain data (ids, spans, slices, iterators, options) is public and
+ *   lives where the caller puts it. A context is plain storage too: its
+ *   size is public, its fields are not. Anything that owns memory is an
+ *   opaque handle made by `_new`; it remembers the allocator it was made
+ *   with, so `_del` takes the handle alone, and `_del(NULL)` does nothing.
+ * - Each function's comment says what it returns, what it owns, and how
+ *   long its outputs stay valid.
  */
 #ifndef STP_STP_H
 #define STP_STP_H
@@ -66,7 +80,11 @@ typedef enum stp_error {
   STP_ERR_FROZEN = -26,          /* the DSC has already left the process */
   STP_ERR_CARRIER = -27,         /* a carrier callback reported failure */
   STP_ERR_DISABLED = -28,        /* SENTRY_USE_ENVIRONMENT turned it off */
-  STP_ERR_NOT_FOUND = -29        /* no such member / key */
+  STP_ERR_NOT_FOUND = -29,       /* no such member / key */
+  STP_ERR_GRPC = -30,            /* gRPC refused the operation */
+  STP_ERR_STATE = -31,           /* called at the wrong time, such as a
+                                    header fed outside begin/finish */
+  STP_ERR_HEADER_NAME = -32      /* not a legal header or metadata name */
 } stp_error;
 
 /* A static English description of `err`; never NULL, also for unknown
@@ -79,13 +97,18 @@ const char *stp_error_name(int err);
 
 /* ------------------------------------------------------------------------ */
 /* Allocation. Only stp_config_new and stp_context_new allocate, and        */
-/* stp_config_should_propagate for a long URL (see there).                  */
+/* stp_config_should_propagate for a long URL (see there). NULL where an    */
+/* allocator is asked for means malloc and free.                            */
 
 typedef struct stp_allocator {
   void *(*malloc)(size_t size, void *user_data);
   void (*free)(void *ptr, void *user_data);
   void *user_data;
 } stp_allocator;
+
+/* malloc and free as an allocator: what NULL stands for. Static; never
+ * NULL. */
+const stp_allocator *stp_allocator_default(void);
 
 /* ------------------------------------------------------------------------ */
 /* Ids.                                                                     */
@@ -109,10 +132,10 @@ int stp_span_id_parse(stp_span_id *out, const char *hex, size_t len);
 
 /* Write lowercase hex: 32 or 16 digits plus a NUL. The buffers are fixed
  * size, so these cannot fail. */
-void stp_trace_id_format(char out[STP_TRACE_ID_HEX_LEN + 1],
-                         const stp_trace_id *id);
-void stp_span_id_format(char out[STP_SPAN_ID_HEX_LEN + 1],
-                        const stp_span_id *id);
+void stp_trace_id_format(const stp_trace_id *id,
+                         char out[STP_TRACE_ID_HEX_LEN + 1]);
+void stp_span_id_format(const stp_span_id *id,
+                        char out[STP_SPAN_ID_HEX_LEN + 1]);
 
 bool stp_trace_id_is_zero(const stp_trace_id *id);
 bool stp_span_id_is_zero(const stp_span_id *id);
@@ -215,13 +238,13 @@ typedef struct stp_baggage_iter {
 
 void stp_baggage_iter_init(stp_baggage_iter *it, const char *value, size_t len);
 
-/* Advance to the next valid member. Returns 1 and fills *m (slices into the
- * input, valid as long as the input is), or 0 at the end. A malformed
+/* Advance to the next valid member. Returns true and fills *m (slices into
+ * the input, valid as long as the input is), or false at the end. A malformed
  * member is skipped on its own and counted in it->skipped. A valid member
  * is `key OWS = OWS value *(OWS ; property)` with key an RFC 7230 token,
  * value baggage-octets only (may contain `=`), and properties made of
  * printable ASCII without `,`. */
-int stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m);
+bool stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m);
 
 /* Percent-decode (`%XX`; `+` stays a plus; an invalid escape is kept as
  * it is; invalid UTF-8 after decoding becomes U+FFFD). For printable ASCII
@@ -265,7 +288,8 @@ void stp_options_init(stp_options *opts);
 typedef struct stp_config stp_config;
 
 /* Build an immutable configuration. Everything in *opts is copied; the
- * caller may free it afterwards. alloc may be NULL for malloc/free.
+ * caller may free it afterwards. alloc may be NULL for malloc/free; the
+ * config keeps a copy of it and frees itself with it.
  * On error *out is NULL and nothing is leaked; the error names the bad
  * option: STP_ERR_DSN, STP_ERR_SAMPLE_RATE, STP_ERR_ORG_ID,
  * STP_ERR_OPTION_VALUE, STP_ERR_PATTERN or STP_ERR_NOMEM. */
@@ -286,12 +310,15 @@ bool stp_config_propagate_traceparent(const stp_config *cfg);
 bool stp_config_accept_traceparent(const stp_config *cfg);
 bool stp_config_propagate_third_party_baggage(const stp_config *cfg);
 
-/* Whether an outgoing request to `url` should carry the trace. With
- * propagation targets, a URL of 512 bytes or more is copied for regexec
- * through the config's allocator (freed before returning); false when
- * that allocation fails. */
-bool stp_config_should_propagate(const stp_config *cfg, const char *url,
-                                 size_t len);
+/* Whether an outgoing request to `url` should carry the trace: *out_match
+ * is true when the config has no targets (match everything) or one of its
+ * targets is found in url, false otherwise (also for a URL holding a NUL).
+ * With targets, a URL of 512 bytes or more is copied for regexec through
+ * the config's allocator (freed before returning). Returns 0,
+ * STP_ERR_INVALID_ARGUMENT, or STP_ERR_NOMEM when that copy could not be
+ * made (*out_match is then false). */
+int stp_config_should_propagate(const stp_config *cfg, bool *out_match,
+                                const char *url, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Spans and the per-unit-of-work context.                                  */
@@ -305,52 +332,27 @@ typedef struct stp_span {
   stp_sampled sampled;
 } stp_span;
 
-/* Internal record of one stored baggage member (offsets into the store). */
-typedef struct stp__member {
-  uint16_t off; /* the member's bytes in the store: off .. off + len */
-  uint16_t len;
-  uint16_t key_len; /* the key starts at off */
-  uint16_t value_len;
-  uint16_t value_off; /* from off; these three only when plain is 0 */
-  uint16_t props_off; /* from off */
-  uint16_t props_len;
-  uint8_t sentry;
-  uint8_t hash;  /* of the key, to skip most key comparisons */
-  uint8_t plain; /* its bytes are its text: "key=value[;props]" */
-} stp__member;
-
-/* The context of one unit of work (an incoming call, a stream, a job).
- * Its size is fixed (about 9 KiB) and it owns no memory: it may live on the
- * stack, in an arena, or come from stp_context_new. Its fields are private.
+/* The context of one unit of work (an incoming call, a stream, a job):
+ * its span, sampling decision, DSC and third-party baggage members.
+ *
+ * Plain storage of a fixed size that owns no memory: it may live on the
+ * stack, in an arena, inside your own per-request struct, or come from
+ * stp_context_new. Its size and alignment are public so that it can; its
+ * fields are not (they change between versions without notice). Copy
+ * one only with stp_context_copy.
+ *
  * A context is used by one thread at a time. It keeps a pointer to its
  * config, which must outlive it. */
+#define STP_CONTEXT_SIZE 9600
+#define STP_CONTEXT_ALIGN 8
+
 typedef struct stp_context {
-  const stp_config *cfg;
-  stp_span span;
-  double sample_rand;
-  bool continued;
-  bool frozen;
-  bool feeding;
-  bool have_trace;
-  bool have_traceparent;
-  int status;
-  int trace_error;
-  int traceparent_error;
-  stp_trace_header incoming;
-  stp_trace_header incoming_tp;
-  uint32_t trace_values_seen;
-  uint32_t scan_bytes;
-  uint32_t scan_members;
-  uint32_t skipped;
-  uint32_t dropped;
-  uint16_t n_members;
-  uint16_t store_len;
-  uint64_t dsc_keys;  /* a bit per hash of every Sentry key stored */
-  uint8_t dsc_at[64]; /* per bit set: the first Sentry member with it */
-  stp__member members[STP_BAGGAGE_MAX_MEMBERS];
-  /* 16 bytes more than the members may use: zeros after a value being
-   * scanned in the store, where every run of the scanner stops. */
-  char store[STP_BAGGAGE_MAX_BYTES + 16];
+  union {
+    uint64_t align_;
+    double align_double_;
+    void *align_pointer_;
+    unsigned char bytes_[STP_CONTEXT_SIZE];
+  } private_;
 } stp_context;
 
 /* Start a new trace as its head: new trace id and span id, no parent, the
@@ -358,11 +360,16 @@ typedef struct stp_context {
  * one), and a DSC built from the options. cfg must not be NULL. */
 int stp_context_init(stp_context *ctx, const stp_config *cfg);
 
-/* Heap-allocated context (one allocation), initialised as a new head.
- * alloc may be NULL. Free with stp_context_del using the same allocator. */
+/* A heap context (one allocation through alloc, NULL for malloc),
+ * initialised as a new head. It remembers alloc: free it with
+ * stp_context_del. Returns 0, STP_ERR_INVALID_ARGUMENT or STP_ERR_NOMEM
+ * (*out is then NULL). */
 int stp_context_new(stp_context **out, const stp_config *cfg,
                     const stp_allocator *alloc);
-void stp_context_del(stp_context *ctx, const stp_allocator *alloc);
+
+/* Free a context made by stp_context_new (only those: a context of your
+ * own storage needs no freeing). NULL does nothing. */
+void stp_context_del(stp_context *ctx);
 
 /* Makes dst an independent copy of src (same span, decision, DSC and
  * members, same config pointer), copying only the part of the store src
@@ -373,9 +380,11 @@ void stp_context_copy(stp_context *dst, const stp_context *src);
 /* Incremental continuation, for servers that see headers one at a time
  * (nghttp2's on_header_callback): begin, feed every request header, then
  * finish. Names are compared case-insensitively; other headers are
- * ignored cheaply. feed returns 0, or STP_ERR_INVALID_ARGUMENT when called
- * outside begin/finish; malformed values are recorded, not returned. */
-void stp_context_begin(stp_context *ctx, const stp_config *cfg);
+ * ignored cheaply. begin returns 0 or STP_ERR_INVALID_ARGUMENT (ctx or cfg
+ * NULL). feed returns 0, STP_ERR_INVALID_ARGUMENT (NULL with a length) or
+ * STP_ERR_STATE (called outside begin/finish); malformed values are
+ * recorded, not returned. */
+int stp_context_begin(stp_context *ctx, const stp_config *cfg);
 int stp_context_feed(stp_context *ctx, const char *name, size_t name_len,
                      const char *value, size_t value_len);
 
@@ -388,7 +397,14 @@ static inline bool stp_header_is_candidate(const char *name, size_t name_len) {
   return (name_len == 7 || name_len == 11 || name_len == 12) && name[0] != ':';
 }
 
-/* Decide (SPEC section 5). On return the context is always usable: either
+/* Whether two header names are the same, ASCII case aside (HTTP field
+ * names and, for lookups, gRPC metadata keys are compared so). */
+bool stp_header_name_equal(const char *a, size_t a_len, const char *b,
+                           size_t b_len);
+
+/* Decide (SPEC section 5). Returns STP_ERR_INVALID_ARGUMENT for NULL and
+ * STP_ERR_STATE without a begin. Otherwise, on return the context is
+ * always usable: either
  * it continues the incoming trace or it is a new head. A continued trace
  * takes the trace header's flag as its decision; without one, the DSC's
  * `sentry-sampled` (`true` or `false`); without either, the config's
@@ -422,10 +438,11 @@ bool stp_context_frozen(const stp_context *ctx);
 void stp_context_freeze(stp_context *ctx);
 
 /* Set the transaction name of a head before its DSC is frozen (it becomes
- * `sentry-transaction`, percent-encoded). Returns STP_ERR_FROZEN after, and
- * between stp_context_begin and stp_context_finish (the context may yet
- * continue a DSC, which goes on as received); STP_ERR_LIMIT when the DSC
- * store has no room for it (a name set before then stays). */
+ * `sentry-transaction`, percent-encoded). Returns STP_ERR_FROZEN after;
+ * STP_ERR_STATE between stp_context_begin and stp_context_finish (the
+ * context may yet continue a DSC, which goes on as received);
+ * STP_ERR_LIMIT when the DSC store has no room for it (a name set before
+ * then stays). */
 int stp_context_set_transaction(stp_context *ctx, const char *name, size_t len);
 
 /* Members dropped because of limits and malformed members skipped while
@@ -439,8 +456,8 @@ size_t stp_context_baggage_dropped(const stp_context *ctx);
  * member has no properties: those it came with are not kept (SPEC section
  * 4). Returns STP_ERR_NOT_FOUND past the end. */
 size_t stp_context_member_count(const stp_context *ctx);
-int stp_context_member(const stp_context *ctx, size_t index,
-                       stp_baggage_member *m, bool *is_sentry);
+int stp_context_member(const stp_context *ctx, stp_baggage_member *m,
+                       bool *is_sentry, size_t index);
 
 /* Decoded value of a DSC key, given with or without the `sentry-` prefix
  * (`"release"` or `"sentry-release"`). STP_ERR_NOT_FOUND when absent. */
@@ -448,17 +465,17 @@ int stp_context_dsc_get(const stp_context *ctx, char *buf, size_t cap,
                         size_t *out_len, const char *key, size_t key_len);
 
 /* A child span for an outgoing call: same trace and decision, new span id,
- * parent = the context's span. */
-void stp_context_child_span(const stp_context *ctx, stp_span *out);
+ * parent = the context's span. Returns 0 or STP_ERR_INVALID_ARGUMENT. */
+int stp_context_child_span(const stp_context *ctx, stp_span *out);
 
 /* ------------------------------------------------------------------------ */
 /* Outgoing values (SPEC section 6). `span` selects the span to announce;
  * NULL means the context's own span.                                       */
 
-int stp_context_sentry_trace(const stp_context *ctx, const stp_span *span,
-                             char *buf, size_t cap, size_t *out_len);
-int stp_context_traceparent(const stp_context *ctx, const stp_span *span,
-                            char *buf, size_t cap, size_t *out_len);
+int stp_context_sentry_trace(const stp_context *ctx, char *buf, size_t cap,
+                             size_t *out_len, const stp_span *span);
+int stp_context_traceparent(const stp_context *ctx, char *buf, size_t cap,
+                            size_t *out_len, const stp_span *span);
 
 /* The outgoing `baggage`: the DSC with `sentry-trace_id` first, preceded by
  * the members of `existing` (another baggage value the request already has;
@@ -471,9 +488,9 @@ int stp_context_traceparent(const stp_context *ctx, const stp_span *span,
  * whole members are dropped, others before Sentry ones. *out_len is 0 when
  * there is nothing to send. Freezes the DSC. cap of
  * STP_BAGGAGE_MAX_BYTES + 1 always suffices. */
-int stp_context_baggage(stp_context *ctx, const char *existing,
-                        size_t existing_len, char *buf, size_t cap,
-                        size_t *out_len);
+int stp_context_baggage(stp_context *ctx, char *buf, size_t cap,
+                        size_t *out_len, const char *existing,
+                        size_t existing_len);
 
 /* `<meta name="sentry-trace" content="..."><meta name="baggage"
  * content="...">` with the content HTML-escaped. Freezes the DSC.
@@ -517,8 +534,8 @@ int stp_context_continue(stp_context *ctx, const stp_config *cfg,
  * use stp_config_should_propagate first. Every value it sets is bytes
  * 0x20 to 0x7e only (whatever came in), so HTTP/1.1, HTTP/2 and gRPC
  * (grpc_header_nonbin_value_is_legal) all allow it. */
-int stp_context_inject(stp_context *ctx, const stp_span *span,
-                       const stp_carrier *carrier);
+int stp_context_inject(stp_context *ctx, const stp_carrier *carrier,
+                       const stp_span *span);
 
 /* ------------------------------------------------------------------------ */
 /* Environment variables (SPEC section 7).                                  */
@@ -530,13 +547,15 @@ int stp_context_continue_env(stp_context *ctx, const stp_config *cfg);
 
 /* The two variables for a child process, as `SENTRY_TRACE=...` and
  * `SENTRY_BAGGAGE=...` strings for an execve environment (the baggage one
- * is empty-valued when there is no baggage). span as above. Freezes.
- * Buffers of STP_ENV_TRACE_MAX_LEN + 1 and STP_ENV_BAGGAGE_MAX_LEN + 1
- * bytes always suffice; smaller ones may give STP_ERR_BUFFER_TOO_SMALL. */
+ * is empty-valued when there is no baggage). span as above; the baggage
+ * one freezes the DSC. Buffers of STP_ENV_TRACE_MAX_LEN + 1 and
+ * STP_ENV_BAGGAGE_MAX_LEN + 1 bytes always suffice. */
 #define STP_ENV_TRACE_MAX_LEN (13 + STP_SENTRY_TRACE_MAX_LEN)
 #define STP_ENV_BAGGAGE_MAX_LEN (15 + STP_BAGGAGE_MAX_BYTES)
-int stp_context_env(stp_context *ctx, const stp_span *span, char *trace_buf,
-                    size_t trace_cap, char *baggage_buf, size_t baggage_cap);
+int stp_context_env_sentry_trace(const stp_context *ctx, char *buf, size_t cap,
+                                 size_t *out_len, const stp_span *span);
+int stp_context_env_baggage(stp_context *ctx, char *buf, size_t cap,
+                            size_t *out_len);
 
 /* ------------------------------------------------------------------------ */
 /* The implicit API: one current context per thread (seed page API).        */
@@ -557,19 +576,21 @@ stp_token stp_attach(stp_context *ctx);
  * one, i.e. attach/detach were not nested. */
 int stp_detach(stp_token token);
 
-/* continue_trace(headers): continue into ctx from the carrier and make it
- * current. *token (may be NULL) restores the previous context. Returns as
- * stp_context_continue; ctx is attached in every case but
- * STP_ERR_INVALID_ARGUMENT (ctx, cfg or carrier NULL), where nothing is
- * attached and *token detaches to what is current now. */
-int stp_continue_trace(stp_context *ctx, const stp_config *cfg,
-                       const stp_carrier *carrier, stp_token *token);
+/* The Python SDK's continue_trace(headers): continue into ctx from the
+ * carrier and make it current. *token (may be NULL) restores the previous
+ * context. Returns as stp_context_continue; ctx is attached in every case
+ * but STP_ERR_INVALID_ARGUMENT (ctx, cfg or carrier NULL), where nothing
+ * is attached and *token detaches to what is current now. */
+int stp_continue_trace(stp_context *ctx, stp_token *token,
+                       const stp_config *cfg, const stp_carrier *carrier);
 
-/* get_traceparent() / get_baggage() of the current context, named after
- * Sentry's SDK functions: get_traceparent gives the `sentry-trace` value
- * (not a W3C traceparent; see stp_context_traceparent for that). Return
- * STP_ERR_NO_CONTEXT when none is attached. get_baggage freezes the DSC. */
-int stp_get_traceparent(char *buf, size_t cap, size_t *out_len);
+/* The outgoing `sentry-trace` and `baggage` values of the current context:
+ * the Python SDK's get_traceparent() and get_baggage(). (The SDK's
+ * get_traceparent gives the `sentry-trace` value, not a W3C traceparent;
+ * stp names it for what it gives. For a W3C traceparent see
+ * stp_context_traceparent.) Return STP_ERR_NO_CONTEXT when none is
+ * attached. stp_get_baggage freezes the DSC. */
+int stp_get_sentry_trace(char *buf, size_t cap, size_t *out_len);
 int stp_get_baggage(char *buf, size_t cap, size_t *out_len);
 
 #ifdef __cplusplus

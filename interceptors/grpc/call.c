@@ -213,19 +213,8 @@ static bool key_is_legal(const char *key, size_t len) {
 }
 
 static bool key_eq(grpc_slice s, const char *key, size_t len) {
-  if (GRPC_SLICE_LENGTH(s) != len)
-    return false;
-  const unsigned char *p = GRPC_SLICE_START_PTR(s);
-  for (size_t i = 0; i < len; i++) {
-    unsigned char a = p[i], b = (unsigned char)key[i];
-    if (a >= 'A' && a <= 'Z')
-      a = (unsigned char)(a + 32);
-    if (b >= 'A' && b <= 'Z')
-      b = (unsigned char)(b + 32);
-    if (a != b)
-      return false;
-  }
-  return true;
+  return stp_header_name_equal((const char *)GRPC_SLICE_START_PTR(s),
+                               GRPC_SLICE_LENGTH(s), key, len);
 }
 
 /* gRPC's rule for the value of a key not ending in "-bin": every byte is
@@ -307,8 +296,10 @@ static void md_append(stp_grpc_metadata *md, grpc_slice key, bool key_owned,
 
 int stp_grpc_metadata_set(stp_grpc_metadata *md, const char *key,
                           size_t key_len, const char *value, size_t value_len) {
-  if (!md || !key || (!value && value_len) || !key_is_legal(key, key_len))
+  if (!md || !key || (!value && value_len))
     return STP_ERR_INVALID_ARGUMENT;
+  if (!key_is_legal(key, key_len))
+    return STP_ERR_HEADER_NAME;
   if (value && !stp__grpc_is_bin_key(key, key_len) &&
       !value_is_legal(value, value_len))
     return STP_ERR_CONTROL_CHAR;
@@ -580,18 +571,20 @@ int stp_grpc_channel_add(stp_grpc_channel *ch, const stp_grpc_interceptor *ic) {
   return ic_list_add(&ch->ics, ic);
 }
 
-int stp_grpc_call_create(stp_grpc_call **out, stp_grpc_channel *ch,
-                         stp_context *parent, grpc_completion_queue *cq,
-                         const char *method, gpr_timespec deadline) {
-  return stp_grpc_call_create_ex(out, ch, parent, NULL, GRPC_PROPAGATE_DEFAULTS,
-                                 cq, method, NULL, deadline);
+int stp_grpc_channel_create_call(stp_grpc_channel *ch, stp_grpc_call **out,
+                                 stp_context *parent, grpc_completion_queue *cq,
+                                 const char *method, gpr_timespec deadline) {
+  return stp_grpc_channel_create_call_ex(ch, out, parent, NULL,
+                                         GRPC_PROPAGATE_DEFAULTS, cq, method,
+                                         NULL, deadline);
 }
 
-int stp_grpc_call_create_ex(stp_grpc_call **out, stp_grpc_channel *ch,
-                            stp_context *parent, grpc_call *parent_call,
-                            uint32_t propagation_mask,
-                            grpc_completion_queue *cq, const char *method,
-                            const char *host, gpr_timespec deadline) {
+int stp_grpc_channel_create_call_ex(stp_grpc_channel *ch, stp_grpc_call **out,
+                                    stp_context *parent, grpc_call *parent_call,
+                                    uint32_t propagation_mask,
+                                    grpc_completion_queue *cq,
+                                    const char *method, const char *host,
+                                    gpr_timespec deadline) {
   if (!out)
     return STP_ERR_INVALID_ARGUMENT;
   *out = NULL;
@@ -614,7 +607,7 @@ int stp_grpc_call_create_ex(stp_grpc_call **out, stp_grpc_channel *ch,
   if (host)
     grpc_slice_unref(host_slice);
   if (!gc)
-    return STP_ERR_CARRIER;
+    return STP_ERR_GRPC;
 
   char *strings;
   stp_grpc_call *c =
@@ -714,8 +707,8 @@ void stp_grpc_request_destroy(stp_grpc_request *req) {
   req->call = NULL;
 }
 
-int stp_grpc_server_accept(stp_grpc_server *srv, stp_grpc_request *req,
-                           stp_grpc_call **out) {
+int stp_grpc_server_accept(stp_grpc_server *srv, stp_grpc_call **out,
+                           stp_grpc_request *req) {
   if (!out)
     return STP_ERR_INVALID_ARGUMENT;
   *out = NULL;

@@ -65,11 +65,13 @@ static void client_send_md(void *user, stp_grpc_call *call, void *data,
     return;
   size_t len;
   const char *target = stp_grpc_call_target(call, &len);
-  if (!stp_config_should_propagate(s->cfg, target, len))
+  bool match;
+  if (stp_config_should_propagate(s->cfg, &match, target, len) != STP_OK ||
+      !match)
     return;
   stp_carrier carrier;
   stp__grpc_trace_carrier(md, &carrier);
-  cd->injected = stp_context_inject(&cd->ctx, &cd->span, &carrier) == STP_OK;
+  cd->injected = stp_context_inject(&cd->ctx, &carrier, &cd->span) == STP_OK;
 }
 
 static void client_end(void *user, stp_grpc_call *call, void *data) {

@@ -12,28 +12,10 @@ static const char kSentryTrace[] = "sentry-trace";
 static const char kBaggage[] = "baggage";
 static const char kTraceparent[] = "traceparent";
 
-static const unsigned char kLower[256] = {
-    ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e',
-    ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j',
-    ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o',
-    ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
-    ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
-    ['Z'] = 'z',
-};
-
-static unsigned char lower(unsigned char c) {
-  return kLower[c] ? kLower[c] : c;
-}
-
-/* name (any case) equals the lowercase literal `lit`. */
+/* name (any case) equals the literal `lit`. */
 static bool name_is(const uint8_t *name, size_t len, const char *lit,
                     size_t lit_len) {
-  if (len != lit_len)
-    return false;
-  for (size_t i = 0; i < len; i++)
-    if (lower(name[i]) != (unsigned char)lit[i])
-      return false;
-  return true;
+  return stp_header_name_equal((const char *)name, len, lit, lit_len);
 }
 
 static const nghttp2_nv *find(const nghttp2_nv *nva, size_t nvlen,
@@ -165,9 +147,9 @@ static size_t apply_sets(const nv_carrier *c) {
   return kept;
 }
 
-int stp_nghttp2_inject(stp_context *ctx, const stp_span *span,
-                       stp_nghttp2_headers *hb, nghttp2_nv *nva, size_t nvcap,
-                       size_t *nvlen, const char *url, size_t url_len) {
+int stp_nghttp2_inject(stp_context *ctx, stp_nghttp2_headers *hb,
+                       nghttp2_nv *nva, size_t nvcap, size_t *nvlen,
+                       const stp_span *span, const char *url, size_t url_len) {
   if (!ctx || !hb || !nvlen || (!nva && (nvcap || *nvlen)) || *nvlen > nvcap ||
       (!url && url_len))
     return STP_ERR_INVALID_ARGUMENT;
@@ -185,8 +167,10 @@ int stp_nghttp2_inject(stp_context *ctx, const stp_span *span,
   const stp_config *cfg = stp_context_config(ctx);
   if (!cfg)
     return STP_ERR_INVALID_ARGUMENT;
-  if (!stp_config_should_propagate(cfg, url, url_len))
-    return STP_OK;
+  bool match;
+  int err = stp_config_should_propagate(cfg, &match, url, url_len);
+  if (err != STP_OK || !match)
+    return err;
 
   /* The room, checked before *hb is written (entries of an earlier call
    * may point into it): the entries kept and one of each name set. On
@@ -205,7 +189,7 @@ int stp_nghttp2_inject(stp_context *ctx, const stp_span *span,
 
   nv_carrier c = {.hb = hb, .nva = nva, .len = *nvlen};
   stp_carrier carrier = {nv_foreach, nv_set, &c};
-  int err = stp_context_inject(ctx, span, &carrier);
+  err = stp_context_inject(ctx, &carrier, span);
   if (err == STP_OK)
     *nvlen = apply_sets(&c);
   return err;

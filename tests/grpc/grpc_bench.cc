@@ -152,7 +152,7 @@ void Serve(Server *s) {
       return;
     }
     stp_grpc_call *call;
-    stp_grpc_server_accept(s->srv, &req, &call);
+    stp_grpc_server_accept(s->srv, &call, &req);
     Answer(s, [call](grpc_op *ops, size_t n, void *t) {
       stp_grpc_call_start_batch(call, ops, n, t);
     });
@@ -172,8 +172,8 @@ bool Call(stp_grpc_channel *ch, grpc_channel *plain, grpc_completion_queue *cq,
   gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                                        gpr_time_from_seconds(10, GPR_TIMESPAN));
   if (ch) {
-    if (stp_grpc_call_create(&call, ch, parent, cq, "/bench.Svc/Unary",
-                             deadline) != STP_OK)
+    if (stp_grpc_channel_create_call(ch, &call, parent, cq, "/bench.Svc/Unary",
+                                     deadline) != STP_OK)
       return false;
   } else {
     raw = grpc_channel_create_call(
@@ -291,8 +291,8 @@ int main(int argc, char **argv) {
   static char trace[STP_SENTRY_TRACE_MAX_LEN + 1],
       bag[STP_BAGGAGE_MAX_BYTES + 1];
   size_t tl, bl;
-  stp_context_sentry_trace(&parent, &child, trace, sizeof trace, &tl);
-  stp_context_baggage(&parent, nullptr, 0, bag, sizeof bag, &bl);
+  stp_context_sentry_trace(&parent, trace, sizeof trace, &tl, &child);
+  stp_context_baggage(&parent, bag, sizeof bag, &bl, nullptr, 0);
   uint64_t span_counter = 0x1234567800000000u;
   grpc_metadata by_hand[2];
   memset(by_hand, 0, sizeof by_hand);
@@ -336,10 +336,10 @@ int main(int argc, char **argv) {
       stp_span span;
       size_t n_trace, n_bag;
       stp_context_child_span(&parent, &span);
-      ok = stp_context_sentry_trace(&parent, &span, p_trace, sizeof p_trace,
-                                    &n_trace) == STP_OK &&
-           stp_context_baggage(&parent, nullptr, 0, p_bag, sizeof p_bag,
-                               &n_bag) == STP_OK;
+      ok = stp_context_sentry_trace(&parent, p_trace, sizeof p_trace, &n_trace,
+                                    &span) == STP_OK &&
+           stp_context_baggage(&parent, p_bag, sizeof p_bag, &n_bag, nullptr,
+                               0) == STP_OK;
       p_md[0].value = grpc_slice_from_copied_buffer(p_trace, n_trace);
       p_md[1].value = grpc_slice_from_copied_buffer(p_bag, n_bag);
       ok = Call(nullptr, channels[kP], cq, nullptr, p_md, 2) && ok;

@@ -67,7 +67,7 @@ std::string Describe(stp_grpc_call *call, int received) {
     stp_token tok = stp_attach(ctx);
     char buf[STP_BAGGAGE_MAX_BYTES + 1];
     size_t len;
-    if (stp_get_traceparent(buf, sizeof buf, &len) == STP_OK)
+    if (stp_get_sentry_trace(buf, sizeof buf, &len) == STP_OK)
       line("current", std::string(buf, len));
     if (stp_get_baggage(buf, sizeof buf, &len) == STP_OK)
       line("baggage", std::string(buf, len));
@@ -222,13 +222,13 @@ grpc_op Op(grpc_op_type type) {
 
 std::string Hex(const stp_trace_id &id) {
   char buf[STP_TRACE_ID_HEX_LEN + 1];
-  stp_trace_id_format(buf, &id);
+  stp_trace_id_format(&id, buf);
   return buf;
 }
 
 std::string Hex(const stp_span_id &id) {
   char buf[STP_SPAN_ID_HEX_LEN + 1];
-  stp_span_id_format(buf, &id);
+  stp_span_id_format(&id, buf);
   return buf;
 }
 
@@ -356,7 +356,7 @@ void TestServer::Work(grpc_completion_queue *cq, bool registered) {
       return;
     }
     stp_grpc_call *call;
-    if (stp_grpc_server_accept(srv_, &req, &call) != STP_OK) {
+    if (stp_grpc_server_accept(srv_, &call, &req) != STP_OK) {
       stp_grpc_request_destroy(&req);
       continue;
     }
@@ -394,12 +394,11 @@ CallResult TestClient::Call(const CallOptions &o) {
   res.deadline_ns = static_cast<uint64_t>(deadline.tv_sec) * 1000000000u +
                     static_cast<uint64_t>(deadline.tv_nsec);
   int rc = host.empty()
-               ? stp_grpc_call_create(&call, ch_, o.parent, cq, method.c_str(),
-                                      deadline)
-               : stp_grpc_call_create_ex(&call, ch_, o.parent, nullptr,
-                                         GRPC_PROPAGATE_DEFAULTS, cq,
-                                         method.c_str(), host.c_str(),
-                                         deadline);
+               ? stp_grpc_channel_create_call(ch_, &call, o.parent, cq,
+                                              method.c_str(), deadline)
+               : stp_grpc_channel_create_call_ex(
+                     ch_, &call, o.parent, nullptr, GRPC_PROPAGATE_DEFAULTS, cq,
+                     method.c_str(), host.c_str(), deadline);
   if (rc != STP_OK) {
     grpc_completion_queue_destroy(cq);
     return res;

@@ -103,8 +103,8 @@ TEST(Lifecycle, CallsNeverStartedOrWithoutStatus) {
   gpr_timespec forever = gpr_inf_future(GPR_CLOCK_REALTIME);
   for (int i = 0; i < 5; i++) {
     stp_grpc_call *call;
-    ASSERT_EQ(stp_grpc_call_create(&call, client.channel(), nullptr, cq,
-                                   "/test.Echo/Unary", forever),
+    ASSERT_EQ(stp_grpc_channel_create_call(client.channel(), &call, nullptr, cq,
+                                           "/test.Echo/Unary", forever),
               STP_OK);
     if (i == 1)
       stp_grpc_call_set_status(call, GRPC_STATUS_ABORTED);
@@ -139,7 +139,7 @@ TEST(Lifecycle, NullsAndRejectedRequests) {
   stp_grpc_server *srv = nullptr;
   grpc_server *server = grpc_server_create(nullptr, nullptr);
   ASSERT_EQ(stp_grpc_server_new(&srv, server), STP_OK);
-  EXPECT_EQ(stp_grpc_server_accept(srv, &req, &call), STP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(stp_grpc_server_accept(srv, &call, &req), STP_ERR_INVALID_ARGUMENT);
   stp_grpc_request_destroy(&req);
   stp_grpc_request_destroy(&req);
   stp_grpc_interceptor ic = {};

@@ -147,7 +147,7 @@ TEST(Interceptors, RunInOrderWithTheirOwnCallDataAndEditMetadata) {
   EXPECT_EQ(raw_starts, 4); // two per call
   for (size_t i = 0; i < log.set_results.size(); i += 5) {
     EXPECT_EQ(log.set_results[i], STP_OK);
-    EXPECT_EQ(log.set_results[i + 1], STP_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(log.set_results[i + 1], STP_ERR_HEADER_NAME);
     EXPECT_EQ(log.set_results[i + 2], STP_ERR_CONTROL_CHAR);
     EXPECT_EQ(log.set_results[i + 3], STP_OK);
     EXPECT_EQ(log.set_results[i + 4], STP_OK);
@@ -214,13 +214,14 @@ void CheckValues(void *user, stp_grpc_call *, void *, stp_grpc_metadata *md) {
       bool legal = grpc_header_key_is_legal(
           grpc_slice_from_static_buffer(key, sizeof key - 1));
       int rc = stp_grpc_metadata_set(md, key, sizeof key - 1, "v", 1);
-      if (rc != (legal ? STP_OK : STP_ERR_INVALID_ARGUMENT)) {
+      if (rc != (legal ? STP_OK : STP_ERR_HEADER_NAME)) {
         ADD_FAILURE() << "key byte " << byte << " at " << pos << ": " << rc;
         ++*mismatches;
       }
       stp_grpc_metadata_set(md, key, sizeof key - 1, nullptr, 0);
     }
-  EXPECT_EQ(stp_grpc_metadata_set(md, "", 0, "v", 1),
+  EXPECT_EQ(stp_grpc_metadata_set(md, "", 0, "v", 1), STP_ERR_HEADER_NAME);
+  EXPECT_EQ(stp_grpc_metadata_set(md, nullptr, 0, "v", 1),
             STP_ERR_INVALID_ARGUMENT);
   for (int pos = 0; pos < 27; pos++)
     for (int byte = 0; byte < 256; byte++) {
@@ -269,8 +270,8 @@ TEST(Interceptors, ChannelLimitAndAuthorityOverride) {
   EXPECT_EQ(stp_grpc_channel_add(ch, &ic), STP_ERR_LIMIT);
   grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(nullptr);
   stp_grpc_call *call;
-  ASSERT_EQ(stp_grpc_call_create(&call, ch, nullptr, cq, "/a.B/C",
-                                 gpr_inf_future(GPR_CLOCK_REALTIME)),
+  ASSERT_EQ(stp_grpc_channel_create_call(ch, &call, nullptr, cq, "/a.B/C",
+                                         gpr_inf_future(GPR_CLOCK_REALTIME)),
             STP_OK);
   size_t len;
   const char *t = stp_grpc_call_target(call, &len);
@@ -280,8 +281,8 @@ TEST(Interceptors, ChannelLimitAndAuthorityOverride) {
   EXPECT_EQ(stp_grpc_call_context(call), nullptr); // no Sentry interceptor
   EXPECT_FALSE(stp_grpc_call_is_server(call));
   stp_grpc_call_unref(call);
-  ASSERT_EQ(stp_grpc_call_create_ex(
-                &call, ch, nullptr, nullptr, GRPC_PROPAGATE_DEFAULTS, cq,
+  ASSERT_EQ(stp_grpc_channel_create_call_ex(
+                ch, &call, nullptr, nullptr, GRPC_PROPAGATE_DEFAULTS, cq,
                 "/a.B/C", "other:1", gpr_inf_future(GPR_CLOCK_REALTIME)),
             STP_OK);
   t = stp_grpc_call_target(call, &len);

@@ -410,9 +410,9 @@ TEST(PropagationOptions, DefaultTargetsSeeTheChannelsAuthority) {
   size_t len;
   stp_grpc_call *call;
   grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(nullptr);
-  ASSERT_EQ(stp_grpc_call_create(&call, client.channel(), nullptr, cq,
-                                 "/test.Echo/Unary",
-                                 gpr_inf_future(GPR_CLOCK_REALTIME)),
+  ASSERT_EQ(stp_grpc_channel_create_call(client.channel(), &call, nullptr, cq,
+                                         "/test.Echo/Unary",
+                                         gpr_inf_future(GPR_CLOCK_REALTIME)),
             STP_OK);
   const char *t = stp_grpc_call_target(call, &len);
   EXPECT_EQ(std::string(t, len),

@@ -140,8 +140,8 @@ TEST(Status, RefusedBatchesAreNotNoted) {
   TestClient client(server.address(), cfg.cfg);
   grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(nullptr);
   stp_grpc_call *call;
-  ASSERT_EQ(stp_grpc_call_create(&call, client.channel(), nullptr, cq,
-                                 "/test.Echo/Unary", In(5000)),
+  ASSERT_EQ(stp_grpc_channel_create_call(client.channel(), &call, nullptr, cq,
+                                         "/test.Echo/Unary", In(5000)),
             STP_OK);
   int next = 1;
   auto tag = [&next] {
@@ -176,8 +176,8 @@ TEST(Status, RefusedBatchesAreNotNoted) {
   ASSERT_EQ(cr.size(), 1u);
   EXPECT_FALSE(cr[0].has_status);
 
-  ASSERT_EQ(stp_grpc_call_create(&call, client.channel(), nullptr, cq,
-                                 "/test.Echo/Unary", In(5000)),
+  ASSERT_EQ(stp_grpc_channel_create_call(client.channel(), &call, nullptr, cq,
+                                         "/test.Echo/Unary", In(5000)),
             STP_OK);
   send_md.data.send_initial_metadata.count = 0;
   grpc_byte_buffer *ping = Message("ping");

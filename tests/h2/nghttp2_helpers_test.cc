@@ -101,8 +101,8 @@ Request Get(const Fields &more = {}) {
 
 int Inject(stp_context *ctx, stp_nghttp2_headers *hb, Request &r,
            const char *url = nullptr) {
-  return stp_nghttp2_inject(ctx, nullptr, hb, r.nva.data(), r.nva.size(),
-                            &r.len, url, url ? std::strlen(url) : 0);
+  return stp_nghttp2_inject(ctx, hb, r.nva.data(), r.nva.size(), &r.len,
+                            nullptr, url, url ? std::strlen(url) : 0);
 }
 
 bool ValidFieldValue(const std::string &v) {
@@ -120,7 +120,7 @@ protected:
     cfg = MakeConfig();
     Continue(&ctx, cfg.get());
     char buf[STP_SENTRY_TRACE_MAX_LEN + 1];
-    stp_context_sentry_trace(&ctx, nullptr, buf, sizeof buf, nullptr);
+    stp_context_sentry_trace(&ctx, buf, sizeof buf, nullptr, nullptr);
     our_trace = buf;
   }
   Config cfg;
@@ -156,11 +156,11 @@ TEST_F(Client, ChildSpanIsAnnounced) {
   stp_span child;
   stp_context_child_span(&ctx, &child);
   Request r = Get();
-  ASSERT_EQ(stp_nghttp2_inject(&ctx, &child, &hb, r.nva.data(), r.nva.size(),
-                               &r.len, nullptr, 0),
+  ASSERT_EQ(stp_nghttp2_inject(&ctx, &hb, r.nva.data(), r.nva.size(), &r.len,
+                               &child, nullptr, 0),
             STP_OK);
   char want[STP_SENTRY_TRACE_MAX_LEN + 1];
-  stp_context_sentry_trace(&ctx, &child, want, sizeof want, nullptr);
+  stp_context_sentry_trace(&ctx, want, sizeof want, nullptr, &child);
   EXPECT_EQ(r.Values("sentry-trace"), std::vector<std::string>{want});
   EXPECT_NE(std::string(want), our_trace);
 }
@@ -310,15 +310,15 @@ TEST_F(Client, FullArrayMakesRoomFromTheEntriesItReplaces) {
 TEST_F(Client, BadArguments) {
   Request r = Get();
   size_t len = r.len;
-  EXPECT_EQ(stp_nghttp2_inject(nullptr, nullptr, &hb, r.nva.data(),
-                               r.nva.size(), &len, nullptr, 0),
+  EXPECT_EQ(stp_nghttp2_inject(nullptr, &hb, r.nva.data(), r.nva.size(), &len,
+                               nullptr, nullptr, 0),
             STP_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(stp_nghttp2_inject(&ctx, nullptr, nullptr, r.nva.data(),
-                               r.nva.size(), &len, nullptr, 0),
+  EXPECT_EQ(stp_nghttp2_inject(&ctx, nullptr, r.nva.data(), r.nva.size(), &len,
+                               nullptr, nullptr, 0),
             STP_ERR_INVALID_ARGUMENT);
   len = r.nva.size() + 1;
-  EXPECT_EQ(stp_nghttp2_inject(&ctx, nullptr, &hb, r.nva.data(), r.nva.size(),
-                               &len, nullptr, 0),
+  EXPECT_EQ(stp_nghttp2_inject(&ctx, &hb, r.nva.data(), r.nva.size(), &len,
+                               nullptr, nullptr, 0),
             STP_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(len, r.nva.size() + 1);
 }
@@ -395,12 +395,12 @@ void Feed(stp_nghttp2_stream *st, const nghttp2_frame &f,
 
 std::string Hex(const stp_trace_id &id) {
   char b[STP_TRACE_ID_HEX_LEN + 1];
-  stp_trace_id_format(b, &id);
+  stp_trace_id_format(&id, b);
   return b;
 }
 std::string Hex(const stp_span_id &id) {
   char b[STP_SPAN_ID_HEX_LEN + 1];
-  stp_span_id_format(b, &id);
+  stp_span_id_format(&id, b);
   return b;
 }
 
@@ -476,7 +476,7 @@ TEST(ServerStream, HostileHeadersAreBoundedAndHarmless) {
   EXPECT_LE(stp_context_member_count(ctx), (size_t)STP_BAGGAGE_MAX_MEMBERS);
   char out[STP_BAGGAGE_MAX_BYTES + 1];
   size_t len = 0;
-  ASSERT_EQ(stp_context_baggage(ctx, nullptr, 0, out, sizeof out, &len),
+  ASSERT_EQ(stp_context_baggage(ctx, out, sizeof out, &len, nullptr, 0),
             STP_OK);
   EXPECT_LE(len, (size_t)STP_BAGGAGE_MAX_BYTES);
   for (size_t i = 0; i < len; i++)
@@ -491,9 +491,42 @@ TEST(ServerStream, NewAndDel) {
   EXPECT_EQ(st, nullptr);
   ASSERT_EQ(stp_nghttp2_stream_new(&st, cfg.get(), 1, nullptr), STP_OK);
   EXPECT_EQ(stp_nghttp2_stream_context(st), nullptr);
-  stp_nghttp2_stream_del(st, nullptr);
-  stp_nghttp2_stream_del(nullptr, nullptr);
+  stp_nghttp2_stream_del(st);
+  stp_nghttp2_stream_del(nullptr);
   EXPECT_EQ(stp_nghttp2_stream_context(nullptr), nullptr);
+  EXPECT_EQ(stp_nghttp2_stream_begin(nullptr, cfg.get(), 1),
+            STP_ERR_INVALID_ARGUMENT);
+  stp_nghttp2_stream local;
+  EXPECT_EQ(stp_nghttp2_stream_begin(&local, nullptr, 1),
+            STP_ERR_INVALID_ARGUMENT);
+}
+
+// A heap stream remembers its allocator: del takes the stream alone and
+// frees through the allocator that made it.
+TEST(ServerStream, DelFreesThroughTheAllocatorThatMadeIt) {
+  struct Counts {
+    int allocs = 0, frees = 0;
+    void *last = nullptr;
+  } n;
+  stp_allocator a = {
+      [](size_t size, void *u) -> void * {
+        auto *c = static_cast<Counts *>(u);
+        c->allocs++;
+        return c->last = malloc(size);
+      },
+      [](void *p, void *u) {
+        auto *c = static_cast<Counts *>(u);
+        EXPECT_EQ(p, c->last);
+        c->frees++;
+        free(p);
+      },
+      &n};
+  Config cfg = MakeConfig();
+  stp_nghttp2_stream *st = nullptr;
+  ASSERT_EQ(stp_nghttp2_stream_new(&st, cfg.get(), 3, &a), STP_OK);
+  EXPECT_EQ(n.allocs, 1);
+  stp_nghttp2_stream_del(st);
+  EXPECT_EQ(n.frees, 1);
   EXPECT_EQ(
       stp_nghttp2_stream_on_header(nullptr, nullptr, nullptr, 0, nullptr, 0),
       STP_ERR_INVALID_ARGUMENT);
@@ -504,14 +537,15 @@ TEST(ServerStream, NewAndDel) {
 
 struct ServerSide {
   const stp_config *cfg;
-  std::vector<std::unique_ptr<stp_nghttp2_stream>> streams;
+  // Stream ids and their state.
+  std::vector<std::pair<int32_t, std::unique_ptr<stp_nghttp2_stream>>> streams;
   std::vector<stp_span> seen;
   std::vector<std::string> baggage_out;
 
   stp_nghttp2_stream *Find(int32_t id) {
     for (auto &s : streams)
-      if (s->stream_id == id)
-        return s.get();
+      if (s.first == id)
+        return s.second.get();
     return nullptr;
   }
 };
@@ -520,8 +554,8 @@ int OnBeginHeaders(nghttp2_session *, const nghttp2_frame *frame, void *u) {
   auto *srv = static_cast<ServerSide *>(u);
   if (frame->hd.type == NGHTTP2_HEADERS &&
       frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-    srv->streams.emplace_back(new stp_nghttp2_stream);
-    stp_nghttp2_stream_begin(srv->streams.back().get(), srv->cfg,
+    srv->streams.emplace_back(frame->hd.stream_id, new stp_nghttp2_stream);
+    stp_nghttp2_stream_begin(srv->streams.back().second.get(), srv->cfg,
                              frame->hd.stream_id);
   }
   return 0;
@@ -544,7 +578,7 @@ int OnFrameRecv(nghttp2_session *, const nghttp2_frame *frame, void *u) {
     srv->seen.push_back(*stp_context_span(ctx));
     char b[STP_BAGGAGE_MAX_BYTES + 1];
     size_t n = 0;
-    stp_context_baggage(ctx, nullptr, 0, b, sizeof b, &n);
+    stp_context_baggage(ctx, b, sizeof b, &n, nullptr, 0);
     srv->baggage_out.emplace_back(b, n);
   }
   return 0;
@@ -597,8 +631,8 @@ TEST(InMemory, ClientInjectsAndServerContinues) {
     // The header storage is reused at once: nghttp2 copied the values.
     stp_nghttp2_headers hb;
     Request r = Get({{"baggage", "third=party"}});
-    ASSERT_EQ(stp_nghttp2_inject(&ctx, &child, &hb, r.nva.data(), r.nva.size(),
-                                 &r.len, nullptr, 0),
+    ASSERT_EQ(stp_nghttp2_inject(&ctx, &hb, r.nva.data(), r.nva.size(), &r.len,
+                                 &child, nullptr, 0),
               STP_OK);
     ASSERT_GT(nghttp2_submit_request(client, nullptr, r.nva.data(), r.len,
                                      nullptr, nullptr),

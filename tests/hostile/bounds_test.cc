@@ -104,8 +104,8 @@ class Bounds : public ::testing::Test {
     int rc = stp_context_continue(&ctx_, cfg_, &c);
     char out[STP_BAGGAGE_MAX_BYTES + 1];
     size_t n;
-    EXPECT_EQ(STP_OK, stp_context_baggage(&ctx_, nullptr, 0, out, sizeof out,
-                                          &n));
+    EXPECT_EQ(STP_OK,
+              stp_context_baggage(&ctx_, out, sizeof out, &n, nullptr, 0));
     EXPECT_LE(n, size_t{STP_BAGGAGE_MAX_BYTES});
     g_counting = false;
     EXPECT_EQ(0, g_allocs.load()) << "heap allocation while continuing";

@@ -59,12 +59,14 @@ stp_config *Config(const char *release, const char *environment,
 void CheckOutputs(stp_context *ctx) {
   stp_test::Headers out = {{"baggage", "theirs=1"}};
   stp_carrier c = out.Carrier();
-  ASSERT_EQ(STP_OK, stp_context_inject(ctx, nullptr, &c));
+  ASSERT_EQ(STP_OK, stp_context_inject(ctx, &c, nullptr));
   for (const auto &h : out.list)
     EXPECT_TRUE(Printable(h.second)) << h.first;
 
-  char t[128], b[STP_BAGGAGE_MAX_BYTES + 64];
-  ASSERT_EQ(STP_OK, stp_context_env(ctx, nullptr, t, sizeof t, b, sizeof b));
+  char t[STP_ENV_TRACE_MAX_LEN + 1], b[STP_ENV_BAGGAGE_MAX_LEN + 1];
+  ASSERT_EQ(STP_OK,
+            stp_context_env_sentry_trace(ctx, t, sizeof t, nullptr, nullptr));
+  ASSERT_EQ(STP_OK, stp_context_env_baggage(ctx, b, sizeof b, nullptr));
   EXPECT_TRUE(Printable(t));
   EXPECT_TRUE(Printable(b));
 

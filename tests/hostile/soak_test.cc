@@ -18,13 +18,13 @@ namespace {
 
 std::string Hex(const stp_trace_id &id) {
   char b[33];
-  stp_trace_id_format(b, &id);
+  stp_trace_id_format(&id, b);
   return b;
 }
 
 std::string Hex(const stp_span_id &id) {
   char b[17];
-  stp_span_id_format(b, &id);
+  stp_span_id_format(&id, b);
   return b;
 }
 
@@ -46,7 +46,7 @@ long Worker(const stp_config *cfg, int thread, int iterations) {
                         std::to_string(i)}};
     stp_carrier cin = in.Carrier();
     stp_token t1;
-    if (stp_continue_trace(&incoming, cfg, &cin, &t1) != STP_OK)
+    if (stp_continue_trace(&incoming, &t1, cfg, &cin) != STP_OK)
       bad++;
     if (stp_current() != &incoming)
       bad++;
@@ -57,11 +57,11 @@ long Worker(const stp_config *cfg, int thread, int iterations) {
     stp_carrier cout = out.Carrier();
     stp_span child;
     stp_context_child_span(&incoming, &child);
-    if (stp_context_inject(&incoming, &child, &cout) != STP_OK)
+    if (stp_context_inject(&incoming, &cout, &child) != STP_OK)
       bad++;
     stp_carrier cback = out.Carrier();
     stp_token t2;
-    if (stp_continue_trace(&outgoing, cfg, &cback, &t2) != STP_OK)
+    if (stp_continue_trace(&outgoing, &t2, cfg, &cback) != STP_OK)
       bad++;
     const stp_span *s = stp_context_span(&outgoing);
     if (Hex(s->trace_id) != tid || Hex(s->parent_span_id) != Hex(child.span_id))
@@ -74,12 +74,12 @@ long Worker(const stp_config *cfg, int thread, int iterations) {
       bad++;
 
     char tp[64];
-    if (stp_get_traceparent(tp, sizeof tp, &n) != STP_OK ||
+    if (stp_get_sentry_trace(tp, sizeof tp, &n) != STP_OK ||
         std::string(tp, 32) != tid)
       bad++;
     if (stp_detach(t2) != STP_OK || stp_current() != &incoming)
       bad++;
-    if (stp_get_traceparent(tp, sizeof tp, &n) != STP_OK ||
+    if (stp_get_sentry_trace(tp, sizeof tp, &n) != STP_OK ||
         std::string(tp, 32) != tid || std::string(tp + 33, 16) == sid)
       bad++;
     if (stp_detach(t1) != STP_OK || stp_current() != nullptr)

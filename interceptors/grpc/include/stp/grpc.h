@@ -8,8 +8,9 @@
  *
  * Client side, in place of the plain calls:
  *
- *   grpc_channel_create_call  ->  stp_grpc_call_create (through a channel
- *                                 handle that holds the interceptors)
+ *   grpc_channel_create_call  ->  stp_grpc_channel_create_call (through a
+ *                                 channel handle that holds the
+ *                                 interceptors)
  *   grpc_call_start_batch     ->  stp_grpc_call_start_batch
  *   grpc_call_unref           ->  stp_grpc_call_unref
  *   anything else             ->  on stp_grpc_call_get(call)
@@ -34,15 +35,16 @@
  *   stp_grpc_channel_add(ch, &ic);
  *   ...
  *   stp_grpc_call *call;
- *   stp_grpc_call_create(&call, ch, NULL, cq, "/pkg.Svc/Method", deadline);
- *   stp_grpc_call_start_batch(call, ops, nops, tag);  // headers added here
+ *   stp_grpc_channel_create_call(ch, &call, NULL, cq, "/pkg.Svc/Method",
+ * deadline); stp_grpc_call_start_batch(call, ops, nops, tag);  // headers added
+ * here
  *   ...
  *   stp_grpc_call_unref(call);                        // span record here
  *
  * Server, per accepted call:
  *
  *   stp_grpc_call *call;
- *   stp_grpc_server_accept(srv, &req, &call);
+ *   stp_grpc_server_accept(srv, &call, &req);
  *   stp_token tok = stp_attach(stp_grpc_call_context(call));
  *   ... handler: outgoing calls made here become children ...
  *   stp_detach(tok);
@@ -60,7 +62,8 @@
  * grpc_call_start_batch (send batches and receive batches may run
  * concurrently with each other, not with themselves).
  *
- * Errors: functions returning int give 0 or a negative stp_error (stp.h).
+ * Errors and parameter order follow the API convention of stp/stp.h:
+ * functions returning int give 0 or a negative stp_error.
  * Interceptors cannot fail a call: whatever they find, the call proceeds.
  */
 #ifndef STP_GRPC_H
@@ -184,8 +187,9 @@ const grpc_metadata *stp_grpc_metadata_at(const stp_grpc_metadata *md,
  * is not NULL, append `key: value` (both copied). The key must pass
  * grpc_header_key_is_legal (lowercase [a-z0-9-_.]) and, unless it ends in
  * `-bin`, the value grpc_header_nonbin_value_is_legal (printable ASCII).
- * Returns 0, STP_ERR_INVALID_ARGUMENT for an illegal key or
- * STP_ERR_CONTROL_CHAR for an illegal value (nothing changed then). */
+ * Returns 0, STP_ERR_HEADER_NAME for an illegal key, STP_ERR_CONTROL_CHAR
+ * for an illegal value (nothing changed then) or STP_ERR_INVALID_ARGUMENT
+ * (md or key NULL, a NULL value with a length). */
 int stp_grpc_metadata_set(stp_grpc_metadata *md, const char *key,
                           size_t key_len, const char *value, size_t value_len);
 
@@ -250,21 +254,22 @@ int stp_grpc_channel_add(stp_grpc_channel *ch, const stp_grpc_interceptor *ic);
  * the caller's context; NULL takes the thread's current context
  * (stp_current), and with neither the Sentry interceptor starts a new
  * trace. *out is valid until stp_grpc_call_unref. Returns 0,
- * STP_ERR_INVALID_ARGUMENT, or STP_ERR_CARRIER when gRPC did not create
- * the call. */
-int stp_grpc_call_create(stp_grpc_call **out, stp_grpc_channel *ch,
-                         stp_context *parent, grpc_completion_queue *cq,
-                         const char *method, gpr_timespec deadline);
+ * STP_ERR_INVALID_ARGUMENT, or STP_ERR_GRPC when gRPC did not create the
+ * call. */
+int stp_grpc_channel_create_call(stp_grpc_channel *ch, stp_grpc_call **out,
+                                 stp_context *parent, grpc_completion_queue *cq,
+                                 const char *method, gpr_timespec deadline);
 
 /* The same with every grpc_channel_create_call argument: a server-side
  * parent call, its propagation mask and a host (NULL: the channel's;
  * when given, it is also the authority propagation targets see; copied
  * like the method). */
-int stp_grpc_call_create_ex(stp_grpc_call **out, stp_grpc_channel *ch,
-                            stp_context *parent, grpc_call *parent_call,
-                            uint32_t propagation_mask,
-                            grpc_completion_queue *cq, const char *method,
-                            const char *host, gpr_timespec deadline);
+int stp_grpc_channel_create_call_ex(stp_grpc_channel *ch, stp_grpc_call **out,
+                                    stp_context *parent, grpc_call *parent_call,
+                                    uint32_t propagation_mask,
+                                    grpc_completion_queue *cq,
+                                    const char *method, const char *host,
+                                    gpr_timespec deadline);
 
 /* ------------------------------------------------------------------------ */
 /* Server: the server handle and accepted calls.                            */
@@ -319,8 +324,8 @@ grpc_call_error stp_grpc_server_request_registered_call(
  * through stp_grpc_call_request_metadata). req may be reused afterwards.
  * Returns 0 or STP_ERR_INVALID_ARGUMENT (req->call NULL): then call
  * stp_grpc_request_destroy. */
-int stp_grpc_server_accept(stp_grpc_server *srv, stp_grpc_request *req,
-                           stp_grpc_call **out);
+int stp_grpc_server_accept(stp_grpc_server *srv, stp_grpc_call **out,
+                           stp_grpc_request *req);
 
 /* Release a request that will not be accepted (its tag came back without
  * success, or you reject the call): the arrays, and the call when gRPC

@@ -9,8 +9,8 @@
  *
  * Nothing here allocates except stp_nghttp2_stream_new (and, through
  * stp_config_should_propagate, stp_nghttp2_inject for a URL of 512 bytes or
- * more when the config has propagation targets). Conventions are
- * those of stp/stp.h (0 or a negative stp_error; `_del(NULL)` is a no-op).
+ * more when the config has propagation targets). The API convention is
+ * that of stp/stp.h.
  */
 #ifndef STP_NGHTTP2_H
 #define STP_NGHTTP2_H
@@ -82,9 +82,9 @@ typedef struct stp_nghttp2_headers {
  * stp_context_inject. On any error nva and *nvlen are unchanged.
  * Freezes the DSC. Uses about 25 KiB of stack, and no heap but that of
  * stp_config_should_propagate. */
-int stp_nghttp2_inject(stp_context *ctx, const stp_span *span,
-                       stp_nghttp2_headers *hb, nghttp2_nv *nva, size_t nvcap,
-                       size_t *nvlen, const char *url, size_t url_len);
+int stp_nghttp2_inject(stp_context *ctx, stp_nghttp2_headers *hb,
+                       nghttp2_nv *nva, size_t nvcap, size_t *nvlen,
+                       const stp_span *span, const char *url, size_t url_len);
 
 /* Compose `scheme://authority/path` from the :scheme, :authority (or
  * `host`, when :authority is missing or empty) and :path entries of nva,
@@ -96,13 +96,14 @@ int stp_nghttp2_request_url(char *buf, size_t cap, size_t *out_len,
 /* ------------------------------------------------------------------------ */
 /* Server: incoming streams.                                                */
 
-/* Per-stream state. Plain data of fixed size (sizeof(stp_context), about
+/* Per-stream state. Plain storage of a fixed size (STP_CONTEXT_SIZE, about
  * 9 KiB, plus a few bytes), owning no memory: embed it in your own stream
- * object, or use stp_nghttp2_stream_new. Hostile headers (a huge baggage,
+ * object, or use stp_nghttp2_stream_new. Its size is public so that you
+ * can; its fields are not. Hostile headers (a huge baggage,
  * thousands of members, junk bytes) cost no more memory than this: the
  * context keeps at most STP_BAGGAGE_MAX_MEMBERS members in
  * STP_BAGGAGE_MAX_BYTES and examines at most STP_BAGGAGE_SCAN_MAX_BYTES
- * of baggage per stream. Fields are private.
+ * of baggage per stream.
  *
  * Use, in the nghttp2 server callbacks:
  *   on_begin_headers_callback  (HEADERS, cat NGHTTP2_HCAT_REQUEST):
@@ -115,16 +116,21 @@ int stp_nghttp2_request_url(char *buf, size_t cap, size_t *out_len,
  * nghttp2_session_del() does not call on_stream_close_callback for the
  * streams still open: when a connection is dropped, free the stream
  * objects it still holds yourself (keep them in a per-connection list). */
+#define STP_NGHTTP2_STREAM_SIZE (STP_CONTEXT_SIZE + 8)
+
 typedef struct stp_nghttp2_stream {
-  int32_t stream_id; /* read for every header: kept next to the */
-  int state;         /* context's own fields, not 9 KiB after them */
-  stp_context ctx;
+  union {
+    uint64_t align_;
+    double align_double_;
+    void *align_pointer_;
+    unsigned char bytes_[STP_NGHTTP2_STREAM_SIZE];
+  } private_;
 } stp_nghttp2_stream;
 
-/* Start collecting the request headers of stream_id. cfg (not NULL) must
- * outlive the stream state. */
-void stp_nghttp2_stream_begin(stp_nghttp2_stream *st, const stp_config *cfg,
-                              int32_t stream_id);
+/* Start collecting the request headers of stream_id. cfg must outlive the
+ * stream state. Returns 0 or STP_ERR_INVALID_ARGUMENT (st or cfg NULL). */
+int stp_nghttp2_stream_begin(stp_nghttp2_stream *st, const stp_config *cfg,
+                             int32_t stream_id);
 
 /* Feed one header from on_header_callback. Only the request header block
  * of this stream is used (trailers and other frames are ignored); repeated
@@ -145,13 +151,14 @@ stp_context *stp_nghttp2_stream_on_frame_recv(stp_nghttp2_stream *st,
 /* The stream's context once its request headers are complete, else NULL. */
 stp_context *stp_nghttp2_stream_context(stp_nghttp2_stream *st);
 
-/* A heap stream state (one allocation of sizeof(stp_nghttp2_stream)),
+/* A heap stream state (one allocation, a little over its size),
  * begun for stream_id. alloc may be NULL for malloc/free; free with
- * stp_nghttp2_stream_del and the same allocator. Returns 0,
- * STP_ERR_INVALID_ARGUMENT or STP_ERR_NOMEM (*out is then NULL). */
+ * stp_nghttp2_stream_del, which frees it with the allocator it remembers.
+ * Returns 0, STP_ERR_INVALID_ARGUMENT or STP_ERR_NOMEM (*out is then
+ * NULL). */
 int stp_nghttp2_stream_new(stp_nghttp2_stream **out, const stp_config *cfg,
                            int32_t stream_id, const stp_allocator *alloc);
-void stp_nghttp2_stream_del(stp_nghttp2_stream *st, const stp_allocator *alloc);
+void stp_nghttp2_stream_del(stp_nghttp2_stream *st);
 
 #ifdef __cplusplus
 }

@@ -16,47 +16,6 @@ uint64_t span_log_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-const char *span_log_grpc_status(int code) {
-  /* clang-format off */
-  static const char *const names[] = {
-      "ok",                 "cancelled",         "unknown_error",
-      "invalid_argument",   "deadline_exceeded", "not_found",
-      "already_exists",     "permission_denied", "resource_exhausted",
-      "failed_precondition", "aborted",          "out_of_range",
-      "unimplemented",      "internal_error",    "unavailable",
-      "data_loss",          "unauthenticated"};
-  /* clang-format on */
-  return code >= 0 && code < (int)(sizeof names / sizeof names[0])
-             ? names[code]
-             : "unknown_error";
-}
-
-const char *span_log_http_status(int code) {
-  /* clang-format off */
-  switch (code) {
-  case 400: return "invalid_argument";
-  case 401: return "unauthenticated";
-  case 403: return "permission_denied";
-  case 404: return "not_found";
-  case 409: return "already_exists";
-  case 413: return "failed_precondition";
-  case 429: return "resource_exhausted";
-  case 499: return "cancelled";
-  case 501: return "unimplemented";
-  case 503: return "unavailable";
-  case 504: return "deadline_exceeded";
-  default: break;
-  }
-  /* clang-format on */
-  if (code >= 200 && code < 400)
-    return "ok";
-  if (code >= 400 && code < 500)
-    return "invalid_argument";
-  if (code >= 500 && code < 600)
-    return "internal_error";
-  return "unknown_error";
-}
-
 /* A growing line; `failed` once an allocation failed. */
 typedef struct line {
   char *buf;

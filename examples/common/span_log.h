@@ -43,12 +43,6 @@ typedef struct span_log_entry {
 /* Unix time in nanoseconds. */
 uint64_t span_log_now_ns(void);
 
-/* Sentry's span status for a gRPC status code ("ok", "not_found", ...). */
-const char *span_log_grpc_status(int code);
-
-/* Sentry's span status for an HTTP status code. */
-const char *span_log_http_status(int code);
-
 /* Appends the record to the file at path (created when missing). A NULL
  * path does nothing. Returns 0, or -1 with errno set. */
 int span_log_write(const char *path, const span_log_entry *e);

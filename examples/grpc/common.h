@@ -52,36 +52,34 @@ static inline void print_escaped(FILE *f, const char *s, size_t n) {
     fwrite(e, 1, escape_byte(e, (unsigned char)s[i]), f);
 }
 
-static inline void print_record(void *user, const stp_grpc_span_record *r) {
+static inline void print_record(void *user, const stp_span_record *r) {
   example_recorder *rec = user;
   char trace[STP_TRACE_ID_HEX_LEN + 1], span[STP_SPAN_ID_HEX_LEN + 1],
       parent[STP_SPAN_ID_HEX_LEN + 1] = "-";
-  stp_trace_id_format(&r->trace_id, trace);
-  stp_span_id_format(&r->span_id, span);
-  if (r->has_parent)
-    stp_span_id_format(&r->parent_span_id, parent);
+  stp_trace_id_format(&r->span.trace_id, trace);
+  stp_span_id_format(&r->span.span_id, span);
+  if (r->span.has_parent)
+    stp_span_id_format(&r->span.parent_span_id, parent);
   fprintf(rec->out, "span op=%s description=", r->op);
   print_escaped(rec->out, r->description, r->description_len);
   fprintf(rec->out,
           " trace_id=%s span_id=%s parent_span_id=%s sampled=%s status=%d "
           "duration_us=%llu\n",
-          trace, span, parent, sampled_str(r->sampled), (int)r->status,
+          trace, span, parent, sampled_str(r->span.sampled),
+          r->code >= 0 ? r->code : GRPC_STATUS_UNKNOWN,
           (unsigned long long)((r->end_ns - r->start_ns) / 1000));
   fflush(rec->out);
 
-  stp_span sp = {r->trace_id, r->span_id, r->parent_span_id, r->has_parent,
-                 r->sampled};
-  span_log_entry e = {
-      .process = rec->process,
-      .op = r->op,
-      .description = r->description,
-      .description_len = r->description_len,
-      .span = &sp,
-      .status = span_log_grpc_status(r->has_status ? (int)r->status : 2),
-      .start_ns = r->start_ns,
-      .end_ns = r->end_ns,
-      .headers = rec->headers,
-      .n_headers = rec->n_headers};
+  span_log_entry e = {.process = rec->process,
+                      .op = r->op,
+                      .description = r->description,
+                      .description_len = r->description_len,
+                      .span = &r->span,
+                      .status = r->status,
+                      .start_ns = r->start_ns,
+                      .end_ns = r->end_ns,
+                      .headers = rec->headers,
+                      .n_headers = rec->n_headers};
   if (span_log_write(rec->log_path, &e) != 0)
     perror(rec->log_path);
 }

@@ -215,7 +215,7 @@ int main(int argc, char **argv) {
                          "grpc_client",
                          11,
                          stp_context_span(&ctx),
-                         span_log_grpc_status((int)status),
+                         stp_span_status_grpc((int)status),
                          start_ns,
                          span_log_now_ns(),
                          NULL,

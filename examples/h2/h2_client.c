@@ -346,7 +346,7 @@ out:
                         .description = description,
                         .description_len = description_len,
                         .span = stp_context_span(&ctx),
-                        .status = c.status ? span_log_http_status(c.status)
+                        .status = c.status ? stp_span_status_http(c.status)
                                            : "unavailable",
                         .start_ns = start_ns,
                         .end_ns = span_log_now_ns(),

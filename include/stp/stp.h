@@ -558,6 +558,48 @@ int stp_context_env_baggage(stp_context *ctx, char *buf, size_t cap,
                             size_t *out_len);
 
 /* ------------------------------------------------------------------------ */
+/* Span records: one per finished span, from every layer that times one    */
+/* (the gRPC and grpc++ interceptors, ...), to a callback of yours.         */
+
+/* One finished span. Every pointer is valid during the callback only. */
+typedef struct stp_span_record {
+  stp_span span;           /* trace id, span id, parent, decision */
+  const char *op;          /* "grpc.client", "grpc.server", ...: C string */
+  const char *description; /* the method path, "GET /path", ... */
+  size_t description_len;
+  const char *status; /* Sentry's span status ("ok", "not_found", ...,
+                         "unknown" when not known): C string */
+  int code;           /* the protocol's own status (gRPC status code, HTTP
+                         :status), or -1 when not known */
+  uint64_t start_ns;  /* Unix time, nanoseconds */
+  uint64_t end_ns;
+  /* The first span of its unit of work in this process: a server span, or
+   * a span that started a new trace here. Its children are recorded in
+   * the same process with it as their parent. */
+  bool local_root;
+  /* Server spans: why the trace was not continued (stp_context_status; 0
+   * when it was). Other spans: 0. */
+  int continue_status;
+  /* Client spans: whether the trace headers were sent (propagation
+   * targets). Other spans: false. */
+  bool injected;
+  /* The unit of work's context (its DSC, say), read-only; NULL when the
+   * layer has none. */
+  const stp_context *ctx;
+} stp_span_record;
+
+/* Receives span records. Called on the thread that ends the span; must not
+ * block for long. */
+typedef void (*stp_span_record_fn)(void *user, const stp_span_record *rec);
+
+/* Sentry's span status for an HTTP status code (2xx and 3xx "ok", 404
+ * "not_found", ...) and for a gRPC status code (0 "ok", 4
+ * "deadline_exceeded", ...). Static strings, never NULL: "unknown_error"
+ * for a code outside the protocol's range. */
+const char *stp_span_status_http(int code);
+const char *stp_span_status_grpc(int code);
+
+/* ------------------------------------------------------------------------ */
 /* The implicit API: one current context per thread (seed page API).        */
 
 typedef struct stp_token {

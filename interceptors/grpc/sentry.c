@@ -15,24 +15,27 @@ typedef struct server_data {
 } server_data;
 
 static void emit(const stp_grpc_sentry *s, stp_grpc_call *call,
-                 const stp_span *span, bool server, int continue_status,
+                 const stp_context *ctx, const stp_span *span, bool server,
                  bool injected) {
   if (!s->on_record || !span)
     return;
-  stp_grpc_span_record rec;
-  memset(&rec, 0, sizeof rec);
-  rec.trace_id = span->trace_id;
-  rec.span_id = span->span_id;
-  rec.parent_span_id = span->parent_span_id;
-  rec.has_parent = span->has_parent;
-  rec.sampled = span->sampled;
-  rec.op = server ? "grpc.server" : "grpc.client";
+  grpc_status_code code;
+  bool known = stp_grpc_call_status(call, &code);
+  stp_span_record rec = {
+      .span = *span,
+      .op = server ? "grpc.server" : "grpc.client",
+      .status = known ? stp_span_status_grpc((int)code) : "unknown",
+      .code = known ? (int)code : -1,
+      .start_ns = stp_grpc_call_start_ns(call),
+      .end_ns = stp_grpc_call_end_ns(call),
+      /* A client span is a root when the call started a new trace: it is
+       * then the context's own span. */
+      .local_root = server || !span->has_parent,
+      .continue_status = server ? stp_context_status(ctx) : 0,
+      .injected = injected,
+      .ctx = ctx,
+  };
   rec.description = stp_grpc_call_method(call, &rec.description_len);
-  rec.has_status = stp_grpc_call_status(call, &rec.status);
-  rec.start_ns = stp_grpc_call_start_ns(call);
-  rec.end_ns = stp_grpc_call_end_ns(call);
-  rec.continue_status = continue_status;
-  rec.injected = injected;
   s->on_record(s->record_user, &rec);
 }
 
@@ -77,7 +80,7 @@ static void client_send_md(void *user, stp_grpc_call *call, void *data,
 static void client_end(void *user, stp_grpc_call *call, void *data) {
   client_data *cd = data;
   if (stp_grpc_call_context(call))
-    emit(user, call, &cd->span, false, 0, cd->injected);
+    emit(user, call, &cd->ctx, &cd->span, false, cd->injected);
 }
 
 void stp_grpc_sentry_client(stp_grpc_interceptor *out,
@@ -115,8 +118,7 @@ static void server_start(void *user, stp_grpc_call *call, void *data) {
 
 static void server_end(void *user, stp_grpc_call *call, void *data) {
   server_data *sd = data;
-  emit(user, call, stp_context_span(&sd->ctx), true,
-       stp_context_status(&sd->ctx), false);
+  emit(user, call, &sd->ctx, stp_context_span(&sd->ctx), true, false);
 }
 
 void stp_grpc_sentry_server(stp_grpc_interceptor *out,

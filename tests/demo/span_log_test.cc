@@ -153,20 +153,4 @@ TEST(SpanLog, ConcurrentWritersKeepLinesWhole) {
   }
 }
 
-TEST(SpanLog, Statuses) {
-  EXPECT_STREQ(span_log_grpc_status(0), "ok");
-  EXPECT_STREQ(span_log_grpc_status(4), "deadline_exceeded");
-  EXPECT_STREQ(span_log_grpc_status(13), "internal_error");
-  EXPECT_STREQ(span_log_grpc_status(16), "unauthenticated");
-  EXPECT_STREQ(span_log_grpc_status(17), "unknown_error");
-  EXPECT_STREQ(span_log_grpc_status(-1), "unknown_error");
-  EXPECT_STREQ(span_log_http_status(200), "ok");
-  EXPECT_STREQ(span_log_http_status(304), "ok");
-  EXPECT_STREQ(span_log_http_status(404), "not_found");
-  EXPECT_STREQ(span_log_http_status(418), "invalid_argument");
-  EXPECT_STREQ(span_log_http_status(503), "unavailable");
-  EXPECT_STREQ(span_log_http_status(599), "internal_error");
-  EXPECT_STREQ(span_log_http_status(99), "unknown_error");
-}
-
 } // namespace

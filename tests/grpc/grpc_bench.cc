@@ -160,7 +160,7 @@ void Serve(Server *s) {
   }
 }
 
-void NoRecord(void *, const stp_grpc_span_record *) {}
+void NoRecord(void *, const stp_span_record *) {}
 
 // One unary call, through stp (`ch`, with the context `parent`) or, when
 // `ch` is nullptr, on `plain` with gRPC core only; `md` is the user's

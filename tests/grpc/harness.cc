@@ -245,18 +245,21 @@ Config::~Config() {
   stp_config_del(cfg);
 }
 
-void Recorder::Fn(void *user, const stp_grpc_span_record *rec) {
+void Recorder::Fn(void *user, const stp_span_record *rec) {
   auto *self = static_cast<Recorder *>(user);
   Record r;
-  r.trace_id = Hex(rec->trace_id);
-  r.span_id = Hex(rec->span_id);
-  r.parent_span_id = rec->has_parent ? Hex(rec->parent_span_id) : "";
-  r.has_parent = rec->has_parent;
+  r.trace_id = Hex(rec->span.trace_id);
+  r.span_id = Hex(rec->span.span_id);
+  r.parent_span_id = rec->span.has_parent ? Hex(rec->span.parent_span_id) : "";
+  r.has_parent = rec->span.has_parent;
   r.op = rec->op;
   r.description.assign(rec->description, rec->description_len);
-  r.sampled = rec->sampled;
-  r.status = rec->status;
-  r.has_status = rec->has_status;
+  r.sampled = rec->span.sampled;
+  r.status = rec->code >= 0 ? rec->code : GRPC_STATUS_UNKNOWN;
+  r.has_status = rec->code >= 0;
+  r.sentry_status = rec->status;
+  r.local_root = rec->local_root;
+  r.has_ctx = rec->ctx != nullptr;
   r.start_ns = rec->start_ns;
   r.end_ns = rec->end_ns;
   r.continue_status = rec->continue_status;

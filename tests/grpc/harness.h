@@ -55,6 +55,9 @@ struct Record {
   int sampled = -1;
   int status = -1;
   bool has_status = false;
+  std::string sentry_status; // Sentry's span status
+  bool local_root = false;
+  bool has_ctx = false;
   uint64_t start_ns = 0, end_ns = 0;
   int continue_status = 0;
   bool injected = false;
@@ -63,7 +66,7 @@ struct Record {
 // Collects records from any thread.
 class Recorder {
 public:
-  static void Fn(void *user, const stp_grpc_span_record *rec);
+  static void Fn(void *user, const stp_span_record *rec);
   std::vector<Record> All();
   // Waits (up to timeout_ms) until `n` records are there; returns them.
   std::vector<Record> WaitFor(size_t n, int timeout_ms = 5000);

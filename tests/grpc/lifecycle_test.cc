@@ -118,8 +118,16 @@ TEST(Lifecycle, CallsNeverStartedOrWithoutStatus) {
   ASSERT_EQ(cr.size(), 5u);
   EXPECT_FALSE(cr[0].has_status);
   EXPECT_EQ(cr[0].status, GRPC_STATUS_UNKNOWN);
+  EXPECT_EQ(cr[0].sentry_status, "unknown");
   EXPECT_TRUE(cr[1].has_status);
   EXPECT_EQ(cr[1].status, GRPC_STATUS_ABORTED);
+  EXPECT_EQ(cr[1].sentry_status, "aborted");
+  // No parent context: each call started a new trace, its span the root.
+  for (const Record &r : cr) {
+    EXPECT_TRUE(r.local_root);
+    EXPECT_FALSE(r.has_parent);
+    EXPECT_TRUE(r.has_ctx);
+  }
 }
 
 TEST(Lifecycle, NullsAndRejectedRequests) {

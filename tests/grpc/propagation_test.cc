@@ -110,6 +110,8 @@ TEST_F(PropagationTest, ServerContinuesTheClientsTraceAndRecordsBothSpans) {
   EXPECT_EQ(c.status, GRPC_STATUS_OK);
   EXPECT_EQ(c.sampled, STP_SAMPLED_YES);
   EXPECT_TRUE(c.injected);
+  EXPECT_EQ(c.sentry_status, "ok");
+  EXPECT_FALSE(c.local_root); // a child of the caller's span
   EXPECT_LE(c.start_ns, c.end_ns);
   EXPECT_GT(c.start_ns, 1600000000ull * 1000000000ull);
   EXPECT_EQ(s.op, "grpc.server");
@@ -120,6 +122,9 @@ TEST_F(PropagationTest, ServerContinuesTheClientsTraceAndRecordsBothSpans) {
   EXPECT_EQ(s.status, GRPC_STATUS_OK);
   EXPECT_EQ(s.continue_status, STP_OK);
   EXPECT_EQ(s.sampled, STP_SAMPLED_YES);
+  EXPECT_EQ(s.sentry_status, "ok");
+  EXPECT_TRUE(s.local_root);
+  EXPECT_TRUE(s.has_ctx);
   EXPECT_LE(s.start_ns, s.end_ns);
 }
 

@@ -333,37 +333,13 @@ int stp_grpc_server_accept(stp_grpc_server *srv, stp_grpc_call **out,
 void stp_grpc_request_destroy(stp_grpc_request *req);
 
 /* ------------------------------------------------------------------------ */
-/* The Sentry propagation interceptors and their span records.              */
-
-/* One finished span; valid during the callback only. */
-typedef struct stp_grpc_span_record {
-  stp_trace_id trace_id;
-  stp_span_id span_id;
-  stp_span_id parent_span_id; /* all zero when has_parent is false */
-  bool has_parent;
-  stp_sampled sampled;
-  const char *op;          /* "grpc.client" or "grpc.server" */
-  const char *description; /* the method path, not NUL-terminated */
-  size_t description_len;
-  grpc_status_code status; /* GRPC_STATUS_UNKNOWN when not known */
-  bool has_status;
-  uint64_t start_ns; /* Unix time, nanoseconds */
-  uint64_t end_ns;
-  /* Server: why the trace was not continued (stp_context_status: 0 when
-   * continued, STP_ERR_ABSENT without trace metadata, a parse error...).
-   * Client: 0. */
-  int continue_status;
-  /* Client: whether the trace metadata was sent (propagation targets). */
-  bool injected;
-} stp_grpc_span_record;
-
-typedef void (*stp_grpc_record_fn)(void *user, const stp_grpc_span_record *rec);
+/* The Sentry propagation interceptors; their span records (stp.h).        */
 
 /* What the Sentry interceptors need. Caller storage that must outlive the
  * channels and servers using it (a static, or next to the config). */
 typedef struct stp_grpc_sentry {
   const stp_config *cfg;        /* must not be NULL */
-  stp_grpc_record_fn on_record; /* NULL: no records */
+  stp_span_record_fn on_record; /* NULL: no records */
   void *record_user;
 } stp_grpc_sentry;
 
@@ -371,14 +347,17 @@ typedef struct stp_grpc_sentry {
  * a new head) and a child span; `sentry-trace`, `baggage` (merged with
  * yours into one entry) and, with propagate_traceparent, `traceparent`
  * added to the initial metadata when the call's target matches the
- * config's propagation targets; a `grpc.client` record at the end. */
+ * config's propagation targets; a `grpc.client` record at the end (its
+ * code is the gRPC status code, description the method path; a local
+ * root when the call started a new trace). */
 void stp_grpc_sentry_client(stp_grpc_interceptor *out,
                             const stp_grpc_sentry *sentry);
 
 /* Server interceptor: per call, the context continued from the request
  * metadata (first valid `sentry-trace`, all `baggage` entries, then
  * `traceparent`; `-bin` keys ignored), reachable with
- * stp_grpc_call_context; a `grpc.server` record at the end. */
+ * stp_grpc_call_context; a `grpc.server` record at the end (a local
+ * root). */
 void stp_grpc_sentry_server(stp_grpc_interceptor *out,
                             const stp_grpc_sentry *sentry);
 

@@ -223,8 +223,8 @@ TEST(Status, RefusedBatchesAreNotNoted) {
   grpc_completion_queue_destroy(cq);
 }
 
-// The method and host given to stp_grpc_call_create(_ex) need only live
-// through that call: here they are overwritten right after it, and the
+// The method and host given to stp_grpc_channel_create_call(_ex) need only
+// live through that call: here they are overwritten right after it, and the
 // server still gets the call under its method and host (the host longer
 // than a slice holds inline).
 TEST(Names, MethodAndHostNeedOnlyLiveThroughCreate) {

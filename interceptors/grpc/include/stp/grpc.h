@@ -121,7 +121,7 @@ const stp_span *stp_grpc_call_span(const stp_grpc_call *call);
 void stp_grpc_call_set_context(stp_grpc_call *call, stp_context *ctx,
                                const stp_span *span);
 
-/* Client: the context given to stp_grpc_call_create, or the thread's
+/* Client: the context given to stp_grpc_channel_create_call, or the thread's
  * current one at that moment, or NULL. Meant for interceptors' start hook;
  * do not keep it past that hook (the caller owns it). */
 stp_context *stp_grpc_call_parent(const stp_grpc_call *call);

@@ -54,7 +54,27 @@ static bool append_existing(trace_args *a, const char *arg) {
   return true;
 }
 
-/* Match `--name VALUE` or `--name=VALUE`; *i is advanced past VALUE. */
+/* The argument after option `name`, at argv[*i + 1]; NULL after a
+ * message when there is none, or when it is another option (`--dsn
+ * --strict` forgot the DSN: taking `--strict` as one would hide that). */
+static const char *next_value(int argc, char **argv, int *i, const char *name) {
+  if (*i + 1 >= argc) {
+    usage_error("%s needs a value", name);
+    return NULL;
+  }
+  const char *v = argv[*i + 1];
+  if (looks_like_option(v) || strcmp(v, "-H") == 0) {
+    usage_error("%s needs a value, not the option '%s' (a value that "
+                "starts with '--' goes as %s=VALUE)",
+                name, v, name);
+    return NULL;
+  }
+  ++*i;
+  return v;
+}
+
+/* Match `--name VALUE` or `--name=VALUE`; *i is advanced past VALUE.
+ * Returns 1 (matched), 0 (another argument) or -1 (matched, no value). */
 static int take_value(int argc, char **argv, int *i, const char *name,
                       const char **out) {
   const char *arg = argv[*i];
@@ -67,12 +87,8 @@ static int take_value(int argc, char **argv, int *i, const char *name,
   }
   if (arg[n] != '\0')
     return 0;
-  if (*i + 1 >= argc) {
-    usage_error("%s needs a value", name);
-    return -1;
-  }
-  *out = argv[++*i];
-  return 1;
+  *out = next_value(argc, argv, i, name);
+  return *out != NULL ? 1 : -1;
 }
 
 int parse_trace_args(int argc, char **argv, bool is_continue, trace_args *a) {
@@ -91,11 +107,9 @@ int parse_trace_args(int argc, char **argv, bool is_continue, trace_args *a) {
         (strncmp(arg, "-H", 2) == 0 || strcmp(arg, "--header") == 0 ||
          strncmp(arg, "--header=", 9) == 0)) {
       if (strcmp(arg, "-H") == 0 || strcmp(arg, "--header") == 0) {
-        if (i + 1 >= argc) {
-          usage_error("%s needs a value 'NAME: VALUE'", arg);
+        val = next_value(argc, argv, &i, arg);
+        if (val == NULL)
           return EXIT_USAGE;
-        }
-        val = argv[++i];
       } else {
         val = arg[1] == 'H' ? arg + 2 : arg + 9;
       }
@@ -120,7 +134,9 @@ int parse_trace_args(int argc, char **argv, bool is_continue, trace_args *a) {
       }
       continue;
     }
-    if (strcmp(arg, "--meta") == 0) {
+    if (out_option(&a->out, arg)) {
+      continue;
+    } else if (strcmp(arg, "--meta") == 0) {
       a->meta = true;
     } else if (strcmp(arg, "--strict") == 0) {
       a->opts.strict_trace_continuation = true;

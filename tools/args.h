@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cli.h"
 #include "stp/stp.h"
 
 /* One incoming header given with -H: slices of the argument. */
@@ -29,6 +30,7 @@ typedef struct {
   const char *url;
   bool env;
   bool meta;
+  out_opts out;
 } trace_args;
 
 /* Parses the options of continue (is_continue) or new into *a, which

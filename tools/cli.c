@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stp/stp.h"
 
@@ -86,4 +87,43 @@ int finish_output(int status) {
 bool is_sentry_key(const char *key, size_t len) {
   return len >= SENTRY_PREFIX_LEN &&
          memcmp(key, SENTRY_PREFIX, SENTRY_PREFIX_LEN) == 0;
+}
+
+bool is_version(const char *arg) {
+  return strcmp(arg, "--version") == 0;
+}
+
+bool looks_like_option(const char *arg) {
+  return arg[0] == '-' && arg[1] == '-' &&
+         ((arg[2] >= 'a' && arg[2] <= 'z') || (arg[2] >= 'A' && arg[2] <= 'Z'));
+}
+
+bool out_option(out_opts *o, const char *arg) {
+  if (strcmp(arg, "--json") == 0) {
+    o->format = FORMAT_JSON;
+  } else if (strcmp(arg, "--pretty") == 0) {
+    o->format = FORMAT_JSON;
+    o->pretty = true;
+  } else if (strcmp(arg, "--human") == 0) {
+    o->format = FORMAT_HUMAN;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool out_is_json(const out_opts *o) {
+  if (o->format != FORMAT_AUTO)
+    return o->format == FORMAT_JSON;
+  return !isatty(STDOUT_FILENO);
+}
+
+int print_help(const char *page) {
+  fputs(page, stdout);
+  return finish_output(EXIT_VALID);
+}
+
+int print_version(void) {
+  puts("stp " STP_VERSION);
+  return finish_output(EXIT_VALID);
 }

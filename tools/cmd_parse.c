@@ -6,234 +6,238 @@
 
 #include "cli.h"
 #include "json.h"
+#include "members.h"
 #include "stp/stp.h"
+#include "text.h"
+
+typedef enum { SENTRY_TRACE, TRACEPARENT, BAGGAGE } header_kind;
+
+static const char *const kind_names[] = {"sentry-trace", "traceparent",
+                                         "baggage"};
 
 /* ------------------------------------------------------------------------ */
 /* parse sentry-trace / traceparent                                         */
 
-static int parse_trace(bool traceparent, const char *value, size_t len) {
-  stp_trace_header h;
-  int rc = traceparent ? stp_traceparent_parse(&h, value, len)
-                       : stp_sentry_trace_parse(&h, value, len);
+/* Why a value is invalid: the library's message, unless the value is a
+ * whole header line, which says more. */
+static void invalid_message(char *buf, size_t cap, int rc, const char *value,
+                            size_t len) {
+  const char *name;
+  size_t name_len;
+  if (starts_with_header_name(value, len, &name, &name_len))
+    header_name_reason(buf, cap, name, name_len);
+  else
+    snprintf(buf, cap, "%s", stp_strerror(rc));
+}
+
+static void trace_json(const out_opts *o, header_kind kind, int rc,
+                       const char *msg, const stp_trace_header *h) {
+  json j;
+  json_init(&j, stdout, o->pretty);
+  json_open(&j, '{');
+  json_key(&j, "valid");
+  json_bool(&j, rc == STP_OK);
   if (rc != STP_OK) {
-    fputs("{\"valid\":false,\"error\":", stdout);
-    json_cstr(stp_error_name(rc));
-    fputs(",\"message\":", stdout);
-    json_cstr(stp_strerror(rc));
-    fputs("}\n", stdout);
-    return EXIT_INVALID;
+    json_key(&j, "error");
+    json_cstr(&j, stp_error_name(rc));
+    json_key(&j, "message");
+    json_cstr(&j, msg);
+  } else {
+    char tid[STP_TRACE_ID_HEX_LEN + 1], sid[STP_SPAN_ID_HEX_LEN + 1];
+    stp_trace_id_format(&h->trace_id, tid);
+    stp_span_id_format(&h->span_id, sid);
+    json_key(&j, "trace_id");
+    json_cstr(&j, tid);
+    json_key(&j, "span_id");
+    json_cstr(&j, sid);
+    json_key(&j, "sampled");
+    json_sampled(&j, h->sampled);
+    if (kind == TRACEPARENT) {
+      char flags[3];
+      snprintf(flags, sizeof flags, "%02x", (unsigned)h->trace_flags);
+      json_key(&j, "flags");
+      json_cstr(&j, flags);
+    }
+  }
+  json_close(&j, '}');
+  json_end(&j);
+}
+
+static const char *sampled_text(header_kind kind, stp_sampled s) {
+  if (kind == TRACEPARENT)
+    return s == STP_SAMPLED_YES ? "yes (bit 0 of the flags is set)"
+                                : "deferred (bit 0 of the flags is not set: "
+                                  "the receiver decides)";
+  return s == STP_SAMPLED_YES  ? "yes (flag 1)"
+         : s == STP_SAMPLED_NO ? "no (flag 0)"
+                               : "deferred (no flag: the receiver decides)";
+}
+
+static void trace_text(header_kind kind, int rc, const char *msg,
+                       const stp_trace_header *h) {
+  printf("%s  %s\n", kind_names[kind], rc == STP_OK ? "valid" : "invalid");
+  if (rc != STP_OK) {
+    text_label(stdout, "error", 10);
+    printf("%s\n", stp_error_name(rc));
+    text_label(stdout, "why", 10);
+    text_put(stdout, msg, strlen(msg));
+    putchar('\n');
+    return;
   }
   char tid[STP_TRACE_ID_HEX_LEN + 1], sid[STP_SPAN_ID_HEX_LEN + 1];
-  stp_trace_id_format(&h.trace_id, tid);
-  stp_span_id_format(&h.span_id, sid);
-  printf("{\"valid\":true,\"trace_id\":\"%s\",\"span_id\":\"%s\",\"sampled\":",
-         tid, sid);
-  json_sampled(h.sampled);
-  if (traceparent)
-    printf(",\"flags\":\"%02x\"", (unsigned)h.trace_flags);
-  fputs("}\n", stdout);
-  return EXIT_VALID;
+  stp_trace_id_format(&h->trace_id, tid);
+  stp_span_id_format(&h->span_id, sid);
+  text_label(stdout, "trace id", 10);
+  printf("%s\n", tid);
+  text_label(stdout, kind == TRACEPARENT ? "parent id" : "span id", 10);
+  printf("%s\n", sid);
+  text_label(stdout, "sampled", 10);
+  printf("%s\n", sampled_text(kind, h->sampled));
+  if (kind == TRACEPARENT) {
+    text_label(stdout, "flags", 10);
+    printf("%02x\n", (unsigned)h->trace_flags);
+  }
+}
+
+static int parse_trace(const out_opts *o, header_kind kind, const char *value,
+                       size_t len) {
+  stp_trace_header h;
+  int rc = kind == TRACEPARENT ? stp_traceparent_parse(&h, value, len)
+                               : stp_sentry_trace_parse(&h, value, len);
+  char msg[256] = "";
+  if (rc != STP_OK)
+    invalid_message(msg, sizeof msg, rc, value, len);
+  if (out_is_json(o))
+    trace_json(o, kind, rc, msg, &h);
+  else
+    trace_text(kind, rc, msg, &h);
+  return rc == STP_OK ? EXIT_VALID : EXIT_INVALID;
 }
 
 /* ------------------------------------------------------------------------ */
-/* parse baggage                                                            */
+/* The command line                                                         */
 
 typedef struct {
-  stp_baggage_member m;
-  size_t index; /* position in the input, to keep the first of duplicates */
-  bool sentry;
-  bool duplicate;
-} found_member;
+  header_kind kind;
+  bool have_kind;
+  bool use_stdin;
+  out_opts out;
+  const char **vals; /* the VALUE arguments */
+  size_t n_vals;
+} parse_args;
 
-static int cmp_key_then_index(const void *a, const void *b) {
-  const found_member *x = *(const found_member *const *)a;
-  const found_member *y = *(const found_member *const *)b;
-  size_t n = x->m.key_len < y->m.key_len ? x->m.key_len : y->m.key_len;
-  int c = memcmp(x->m.key, y->m.key, n);
-  if (c != 0)
-    return c;
-  if (x->m.key_len != y->m.key_len)
-    return x->m.key_len < y->m.key_len ? -1 : 1;
-  return x->index < y->index ? -1 : x->index > y->index;
+static bool kind_of(const char *type, header_kind *kind) {
+  for (int k = SENTRY_TRACE; k <= BAGGAGE; k++)
+    if (strcmp(type, kind_names[k]) == 0) {
+      *kind = (header_kind)k;
+      return true;
+    }
+  return false;
 }
 
-static int parse_baggage(const char *const *vals, const size_t *lens,
-                         size_t n_vals) {
-  found_member *found = NULL;
-  found_member **sentry = NULL;
-  char *dec = NULL;
-  size_t n = 0, cap = 0, n_sentry = 0, skipped = 0, max_value = 0;
-  int status = EXIT_INTERNAL;
-
-  for (size_t v = 0; v < n_vals; v++) {
-    stp_baggage_iter it;
-    stp_baggage_member m;
-    stp_baggage_iter_init(&it, vals[v], lens[v]);
-    while (stp_baggage_iter_next(&it, &m)) {
-      if (n == cap) {
-        size_t ncap = cap ? cap * 2 : 16;
-        found_member *nf = realloc(found, ncap * sizeof *nf);
-        if (nf == NULL)
-          goto nomem;
-        found = nf;
-        cap = ncap;
+/* Returns -1 when the command line is done with (help, version), or an
+ * exit status: EXIT_VALID to go on. Options may come anywhere; after
+ * "--" every argument is a value. */
+static int parse_command_line(int argc, char **argv, parse_args *a, int *done) {
+  bool values_only = false;
+  *done = -1;
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i];
+    if (!values_only) {
+      if (strcmp(arg, "--") == 0) {
+        values_only = true;
+        continue;
       }
-      found[n].m = m;
-      found[n].index = n;
-      found[n].sentry = is_sentry_key(m.key, m.key_len);
-      found[n].duplicate = false;
-      if (found[n].sentry)
-        n_sentry++;
-      if (m.value_len > max_value)
-        max_value = m.value_len;
-      n++;
+      if (is_help(arg)) {
+        *done = print_help(help_parse);
+        return EXIT_VALID;
+      }
+      if (is_version(arg)) {
+        *done = print_version();
+        return EXIT_VALID;
+      }
+      if (out_option(&a->out, arg))
+        continue;
+      if (strcmp(arg, "--stdin") == 0) {
+        a->use_stdin = true;
+        continue;
+      }
+      if (looks_like_option(arg)) {
+        usage_error("parse: unknown option '%s' (a value that starts with "
+                    "'--' goes after '--')",
+                    arg);
+        return EXIT_USAGE;
+      }
     }
-    skipped += it.skipped;
-  }
-
-  /* Mark repeated sentry keys: sorted by key then position, every entry
-   * equal to its predecessor's key is a later duplicate. */
-  if (n_sentry > 0) {
-    sentry = malloc(n_sentry * sizeof *sentry);
-    if (sentry == NULL)
-      goto nomem;
-    for (size_t i = 0, j = 0; i < n; i++)
-      if (found[i].sentry)
-        sentry[j++] = &found[i];
-    qsort(sentry, n_sentry, sizeof *sentry, cmp_key_then_index);
-    for (size_t i = 1; i < n_sentry; i++)
-      if (sentry[i]->m.key_len == sentry[i - 1]->m.key_len &&
-          memcmp(sentry[i]->m.key, sentry[i - 1]->m.key,
-                 sentry[i]->m.key_len) == 0)
-        sentry[i]->duplicate = true;
-  }
-
-  dec = malloc(max_value + 1);
-  if (dec == NULL)
-    goto nomem;
-
-  fputs("{\"sentry\":{", stdout);
-  bool first = true;
-  for (size_t i = 0; i < n; i++) {
-    const found_member *f = &found[i];
-    if (!f->sentry || f->duplicate)
+    if (!a->have_kind) {
+      if (!kind_of(arg, &a->kind)) {
+        usage_error("parse: unknown header type '%s' (sentry-trace, "
+                    "traceparent or baggage)",
+                    arg);
+        return EXIT_USAGE;
+      }
+      a->have_kind = true;
       continue;
-    if (!first)
-      putchar(',');
-    first = false;
-    json_str(f->m.key + SENTRY_PREFIX_LEN, f->m.key_len - SENTRY_PREFIX_LEN);
-    putchar(':');
-    int rc = json_decoded(dec, max_value + 1, f->m.value, f->m.value_len);
-    if (rc != STP_OK) {
-      putchar('\n');
-      status = internal_error("stp_baggage_decode", rc);
-      goto out;
     }
+    a->vals[a->n_vals++] = arg;
   }
-  fputs("},\"third_party\":[", stdout);
-  first = true;
-  for (size_t i = 0; i < n; i++) {
-    const found_member *f = &found[i];
-    if (f->sentry)
-      continue;
-    fputs(first ? "{\"key\":" : ",{\"key\":", stdout);
-    first = false;
-    json_str(f->m.key, f->m.key_len);
-    fputs(",\"value\":", stdout);
-    int rc = json_decoded(dec, max_value + 1, f->m.value, f->m.value_len);
-    if (rc != STP_OK) {
-      putchar('\n');
-      status = internal_error("stp_baggage_decode", rc);
-      goto out;
-    }
-    fputs(",\"properties\":", stdout);
-    json_str(f->m.props, f->m.props_len);
-    putchar('}');
-  }
-  printf("],\"skipped\":%zu", skipped);
-  status = EXIT_VALID;
-  if (n == 0 && skipped > 0) {
-    fputs(",\"error\":", stdout);
-    json_cstr(stp_error_name(STP_ERR_BAGGAGE_MEMBER));
-    fputs(",\"message\":", stdout);
-    json_cstr(stp_strerror(STP_ERR_BAGGAGE_MEMBER));
-    status = EXIT_INVALID;
-  }
-  fputs("}\n", stdout);
-  goto out;
-
-nomem:
-  fputs("stp: out of memory\n", stderr);
-  status = EXIT_INTERNAL;
-out:
-  free(dec);
-  free(sentry);
-  free(found);
-  return status;
-}
-
-int cmd_parse(int argc, char **argv) {
-  if (argc < 1) {
+  if (!a->have_kind) {
     usage_error("parse: missing header type");
     return EXIT_USAGE;
   }
-  if (is_help(argv[0])) {
-    fputs(usage_text, stdout);
-    return finish_output(EXIT_VALID);
-  }
-  const char *type = argv[0];
-  enum { SENTRY_TRACE, TRACEPARENT, BAGGAGE } kind;
-  if (strcmp(type, "sentry-trace") == 0)
-    kind = SENTRY_TRACE;
-  else if (strcmp(type, "traceparent") == 0)
-    kind = TRACEPARENT;
-  else if (strcmp(type, "baggage") == 0)
-    kind = BAGGAGE;
-  else {
-    usage_error("parse: unknown header type '%s' (sentry-trace, traceparent "
-                "or baggage)",
-                type);
+  const char *type = kind_names[a->kind];
+  if (a->use_stdin && a->n_vals > 0) {
+    usage_error("parse %s: --stdin reads the value from standard input; "
+                "give no VALUE with it (got '%s')",
+                type, a->vals[0]);
     return EXIT_USAGE;
   }
-  argc--;
-  argv++;
+  if (!a->use_stdin && a->n_vals == 0) {
+    usage_error("parse %s: missing VALUE", type);
+    return EXIT_USAGE;
+  }
+  if (a->kind != BAGGAGE && a->n_vals > 1) {
+    usage_error("parse %s: expected one VALUE, got %zu", type, a->n_vals);
+    return EXIT_USAGE;
+  }
+  return EXIT_VALID;
+}
 
-  if (argc == 1 && strcmp(argv[0], "--stdin") == 0) {
+static int run_parse(const parse_args *a) {
+  if (a->use_stdin) {
     size_t len = 0;
     char *value = read_stdin(&len);
     if (value == NULL)
       return EXIT_USAGE;
-    int status;
-    if (kind == BAGGAGE) {
-      const char *vals[1] = {value};
-      status = parse_baggage(vals, &len, 1);
-    } else {
-      status = parse_trace(kind == TRACEPARENT, value, len);
-    }
+    const char *vals[1] = {value};
+    int status = a->kind == BAGGAGE ? parse_baggage(&a->out, vals, &len, 1)
+                                    : parse_trace(&a->out, a->kind, value, len);
     free(value);
-    return finish_output(status);
+    return status;
   }
-  if (argc < 1) {
-    usage_error("parse %s: missing VALUE", type);
-    return EXIT_USAGE;
-  }
-  if (kind != BAGGAGE) {
-    if (argc > 1) {
-      usage_error("parse %s: expected one VALUE, got %d", type, argc);
-      return EXIT_USAGE;
-    }
-    return finish_output(
-        parse_trace(kind == TRACEPARENT, argv[0], strlen(argv[0])));
-  }
-
-  size_t *lens = malloc((size_t)argc * sizeof *lens);
-  if (lens == NULL) {
-    fputs("stp: out of memory\n", stderr);
-    return EXIT_INTERNAL;
-  }
-  for (int i = 0; i < argc; i++)
-    lens[i] = strlen(argv[i]);
-  int status = parse_baggage((const char *const *)argv, lens, (size_t)argc);
+  if (a->kind != BAGGAGE)
+    return parse_trace(&a->out, a->kind, a->vals[0], strlen(a->vals[0]));
+  size_t *lens = malloc(a->n_vals * sizeof *lens);
+  if (lens == NULL)
+    return internal_error("parse baggage", STP_ERR_NOMEM);
+  for (size_t i = 0; i < a->n_vals; i++)
+    lens[i] = strlen(a->vals[i]);
+  int status = parse_baggage(&a->out, a->vals, lens, a->n_vals);
   free(lens);
-  return finish_output(status);
+  return status;
+}
+
+int cmd_parse(int argc, char **argv) {
+  parse_args a = {.out = {FORMAT_AUTO, false}};
+  a.vals = malloc(((size_t)argc + 1) * sizeof *a.vals);
+  if (a.vals == NULL)
+    return internal_error("parse", STP_ERR_NOMEM);
+  int done;
+  int status = parse_command_line(argc, argv, &a, &done);
+  if (done >= 0)
+    status = done;
+  else if (status == EXIT_VALID)
+    status = finish_output(run_parse(&a));
+  free(a.vals);
+  return status;
 }

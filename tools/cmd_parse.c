@@ -135,9 +135,11 @@ static bool kind_of(const char *type, header_kind *kind) {
   return false;
 }
 
-/* Returns -1 when the command line is done with (help, version), or an
- * exit status: EXIT_VALID to go on. Options may come anywhere; after
- * "--" every argument is a value. */
+/* Reads the command line into *a. Returns EXIT_VALID to go on, or the
+ * exit status of a usage error (after its message). *done is -1, or the
+ * exit status when the command line asked for help or the version, which
+ * were printed. Options may come anywhere; after "--" every argument is a
+ * value. */
 static int parse_command_line(int argc, char **argv, parse_args *a, int *done) {
   bool values_only = false;
   *done = -1;

@@ -95,48 +95,29 @@ int stp_baggage_decode(char *buf, size_t cap, size_t *out_len, const char *in,
   stp__buf out = {buf, cap, 0};
   size_t i = 0;
   while (i < len) {
-    unsigned char c = next_byte(in, len, &i);
+    size_t j = i;
+    unsigned char c = next_byte(in, len, &j);
     if (c < 0x80) {
       stp__putc(&out, (char)c);
-      continue;
-    }
-    /* A UTF-8 sequence: its length and the range of its second byte. */
-    int need;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-      need = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      need = 2;
-      if (c == 0xe0)
-        lo = 0xa0;
-      else if (c == 0xed)
-        hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      need = 3;
-      if (c == 0xf0)
-        lo = 0x90;
-      else if (c == 0xf4)
-        hi = 0x8f;
-    } else {
-      stp__put(&out, replacement, 3);
-      continue;
-    }
-    unsigned char seq[4] = {c, 0, 0, 0};
-    int got = 0;
-    while (got < need && i < len) {
-      size_t j = i;
-      unsigned char d = next_byte(in, len, &j);
-      if (d < lo || d > hi)
-        break;
-      seq[++got] = d;
       i = j;
-      lo = 0x80;
-      hi = 0xbf;
+      continue;
     }
-    if (got == need)
-      stp__put(&out, (const char *)seq, (size_t)need + 1);
+    /* Decode as many bytes as the longest character takes, judge them,
+     * and go on after those that made the character (or its maximal
+     * invalid prefix): the others are decoded again. */
+    char seq[4] = {(char)c};
+    size_t after[4] = {j}, n = 1;
+    for (; n < 4 && after[n - 1] < len; n++) {
+      after[n] = after[n - 1];
+      seq[n] = (char)next_byte(in, len, &after[n]);
+    }
+    bool valid;
+    size_t used = stp_utf8_char_len(&valid, seq, n);
+    if (valid)
+      stp__put(&out, seq, used);
     else
-      stp__put(&out, replacement, 3); /* the maximal invalid prefix */
+      stp__put(&out, replacement, 3);
+    i = after[used - 1];
   }
   return stp__finish(&out, out_len);
 }

@@ -259,6 +259,19 @@ int stp_baggage_encode(char *buf, size_t cap, size_t *out_len, const char *in,
                        size_t len);
 
 /* ------------------------------------------------------------------------ */
+/* UTF-8.                                                                   */
+
+/* The length of the character that starts s[0, len), for walking a string
+ * of unknown bytes: 1 to 4 when it is a well-formed UTF-8 sequence
+ * (RFC 3629: no overlong form, surrogate or code point past U+10FFFF) and
+ * *out_valid is then true; otherwise the length of its maximal invalid
+ * prefix (1 to 3 bytes; Unicode's "maximal subpart", which a reader
+ * replaces with one U+FFFD, as stp_baggage_decode does) and *out_valid is
+ * false. Returns 0 only when len is 0 or s is NULL. Reads at most 4 bytes
+ * and none past len; out_valid may be NULL. */
+size_t stp_utf8_char_len(bool *out_valid, const char *s, size_t len);
+
+/* ------------------------------------------------------------------------ */
 /* Configuration: immutable once built, shareable between threads.          */
 
 typedef struct stp_options {

@@ -18,18 +18,6 @@ static const char *const kind_names[] = {"sentry-trace", "traceparent",
 /* ------------------------------------------------------------------------ */
 /* parse sentry-trace / traceparent                                         */
 
-/* Why a value is invalid: the library's message, unless the value is a
- * whole header line, which says more. */
-static void invalid_message(char *buf, size_t cap, int rc, const char *value,
-                            size_t len) {
-  const char *name;
-  size_t name_len;
-  if (starts_with_header_name(value, len, &name, &name_len))
-    header_name_reason(buf, cap, name, name_len);
-  else
-    snprintf(buf, cap, "%s", stp_strerror(rc));
-}
-
 static void trace_json(const out_opts *o, header_kind kind, int rc,
                        const char *msg, const stp_trace_header *h) {
   json j;
@@ -106,7 +94,7 @@ static int parse_trace(const out_opts *o, header_kind kind, const char *value,
                                : stp_sentry_trace_parse(&h, value, len);
   char msg[256] = "";
   if (rc != STP_OK)
-    invalid_message(msg, sizeof msg, rc, value, len);
+    value_error_message(msg, sizeof msg, rc, value, len);
   if (out_is_json(o))
     trace_json(o, kind, rc, msg, &h);
   else

@@ -188,13 +188,8 @@ void member_rows_free(member_rows *r) {
 static int cmp_key_then_position(const void *a, const void *b) {
   const member_row *x = *(const member_row *const *)a;
   const member_row *y = *(const member_row *const *)b;
-  size_t n = x->m.key_len < y->m.key_len ? x->m.key_len : y->m.key_len;
-  int c = memcmp(x->m.key, y->m.key, n);
-  if (c != 0)
-    return c;
-  if (x->m.key_len != y->m.key_len)
-    return x->m.key_len < y->m.key_len ? -1 : 1;
-  return x < y ? -1 : x > y;
+  int c = member_key_order(&x->m, &y->m);
+  return c != 0 ? c : x < y ? -1 : x > y;
 }
 
 static bool kept_sentry(const member_row *row) {
@@ -254,6 +249,24 @@ void header_name_reason(char *buf, size_t cap, const char *name,
            "the value starts with the header name '%.*s:'; give only what "
            "follows it",
            (int)name_len, name);
+}
+
+void value_error_message(char *buf, size_t cap, int rc, const char *value,
+                         size_t len) {
+  const char *name;
+  size_t name_len;
+  if (starts_with_header_name(value, len, &name, &name_len))
+    header_name_reason(buf, cap, name, name_len);
+  else
+    snprintf(buf, cap, "%s", stp_strerror(rc));
+}
+
+int member_key_order(const stp_baggage_member *a, const stp_baggage_member *b) {
+  size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+  int c = memcmp(a->key, b->key, n);
+  if (c != 0)
+    return c;
+  return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
 }
 
 /* The cells of a row: the key (valid) or the whole member (skipped), and

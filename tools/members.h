@@ -67,4 +67,13 @@ bool starts_with_header_name(const char *value, size_t len, const char **name,
 void header_name_reason(char *buf, size_t cap, const char *name,
                         size_t name_len);
 
+/* Why value is refused, into buf: the reason above when it is a whole
+ * header line, else the library's message for rc. */
+void value_error_message(char *buf, size_t cap, int rc, const char *value,
+                         size_t len);
+
+/* Orders two members by key, bytewise, a shorter key first when one is a
+ * prefix of the other: qsort-style <0, 0, >0 (0: the same key). */
+int member_key_order(const stp_baggage_member *a, const stp_baggage_member *b);
+
 #endif /* STP_TOOLS_MEMBERS_H */

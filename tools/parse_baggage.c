@@ -28,13 +28,8 @@ typedef struct {
 static int cmp_key_then_index(const void *a, const void *b) {
   const found_member *x = *(const found_member *const *)a;
   const found_member *y = *(const found_member *const *)b;
-  size_t n = x->m.key_len < y->m.key_len ? x->m.key_len : y->m.key_len;
-  int c = memcmp(x->m.key, y->m.key, n);
-  if (c != 0)
-    return c;
-  if (x->m.key_len != y->m.key_len)
-    return x->m.key_len < y->m.key_len ? -1 : 1;
-  return x->index < y->index ? -1 : x->index > y->index;
+  int c = member_key_order(&x->m, &y->m);
+  return c != 0 ? c : x->index < y->index ? -1 : x->index > y->index;
 }
 
 static int collect(found_list *f, const char *const *vals, const size_t *lens,
@@ -86,18 +81,6 @@ static int mark_duplicates(found_list *f) {
       s[i]->duplicate = true;
   free(s);
   return STP_OK;
-}
-
-/* The message of the all-malformed error: the library's, unless the first
- * value is a whole header line. */
-static void error_message(char *buf, size_t cap, const char *value,
-                          size_t len) {
-  const char *name;
-  size_t name_len;
-  if (starts_with_header_name(value, len, &name, &name_len))
-    header_name_reason(buf, cap, name, name_len);
-  else
-    snprintf(buf, cap, "%s", stp_strerror(STP_ERR_BAGGAGE_MEMBER));
 }
 
 static int print_json(const out_opts *o, const found_list *f, char *dec,
@@ -213,7 +196,8 @@ int parse_baggage(const out_opts *o, const char *const *vals,
   bool unusable = f.n == 0 && f.skipped > 0;
   char msg[256];
   if (unusable)
-    error_message(msg, sizeof msg, vals[0], lens[0]);
+    value_error_message(msg, sizeof msg, STP_ERR_BAGGAGE_MEMBER, vals[0],
+                        lens[0]);
   if (rc == STP_OK)
     rc = out_is_json(o) ? print_json(o, &f, dec, unusable ? msg : NULL)
                         : print_text(vals, lens, n_vals, unusable ? msg : NULL);

@@ -14,12 +14,6 @@ using namespace stp_test;
 
 namespace {
 
-const std::string kTS1 = kTrace + "-" + kSpan + "-1";
-const std::string kTS0 = kTrace + "-" + kSpan + "-0";
-const std::string kTSD = kTrace + "-" + kSpan;
-const std::string kTP01 = "00-" + kTrace2 + "-" + kSpan2 + "-01";
-const std::string kTP00 = "00-" + kTrace2 + "-" + kSpan2 + "-00";
-
 // Continue from `headers` into *ctx; returns the status.
 int Continue(stp_context *ctx, const stp_config *cfg, Headers headers) {
   stp_carrier c = headers.Carrier();
@@ -31,15 +25,15 @@ int Continue(stp_context *ctx, const stp_config *cfg, Headers headers) {
 
 std::string Parent(const stp_context *ctx) {
   const stp_span *s = stp_context_span(ctx);
-  return s->has_parent ? SpanHex(s->parent_span_id) : "<none>";
+  return s->has_parent ? Hex(s->parent_span_id) : "<none>";
 }
 
 std::string TraceOf(const stp_context *ctx) {
-  return TraceHex(stp_context_span(ctx)->trace_id);
+  return Hex(stp_context_span(ctx)->trace_id);
 }
 
 std::string SpanOf(const stp_context *ctx) {
-  return SpanHex(stp_context_span(ctx)->span_id);
+  return Hex(stp_context_span(ctx)->span_id);
 }
 
 // "key=value" members of the DSC part of a baggage value, sorted.
@@ -698,13 +692,13 @@ TEST_F(ContextTest, ChildSpan) {
   ASSERT_EQ(Continue(&ctx_, cfg_.get(), {{"sentry-trace", kTS0}}), STP_OK);
   stp_span child;
   stp_context_child_span(&ctx_, &child);
-  EXPECT_EQ(TraceHex(child.trace_id), kTrace);
+  EXPECT_EQ(Hex(child.trace_id), kTrace);
   EXPECT_TRUE(child.has_parent);
-  EXPECT_EQ(SpanHex(child.parent_span_id), SpanOf(&ctx_));
-  EXPECT_NE(SpanHex(child.span_id), SpanOf(&ctx_));
+  EXPECT_EQ(Hex(child.parent_span_id), SpanOf(&ctx_));
+  EXPECT_NE(Hex(child.span_id), SpanOf(&ctx_));
   EXPECT_EQ(child.sampled, STP_SAMPLED_NO);
   EXPECT_EQ(SentryTraceOf(&ctx_, &child),
-            kTrace + "-" + SpanHex(child.span_id) + "-0");
+            kTrace + "-" + Hex(child.span_id) + "-0");
 }
 
 // ---- strict continuation: the org id table ----------------------------------
@@ -1103,7 +1097,7 @@ TEST_F(ContextTest, InjectChildSpanAndTraceparent) {
     Headers out{{"traceparent", "00-" + kTrace2 + "-" + kSpan2 + "-01"}};
     stp_carrier c = out.Carrier();
     ASSERT_EQ(stp_context_inject(&ctx_, &c, &child), STP_OK);
-    std::string sid = SpanHex(child.span_id);
+    std::string sid = Hex(child.span_id);
     EXPECT_EQ(out.All("sentry-trace"),
               std::vector<std::string>{kTrace + "-" + sid + k.st_flag});
     EXPECT_EQ(out.All("traceparent"),

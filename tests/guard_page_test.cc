@@ -43,7 +43,6 @@ class GuardedBuffer {
   size_t page_, size_;
 };
 
-const std::string kTS1 = kTrace + "-" + kSpan + "-1";
 const std::string kTP = "00-" + kTrace + "-" + kSpan + "-01";
 
 // Inputs whose every prefix is tried, with the prefix ending at the guard.

@@ -71,11 +71,11 @@ TEST(NoAlloc, TheWrapperCounts) {
 
 TEST(NoAlloc, ParsingTraceHeaders) {
   const std::string tp = "00-" + kTrace + "-" + kSpan + "-01";
-  const std::string folded = "bad, ," + kSentryTrace;
+  const std::string folded = "bad, ," + kTS1;
   stp_trace_header h1, h2, h3, h4;
   int e1, e2, e3, e4;
   Window w;
-  e1 = stp_sentry_trace_parse(&h1, kSentryTrace.data(), kSentryTrace.size());
+  e1 = stp_sentry_trace_parse(&h1, kTS1.data(), kTS1.size());
   e2 = stp_sentry_trace_parse(&h2, folded.data(), folded.size());
   e3 = stp_traceparent_parse(&h3, tp.data(), tp.size());
   e4 = stp_sentry_trace_parse(&h4, "nonsense", 8);
@@ -175,7 +175,7 @@ TEST(NoAlloc, ContinueAndInjectWithAStackContext) {
   auto out = std::make_unique<FixedCarrier>();
   memset(in.get(), 0, sizeof *in);
   memset(out.get(), 0, sizeof *out);
-  in->Add("sentry-trace", kSentryTrace);
+  in->Add("sentry-trace", kTS1);
   in->Add("baggage", kRefBaggage);
   in->Add("traceparent", "00-" + kTrace2 + "-" + kSpan2 + "-01");
   out->Add("baggage", "mine=1,sentry-x=2");
@@ -215,7 +215,7 @@ TEST(NoAlloc, ImplicitApi) {
   ASSERT_TRUE(cfg);
   auto in = std::make_unique<FixedCarrier>();
   memset(in.get(), 0, sizeof *in);
-  in->Add("sentry-trace", kSentryTrace);
+  in->Add("sentry-trace", kTS1);
   stp_carrier c = {FixedCarrier::Foreach, nullptr, in.get()};
   stp_context ctx;
   char buf[STP_BAGGAGE_MAX_BYTES + 1];

@@ -136,8 +136,8 @@ TEST(SentryTrace, ParseTable) {
         << "got " << ErrName(err) << ", want "
         << (c.err == kAnyError ? "an error" : ErrName(c.err));
     if (c.err == STP_OK && err == STP_OK) {
-      EXPECT_EQ(TraceHex(h.trace_id), c.trace);
-      EXPECT_EQ(SpanHex(h.span_id), c.span);
+      EXPECT_EQ(Hex(h.trace_id), c.trace);
+      EXPECT_EQ(Hex(h.span_id), c.span);
       EXPECT_EQ(h.sampled, c.sampled);
       EXPECT_EQ(h.trace_flags, c.sampled == YES ? 1 : 0);
     }
@@ -160,7 +160,7 @@ TEST(SentryTrace, LongFoldedValues) {
   // A valid first element followed by a lot of junk.
   std::string v = T + "-" + S + "-0," + std::string(5000, 'x');
   ASSERT_EQ(stp_sentry_trace_parse(&h, v.data(), v.size()), STP_OK);
-  EXPECT_EQ(TraceHex(h.trace_id), T);
+  EXPECT_EQ(Hex(h.trace_id), T);
   EXPECT_EQ(h.sampled, NO);
   // One huge element is invalid, whatever it contains.
   std::string huge(100000, 'a');
@@ -338,8 +338,8 @@ TEST(Traceparent, ParseTable) {
         << "got " << ErrName(err) << ", want "
         << (c.err == kAnyError ? "an error" : ErrName(c.err));
     if (c.err == STP_OK && err == STP_OK) {
-      EXPECT_EQ(TraceHex(h.trace_id), c.trace);
-      EXPECT_EQ(SpanHex(h.span_id), c.span);
+      EXPECT_EQ(Hex(h.trace_id), c.trace);
+      EXPECT_EQ(Hex(h.span_id), c.span);
       EXPECT_EQ(h.sampled, c.sampled);
       EXPECT_EQ(h.trace_flags, c.flags);
     }

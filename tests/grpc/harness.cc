@@ -220,18 +220,6 @@ grpc_op Op(grpc_op_type type) {
   return op;
 }
 
-std::string Hex(const stp_trace_id &id) {
-  char buf[STP_TRACE_ID_HEX_LEN + 1];
-  stp_trace_id_format(&id, buf);
-  return buf;
-}
-
-std::string Hex(const stp_span_id &id) {
-  char buf[STP_SPAN_ID_HEX_LEN + 1];
-  stp_span_id_format(&id, buf);
-  return buf;
-}
-
 Config::Config(const std::function<void(stp_options *)> &edit) {
   stp_options opts;
   stp_options_init(&opts);

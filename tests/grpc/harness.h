@@ -21,13 +21,11 @@
 
 #include "stp/grpc.h"
 #include "stp/stp.h"
+#include "tests/test_util.h"
 
 namespace stp_test {
 
 using Metadata = std::vector<std::pair<std::string, std::string>>;
-
-std::string Hex(const stp_trace_id &id);
-std::string Hex(const stp_span_id &id);
 
 // Deadlines: `ms` from now, and none.
 gpr_timespec In(int ms);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -254,6 +255,59 @@ inline bool EndsWith(const std::string &s, const std::string &suffix) {
 inline bool Contains(const std::string &s, const std::string &part) {
   return s.find(part) != std::string::npos;
 }
+
+// "key=value" members of the DSC part of a baggage value, sorted.
+inline std::vector<std::string> SortedSentry(const std::string &baggage) {
+  std::vector<std::string> out;
+  for (const auto &m : Members(baggage))
+    if (StartsWith(m, "sentry-"))
+      out.push_back(m);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// ---- continuing -------------------------------------------------------------
+
+// Continues *ctx from `headers`; returns the status, which the context
+// must report too.
+inline int Continue(stp_context *ctx, const stp_config *cfg, Headers headers) {
+  stp_carrier c = headers.Carrier();
+  int err = stp_context_continue(ctx, cfg, &c);
+  EXPECT_EQ(err, stp_context_status(ctx));
+  EXPECT_EQ(err == STP_OK, stp_context_continued(ctx));
+  return err;
+}
+
+// The context's span: its parent ("<none>" for a head), trace and id.
+inline std::string Parent(const stp_context *ctx) {
+  const stp_span *s = stp_context_span(ctx);
+  return s->has_parent ? Hex(s->parent_span_id) : "<none>";
+}
+
+inline std::string TraceOf(const stp_context *ctx) {
+  return Hex(stp_context_span(ctx)->trace_id);
+}
+
+inline std::string SpanOf(const stp_context *ctx) {
+  return Hex(stp_context_span(ctx)->span_id);
+}
+
+// A context to continue into, and the two configs most tests continue
+// with: DefaultOptions(), and the same passing third-party baggage on.
+class ContextTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cfg_ = MakeConfig(DefaultOptions());
+    ASSERT_TRUE(cfg_);
+    stp_options o = DefaultOptions();
+    o.propagate_third_party_baggage = true;
+    third_party_cfg_ = MakeConfig(o);
+    ASSERT_TRUE(third_party_cfg_);
+  }
+  ConfigPtr cfg_;
+  ConfigPtr third_party_cfg_;
+  stp_context ctx_;
+};
 
 }  // namespace stp_test
 

@@ -251,7 +251,8 @@ TEST_F(ThirdPartyTest, WhatTheClientInjectsIsLegalWhateverCameIn) {
   std::vector<std::string> bag = Wire(body, "baggage");
   ASSERT_EQ(bag.size(), 1u);
   for (unsigned char c : bag[0])
-    EXPECT_TRUE(c >= 0x20 && c <= 0x7e) << "byte " << int(c) << " in " << bag[0];
+    EXPECT_TRUE(c >= 0x20 && c <= 0x7e)
+        << "byte " << int(c) << " in " << bag[0];
   EXPECT_EQ(bag[0].find("u=1;x y,u2=2,u3=3,in=1;p q,tab=2;r,sentry-trace_id="),
             0u)
       << bag[0];
@@ -425,10 +426,7 @@ TEST(PropagationOptions, DefaultTargetsSeeTheChannelsAuthority) {
   t = stp_grpc_call_method(call, &len);
   EXPECT_EQ(std::string(t, len), "/test.Echo/Unary");
   stp_grpc_call_unref(call);
-  grpc_completion_queue_shutdown(cq);
-  grpc_completion_queue_pluck(cq, nullptr, gpr_inf_future(GPR_CLOCK_REALTIME),
-                              nullptr);
-  grpc_completion_queue_destroy(cq);
+  DestroyPluckQueue(cq);
 }
 
 } // namespace

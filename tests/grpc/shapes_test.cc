@@ -218,9 +218,7 @@ TEST(Status, RefusedBatchesAreNotNoted) {
   grpc_slice_unref(details);
   grpc_metadata_array_destroy(&initial);
   grpc_metadata_array_destroy(&trailing);
-  grpc_completion_queue_shutdown(cq);
-  grpc_completion_queue_pluck(cq, nullptr, Forever(), nullptr);
-  grpc_completion_queue_destroy(cq);
+  DestroyPluckQueue(cq);
 }
 
 // The method and host given to stp_grpc_channel_create_call(_ex) need only

@@ -15,13 +15,13 @@ _Atomic int stp__scan_isa_chosen;
 #ifdef STP__HAVE_SSSE3
 #include <pthread.h>
 
-uint8_t stp__nibbles[3][2][16];
+uint8_t stp__nibbles[RUN_COUNT][2][16];
 static pthread_once_t scan_once = PTHREAD_ONCE_INIT;
 
 /* Builds the tables, then publishes the choice: a thread that reads it
  * (acquire) sees the tables. */
 static void choose_isa(void) {
-  for (int r = RUN_KEY; r <= RUN_PROPS; r++)
+  for (int r = RUN_KEY; r < RUN_COUNT; r++)
     for (unsigned h = 0; h < 8; h++) {
       stp__nibbles[r][1][h] = (uint8_t)(1u << h);
       for (unsigned l = 0; l < 16; l++)
@@ -41,8 +41,8 @@ enum isa stp__scan_isa_choose(void) {
 }
 
 STP__SSSE3_FN static bool next_ssse3(stp_baggage_iter *it, scanned *m) {
-  return next_member(&it->pos, it->end, m, &it->skipped, ISA_SSSE3, UNPADDED,
-                     KEEP_PROPS);
+  return next_member(&it->pos, it->end, m, &it->skipped, SIZE_MAX, ISA_SSSE3,
+                     UNPADDED, KEEP_PROPS);
 }
 #else
 enum isa stp__scan_isa_choose(void) {
@@ -57,8 +57,8 @@ bool stp__baggage_next(stp_baggage_iter *it, scanned *m) {
   if (stp__scan_isa() == ISA_SSSE3)
     return next_ssse3(it, m);
 #endif
-  return next_member(&it->pos, it->end, m, &it->skipped, ISA_PORTABLE, UNPADDED,
-                     KEEP_PROPS);
+  return next_member(&it->pos, it->end, m, &it->skipped, SIZE_MAX, ISA_PORTABLE,
+                     UNPADDED, KEEP_PROPS);
 }
 
 bool stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m) {

@@ -131,6 +131,18 @@ static size_t encoded_len(const char *s) {
   return n; /* includes the terminator */
 }
 
+/* The longest DSC a head made with cfg can have: its members from the
+ * options, sentry-trace_id, sentry-sample_rand and sentry-sampled=false,
+ * one comma apart. */
+static size_t head_dsc_len(const stp_config *cfg) {
+  size_t len = (sizeof "sentry-trace_id=" - 1 + STP_TRACE_ID_HEX_LEN) +
+               (sizeof "sentry-sample_rand=0.123456" - 1) +
+               (sizeof "sentry-sampled=false" - 1) + 2;
+  for (size_t i = 0; i < cfg->n_head; i++)
+    len += 1 + cfg->head[i].key_len + 1 + cfg->head[i].value_len;
+  return len;
+}
+
 int stp_config_new(stp_config **out, const stp_options *opts,
                    const stp_allocator *alloc) {
   if (!out)
@@ -150,9 +162,10 @@ int stp_config_new(stp_config **out, const stp_options *opts,
   if (opts->org_id) {
     org.p = opts->org_id;
     org.n = strlen(opts->org_id);
-    if (!all_digits(org.p, org.n))
-      return STP_ERR_ORG_ID;
   }
+  /* One rule for an org id, from the option or the DSN's host. */
+  if (org.p && !all_digits(org.p, org.n))
+    return STP_ERR_ORG_ID;
   if (opts->has_sample_rate &&
       !(opts->sample_rate >= 0.0 && opts->sample_rate <= 1.0))
     return STP_ERR_SAMPLE_RATE; /* also rejects NaN */
@@ -259,6 +272,10 @@ int stp_config_new(stp_config **out, const stp_options *opts,
   HEAD("sentry-environment", enc_env, true);
 #undef HEAD
 
+  if (head_dsc_len(cfg) > STP_BAGGAGE_MAX_BYTES) {
+    stp_config_del(cfg);
+    return STP_ERR_LIMIT;
+  }
   *out = cfg;
   return STP_OK;
 }
@@ -340,4 +357,8 @@ bool stp_config_accept_traceparent(const stp_config *cfg) {
 
 bool stp_config_propagate_third_party_baggage(const stp_config *cfg) {
   return cfg->propagate_third_party;
+}
+
+bool stp_config_has_targets(const stp_config *cfg) {
+  return !cfg->match_all;
 }

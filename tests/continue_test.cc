@@ -60,7 +60,7 @@ TEST_F(Continuing, KeepsTheTraceAndTheDscOfTheReferenceRequest) {
 // or a tab inside, which the store keeps apart. A Sentry member keeps no
 // properties (SamplingContext.SentryMembersKeepNoProperties, dsc_test.cc).
 TEST_F(Continuing, StoredMembersGiveTheSlicesTheIteratorGives) {
-  const std::string bag = "sentry-release=1.0;p,a=1, b=2;p=1,c=3;,d=4; ,"
+  const std::string bag = "sentry-release=1.0;p,a=1, b=2;p=1,c=3;p,d=4; q ,"
                           " i=9 ,e = 5,f=6 ; q,g=7;\tq=1,h=8;x;y=z,"
                           "sentry-trace_id=" + kTrace + ",j=;k";
   ASSERT_EQ(Continue(&ctx_, third_party_cfg_.get(),

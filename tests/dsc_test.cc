@@ -54,7 +54,7 @@ TEST_F(SamplingContext, UnknownSentryKeysSurviveTheRoundTrip) {
 TEST_F(SamplingContext, SentryMembersKeepNoProperties) {
   const std::string dsc_in = "sentry-trace_id=" + kTrace +
                              ";p,sentry-org_id=123;p=1 ; q,"
-                             "sentry-release = 1.0 ;\tx,sentry-x=a;,"
+                             "sentry-release = 1.0 ;\tx,sentry-x=a; y,"
                              "sentry-sample_rand=0.5;r=1";
   const std::string dsc_out = "sentry-trace_id=" + kTrace +
                               ",sentry-org_id=123,sentry-release=1.0,"

@@ -22,10 +22,10 @@ TEST_F(Outgoing, MembersAreWrittenWithoutTheirWhitespace) {
                                       " , sentry-release = a%40b ,"
                                       "\tsentry-environment=prod\t,"
                                       "sentry-sample_rand=0.25,"
-                                      "a=1;p = q;r,b = 2 ; x\ty ,c=3;\tz"}}),
+                                      "a=1;p = q;r,b = 2 ; x\t=\ty ,c=3;\tz"}}),
             STP_OK);
   EXPECT_EQ(BaggageOf(&ctx_),
-            "a=1;p = q;r,b=2;x y,c=3;z,sentry-trace_id=" + kTrace +
+            "a=1;p = q;r,b=2;x = y,c=3;z,sentry-trace_id=" + kTrace +
                 ",sentry-release=a%40b,sentry-environment=prod,"
                 "sentry-sample_rand=0.25");
 }

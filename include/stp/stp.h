@@ -242,8 +242,9 @@ void stp_baggage_iter_init(stp_baggage_iter *it, const char *value, size_t len);
  * the input, valid as long as the input is), or false at the end. A malformed
  * member is skipped on its own and counted in it->skipped. A valid member
  * is `key OWS = OWS value *(OWS ; property)` with key an RFC 7230 token,
- * value baggage-octets only (may contain `=`), and properties made of
- * printable ASCII without `,`. */
+ * value baggage-octets only (may contain `=`), and each property
+ * `key OWS [ "=" OWS value ]` with a token key and a baggage-octet value
+ * (W3C); a member with a property that is not so is malformed. */
 bool stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m);
 
 /* Percent-decode (`%XX`; `+` stays a plus; an invalid escape is kept as
@@ -280,7 +281,7 @@ typedef struct stp_options {
   const char *dsn;         /* https://KEY@oORG.ingest.sentry.io/PROJECT */
   const char *release;     /* no control characters */
   const char *environment; /* no control characters */
-  const char *org_id;      /* decimal; overrides the DSN's org id */
+  const char *org_id;      /* 1 to 20 digits; overrides the DSN's org id */
   bool has_sample_rate;    /* false: tracing without performance */
   double sample_rate;      /* in [0, 1] */
   bool strict_trace_continuation;     /* default false */
@@ -304,8 +305,10 @@ typedef struct stp_config stp_config;
  * caller may free it afterwards. alloc may be NULL for malloc/free; the
  * config keeps a copy of it and frees itself with it.
  * On error *out is NULL and nothing is leaked; the error names the bad
- * option: STP_ERR_DSN, STP_ERR_SAMPLE_RATE, STP_ERR_ORG_ID,
- * STP_ERR_OPTION_VALUE, STP_ERR_PATTERN or STP_ERR_NOMEM. */
+ * option: STP_ERR_DSN, STP_ERR_SAMPLE_RATE, STP_ERR_ORG_ID (the option or
+ * the DSN's `oNNN.` host: 1 to 20 digits), STP_ERR_OPTION_VALUE,
+ * STP_ERR_PATTERN, STP_ERR_LIMIT (release and environment too long for a
+ * head's DSC to hold within STP_BAGGAGE_MAX_BYTES) or STP_ERR_NOMEM. */
 int stp_config_new(stp_config **out, const stp_options *opts,
                    const stp_allocator *alloc);
 void stp_config_del(stp_config *cfg);
@@ -319,6 +322,8 @@ const char *stp_config_environment(const stp_config *cfg);
 bool stp_config_sample_rate(const stp_config *cfg, double *out_rate);
 
 bool stp_config_strict_trace_continuation(const stp_config *cfg);
+/* Whether the config has propagation targets (else every URL matches). */
+bool stp_config_has_targets(const stp_config *cfg);
 bool stp_config_propagate_traceparent(const stp_config *cfg);
 bool stp_config_accept_traceparent(const stp_config *cfg);
 bool stp_config_propagate_third_party_baggage(const stp_config *cfg);

@@ -68,17 +68,20 @@ typedef struct stp_nghttp2_headers {
  * span selects the span to announce (NULL: the context's own span; an
  * outgoing call usually gets one from stp_context_child_span).
  *
- * Propagation targets: the request URL is checked with
- * stp_config_should_propagate. url/url_len give it; with url == NULL it is
- * composed as `scheme://authority/path` from the :scheme, :authority (or
- * `host`) and :path entries of nva. When it does not match, nothing is
- * changed and 0 is returned (*nvlen is then unchanged).
+ * Propagation targets: when the config has targets, the request URL is
+ * checked with stp_config_should_propagate. url/url_len give it; with
+ * url == NULL it is composed as `scheme://authority/path` from the
+ * :scheme, :authority (or `host`) and :path entries of nva. When it does
+ * not match, nothing is changed and 0 is returned (*nvlen is then
+ * unchanged). Without targets the URL is neither composed nor looked at.
  *
  * Returns 0, STP_ERR_INVALID_ARGUMENT, STP_ERR_BUFFER_TOO_SMALL when nvcap
  * is less than the entries kept plus 2 (3 with propagate_traceparent;
  * nvcap >= *nvlen + STP_NGHTTP2_NV_EXTRA always suffices; the entries
- * replaced count as room, wherever they are), STP_ERR_TOO_LONG when url
- * is NULL and the composed URL exceeds STP_NGHTTP2_URL_MAX, or an error of
+ * replaced count as room, wherever they are), STP_ERR_TOO_LONG when the
+ * config has targets, url is NULL and the composed URL exceeds
+ * STP_NGHTTP2_URL_MAX (a URL too long to check is not matched on part of
+ * it), STP_ERR_NOMEM from the target check, or an error of
  * stp_context_inject. On any error nva and *nvlen are unchanged.
  * Freezes the DSC. Uses about 25 KiB of stack, and no heap but that of
  * stp_config_should_propagate. */

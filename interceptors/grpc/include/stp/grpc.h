@@ -27,7 +27,7 @@
  *
  *   static stp_grpc_sentry sentry;       (outlives the channel)
  *   sentry.cfg = cfg;
- *   sentry.on_record = on_record;        (may be NULL)
+ *   (records go to the config's sink, stp_options.on_record)
  *   stp_grpc_channel *ch;
  *   stp_grpc_channel_new(&ch, channel, NULL);
  *   stp_grpc_interceptor ic;
@@ -338,8 +338,10 @@ void stp_grpc_request_destroy(stp_grpc_request *req);
 /* What the Sentry interceptors need. Caller storage that must outlive the
  * channels and servers using it (a static, or next to the config). */
 typedef struct stp_grpc_sentry {
-  const stp_config *cfg;        /* must not be NULL */
-  stp_span_record_fn on_record; /* NULL: no records */
+  const stp_config *cfg; /* must not be NULL */
+  /* Where this interceptor's span records go instead of the config's
+   * record sink (stp_options.on_record); NULL: to that sink. */
+  stp_span_record_fn on_record;
   void *record_user;
 } stp_grpc_sentry;
 

@@ -10,6 +10,7 @@ packages=(
   libgrpc-dev       # gRPC core C API, for the gRPC interceptor
   libgrpc++-dev     # grpc++
   libnghttp2-dev    # nghttp2, for the HTTP/2 helpers
+  libcurl4-openssl-dev # libcurl, for the exporter's HTTP transport
   nghttp2-client    # nghttp, h2load: real HTTP/2 peers for tests
   nghttp2-server    # nghttpd
   libgtest-dev      # googletest

@@ -29,7 +29,7 @@ protected:
     o.on_record = Record;
     o.record_user = &seen;
     cfg = MakeConfig(o);
-    Headers h({{"sentry-trace", kSentryTrace}, {"baggage", kRefDsc}});
+    Headers h({{"sentry-trace", kTS1}, {"baggage", kRefDsc}});
     stp_carrier carrier = h.Carrier();
     ASSERT_EQ(stp_context_continue(&ctx, cfg.get(), &carrier), STP_OK);
   }
@@ -60,10 +60,10 @@ TEST_F(LocalSpan, ChildOfTheContextSpan) {
   ASSERT_EQ(seen.size(), 1u);
   const Seen &s = seen[0];
   const stp_span *own = stp_context_span(&ctx);
-  EXPECT_EQ(TraceHex(s.span.trace_id), kTrace);
+  EXPECT_EQ(Hex(s.span.trace_id), kTrace);
   EXPECT_TRUE(s.span.has_parent);
-  EXPECT_EQ(SpanHex(s.span.parent_span_id), SpanHex(own->span_id));
-  EXPECT_NE(SpanHex(s.span.span_id), SpanHex(own->span_id));
+  EXPECT_EQ(Hex(s.span.parent_span_id), Hex(own->span_id));
+  EXPECT_NE(Hex(s.span.span_id), Hex(own->span_id));
   EXPECT_EQ(s.span.sampled, STP_SAMPLED_YES);
   EXPECT_EQ(s.op, "db.query");
   EXPECT_EQ(s.description, "SELECT 1");
@@ -87,8 +87,8 @@ TEST_F(LocalSpan, NestedUnderAnotherAndUnderTheCurrentContext) {
   ASSERT_EQ(stp_local_span_finish(&outer), STP_OK);
   EXPECT_EQ(stp_detach(tok), STP_OK);
   ASSERT_EQ(seen.size(), 2u);
-  EXPECT_EQ(SpanHex(seen[0].span.parent_span_id),
-            SpanHex(outer.span.span_id));
+  EXPECT_EQ(Hex(seen[0].span.parent_span_id),
+            Hex(outer.span.span_id));
   EXPECT_EQ(seen[0].status, "not_found");
   EXPECT_EQ(seen[0].code, 404);
   EXPECT_EQ(seen[1].op, "function") << "the op when none is given";
@@ -103,8 +103,8 @@ TEST_F(LocalSpan, RootIsTheContextsOwnSpan) {
   ASSERT_EQ(stp_local_span_finish(&tx), STP_OK);
   ASSERT_EQ(seen.size(), 1u);
   const stp_span *own = stp_context_span(&ctx);
-  EXPECT_EQ(SpanHex(seen[0].span.span_id), SpanHex(own->span_id));
-  EXPECT_EQ(SpanHex(seen[0].span.parent_span_id), kSpan);
+  EXPECT_EQ(Hex(seen[0].span.span_id), Hex(own->span_id));
+  EXPECT_EQ(Hex(seen[0].span.parent_span_id), kSpan);
   EXPECT_TRUE(seen[0].local_root);
   EXPECT_EQ(seen[0].source, "custom");
 }

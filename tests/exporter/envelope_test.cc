@@ -21,9 +21,9 @@ std::string SpanJson(const stp_span &s, const std::string &op,
                      const std::string &status, const std::string &data,
                      const std::string &description, uint64_t t0,
                      uint64_t t1) {
-  return "{\"trace_id\":\"" + TraceHex(s.trace_id) + "\",\"span_id\":\"" +
-         SpanHex(s.span_id) + "\",\"parent_span_id\":\"" +
-         SpanHex(s.parent_span_id) + "\",\"op\":\"" + op +
+  return "{\"trace_id\":\"" + Hex(s.trace_id) + "\",\"span_id\":\"" +
+         Hex(s.span_id) + "\",\"parent_span_id\":\"" +
+         Hex(s.parent_span_id) + "\",\"op\":\"" + op +
          "\",\"status\":\"" + status + "\"" + data +
          ",\"description\":" + description + ",\"start_timestamp\":" + Ts(t0) +
          ",\"timestamp\":" + Ts(t1) + "}";
@@ -126,7 +126,7 @@ TEST_F(Envelope, ByteForByte) {
       Ts(kT0) + ",\"timestamp\":" + Ts(kT0 + 500000000) +
       ",\"release\":\"shop@1.4.2\",\"environment\":\"test\",\"sdk\":" + sdk +
       ",\"contexts\":{\"trace\":{\"trace_id\":\"" + kTrace +
-      "\",\"span_id\":\"" + SpanHex(root.span_id) +
+      "\",\"span_id\":\"" + Hex(root.span_id) +
       "\",\"parent_span_id\":\"" + kSpan +
       "\",\"op\":\"grpc.server\",\"status\":\"ok\",\"data\":{\"rpc.grpc."
       "status_code\":0}}},\"spans\":[";
@@ -162,7 +162,7 @@ TEST_F(Envelope, WithoutAContextTheTraceHeaderHasTheIdsItKnows) {
   ASSERT_EQ(posted.size(), 1u);
   const std::string &b = posted[0].body;
   EXPECT_TRUE(Contains(b, ",\"trace\":{\"trace_id\":\"" +
-                              TraceHex(root.trace_id) +
+                              Hex(root.trace_id) +
                               "\",\"public_key\":\"" + kPublicKey + "\"}}\n"))
       << b;
   EXPECT_TRUE(Contains(b, "\"transaction\":\"task\",\"transaction_info\":{"

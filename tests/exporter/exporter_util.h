@@ -46,9 +46,9 @@ inline ExporterPtr MakeExporter(const std::string &dsn,
   return ExporterPtr(x);
 }
 
-// A context continued from kSentryTrace with the reference DSC.
+// A context continued from kTS1 with the reference DSC.
 inline void Continued(stp_context *ctx, const stp_config *cfg) {
-  Headers h({{"sentry-trace", kSentryTrace}, {"baggage", kRefDsc}});
+  Headers h({{"sentry-trace", kTS1}, {"baggage", kRefDsc}});
   stp_carrier c = h.Carrier();
   ASSERT_EQ(stp_context_continue(ctx, cfg, &c), STP_OK);
 }

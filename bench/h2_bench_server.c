@@ -202,7 +202,7 @@ int main(int argc, char **argv) {
     return 2;
   srv.rng = 0x9e3779b97f4a7c15u;
   static const h2_stream_handler handler = {on_open, on_header, on_frame,
-                                            on_close};
+                                            on_close, NULL};
   h2_loop_options lo = {o.port, o.port_file, "h2_bench_server", &handler, &srv};
   int rc = h2_loop_run(&lo);
   while (srv.n_free)

@@ -69,11 +69,31 @@ int cli_option(cli_options *o, int argc, char **argv, int *i) {
   return 1;
 }
 
-int cli_config(stp_config **cfg, const cli_options *o, const char *program) {
-  int err = stp_config_new(cfg, &o->stp, NULL);
+int cli_config(stp_config **cfg, cli_options *o, const char *program) {
+  int err = STP_OK;
+  if (getenv("SENTRY_SPOTLIGHT") && !o->exporter) {
+    stp_exporter_options eo;
+    stp_exporter_options_init(&eo);
+    eo.spotlight_only = true;
+    err = stp_exporter_new(&o->exporter, &o->stp, &eo, NULL);
+    o->stp.on_record = stp_exporter_record;
+    o->stp.record_user = o->exporter;
+  }
+  if (err == STP_OK)
+    err = stp_config_new(cfg, &o->stp, NULL);
+  if (err != STP_OK) {
+    stp_exporter_del(o->exporter);
+    o->exporter = NULL;
+  }
   if (err != STP_OK)
     fprintf(stderr, "%s: %s\n", program, stp_strerror(err));
   return err;
+}
+
+void cli_config_del(cli_options *o, stp_config *cfg) {
+  stp_config_del(cfg);
+  stp_exporter_del(o->exporter);
+  o->exporter = NULL;
 }
 
 int cli_header(const char *arg, size_t *name_len, const char **value) {

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "stp/exporter.h"
 #include "stp/stp.h"
 
 /* The options every example takes (the usage line of each lists them):
@@ -15,10 +16,11 @@
  *   --port N (0 to 65535; 0 picks a free one)  --port-file FILE. */
 typedef struct cli_options {
   stp_options stp;
-  const char *spans;     /* NULL: no span log */
-  int server;            /* accept --port and --port-file */
-  int port;              /* set the default before parsing */
-  const char *port_file; /* NULL: none */
+  const char *spans;      /* NULL: no span log */
+  int server;             /* accept --port and --port-file */
+  int port;               /* set the default before parsing */
+  const char *port_file;  /* NULL: none */
+  stp_exporter *exporter; /* set by cli_config, with SENTRY_SPOTLIGHT */
 } cli_options;
 
 /* Starts o with stp_options_init and everything else empty. */
@@ -29,9 +31,15 @@ void cli_options_init(cli_options *o, int server, int default_port);
  * when its value is missing or not a number in range (print the usage). */
 int cli_option(cli_options *o, int argc, char **argv, int *i);
 
-/* The config of the options: stp_config_new(cfg, &o->stp, NULL). On
- * failure prints `PROGRAM: why` to stderr and returns its error. */
-int cli_config(stp_config **cfg, const cli_options *o, const char *program);
+/* The config of the options: stp_config_new(cfg, &o->stp, NULL). With
+ * SENTRY_SPOTLIGHT set, first an exporter (o->exporter) that sends every
+ * transaction to Spotlight, and to Spotlight only (the examples' DSNs
+ * name no real project), as the config's record sink. On failure prints
+ * `PROGRAM: why` to stderr and returns its error. */
+int cli_config(stp_config **cfg, cli_options *o, const char *program);
+
+/* Deletes cfg, then the exporter (which sends what it still holds). */
+void cli_config_del(cli_options *o, stp_config *cfg);
 
 /* Splits the argument of -H, "Name: value" (blanks after the colon
  * skipped), into name[0, *name_len) and a NUL-terminated value, both

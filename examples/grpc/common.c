@@ -80,6 +80,7 @@ void print_record(void *user, const stp_span_record *r) {
                       .n_headers = rec->n_headers};
   if (span_log_write(rec->log_path, &e) != 0)
     perror(rec->log_path);
+  stp_config_emit(rec->cfg, r);
 }
 
 grpc_byte_buffer *message_new(const char *s, size_t len) {

@@ -31,15 +31,17 @@ size_t append_escaped(char *buf, size_t len, size_t cap, const char *s,
                       size_t n);
 
 /* Where the interceptors' span records go (stp_grpc_sentry.on_record =
- * print_record, .record_user = the recorder): a line on `out`, and the
- * span log at `log_path` (when not NULL) with the trace headers of the
- * hop, which the program sets before the span ends. */
+ * print_record, .record_user = the recorder): a line on `out`, the span
+ * log at `log_path` (when not NULL) with the trace headers of the hop,
+ * which the program sets before the span ends, and the record sink of
+ * `cfg` (an exporter, say). */
 typedef struct example_recorder {
   FILE *out;
   const char *log_path;
   const char *process;
   const span_log_header *headers;
   size_t n_headers;
+  const stp_config *cfg;
 } example_recorder;
 
 void print_record(void *user, const stp_span_record *r);

@@ -166,9 +166,12 @@ static int run_program(const downstream *d, char *env_trace, char *env_baggage,
 
 size_t downstream_run(const downstream *d, stp_context *ctx, char *body,
                       size_t len, size_t cap) {
-  /* The program's work is a child span of the call's. */
-  stp_span child;
-  stp_context_child_span(ctx, &child);
+  /* The program's work is a child span of the call's, reported to the
+   * config's record sink as a span of your own. */
+  stp_local_span sub;
+  stp_local_span_start(&sub, ctx, NULL, "subprocess", d->command,
+                       strlen(d->command));
+  const stp_span child = sub.span;
   static char env_trace[STP_ENV_TRACE_MAX_LEN + 1],
       env_baggage[STP_ENV_BAGGAGE_MAX_LEN + 1];
   if (stp_context_env_sentry_trace(ctx, env_trace, sizeof env_trace, NULL,
@@ -183,6 +186,8 @@ size_t downstream_run(const downstream *d, stp_context *ctx, char *body,
   int code =
       run_program(d, env_trace, env_baggage, output, sizeof output, &out_len);
   uint64_t end = span_log_now_ns();
+  stp_local_span_set_status(&sub, code == 0 ? "ok" : "internal_error");
+  stp_local_span_finish(&sub);
 
   const span_log_header env[] = {
       {"SENTRY_TRACE", 12, env_trace + 13, strlen(env_trace + 13)},

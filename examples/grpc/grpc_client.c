@@ -105,6 +105,10 @@ int main(int argc, char **argv) {
   if (err)
     printf("reason %s\n", stp_error_name(err));
   print_span(stdout, "context", stp_context_span(&ctx));
+  /* The program's own work, the call's parent: the local root that the
+   * exporter makes a transaction of. */
+  stp_local_span work;
+  stp_local_span_start_root(&work, &ctx, "task", "grpc_client", 11);
   printf("\n");
 
   grpc_init();
@@ -115,7 +119,7 @@ int main(int argc, char **argv) {
   static stp_grpc_sentry sentry;
   sentry.cfg = cfg;
   static example_recorder recorder;
-  recorder = (example_recorder){stdout, o.spans, "grpc_client", NULL, 0};
+  recorder = (example_recorder){stdout, o.spans, "grpc_client", NULL, 0, cfg};
   sentry.on_record = print_record;
   sentry.record_user = &recorder;
   stp_grpc_channel *ch;
@@ -206,6 +210,8 @@ int main(int argc, char **argv) {
   grpc_metadata_array_destroy(&initial_md);
   grpc_metadata_array_destroy(&trailing_md);
   stp_grpc_call_unref(call); /* prints the span record */
+  stp_local_span_set_grpc_status(&work, (int)status);
+  stp_local_span_finish(&work);
   span_log_entry task = {"grpc_client",
                          "task",
                          "grpc_client",
@@ -225,6 +231,6 @@ int main(int argc, char **argv) {
   stp_grpc_channel_del(ch);
   grpc_channel_destroy(channel);
   grpc_shutdown_blocking();
-  stp_config_del(cfg);
+  cli_config_del(&o, cfg);
   return status == GRPC_STATUS_OK ? 0 : 1;
 }

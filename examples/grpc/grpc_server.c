@@ -267,7 +267,7 @@ int main(int argc, char **argv) {
   /* The interceptor layer: the Sentry server interceptor, its span
    * records printed to stdout and appended to the span log. */
   static example_recorder recorder;
-  recorder = (example_recorder){stdout, o.spans, "grpc_server", NULL, 0};
+  recorder = (example_recorder){stdout, o.spans, "grpc_server", NULL, 0, cfg};
   static stp_grpc_sentry sentry;
   sentry.cfg = cfg;
   sentry.on_record = print_record;
@@ -308,7 +308,7 @@ int main(int argc, char **argv) {
   grpc_server_destroy(server);
   grpc_completion_queue_destroy(cq);
   stp_grpc_server_del(srv);
-  stp_config_del(cfg);
+  cli_config_del(&o, cfg);
   grpc_shutdown_blocking();
   downstream_free(&exec);
   printf("stopped\n");

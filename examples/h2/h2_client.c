@@ -36,7 +36,8 @@ typedef struct {
   int32_t stream_id;
   int answered;
   int done;
-  int status; /* the response's :status, 0 until seen */
+  int status;               /* the response's :status, 0 until seen */
+  stp_nghttp2_request *req; /* the request's span */
 } client;
 
 static nghttp2_nv make_nv(const char *name, const char *value) {
@@ -67,6 +68,8 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
     c->answered = 1;
     if (namelen == 7 && memcmp(name, ":status", 7) == 0 && valuelen == 3)
       c->status = atoi((const char *)value);
+    stp_nghttp2_request_on_header(c->req, frame, name, namelen, value,
+                                  valuelen);
   }
   return 0;
 }
@@ -219,8 +222,12 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < n_extra; i++)
     nva[nvlen++] = extra[i];
   stp_nghttp2_headers trace_headers; /* must outlive submit_request */
-  err = stp_nghttp2_inject(&ctx, &trace_headers, nva,
-                           sizeof nva / sizeof nva[0], &nvlen, NULL, NULL, 0);
+  /* The request is this program's unit of work: it announces, and its
+   * span record reports, the context's own span. */
+  stp_nghttp2_request req;
+  err = stp_nghttp2_request_begin(&req, &ctx, &trace_headers, nva,
+                                  sizeof nva / sizeof nva[0], &nvlen,
+                                  stp_context_span(&ctx), NULL, 0);
   if (err != STP_OK)
     fprintf(stderr, "inject: %s\n", stp_strerror(err));
   for (size_t i = 0; i < nvlen; i++)
@@ -230,7 +237,7 @@ int main(int argc, char **argv) {
 
   /* 3. One connection, one stream. */
   int rc = 1;
-  client c = {-1, 0, 0, 0, 0};
+  client c = {-1, 0, 0, 0, 0, &req};
   nghttp2_session *session = NULL;
   c.fd = url_connect(host, port, TIMEOUT_SECONDS);
   if (c.fd < 0)
@@ -277,9 +284,11 @@ int main(int argc, char **argv) {
 
 out:
   log_span(o.spans, url, nva, nvlen, &ctx, c.status, start_ns);
+  stp_nghttp2_request_end(&req,
+                          c.done ? NGHTTP2_NO_ERROR : NGHTTP2_REFUSED_STREAM);
   nghttp2_session_del(session);
   if (c.fd >= 0)
     close(c.fd);
-  stp_config_del(cfg);
+  cli_config_del(&o, cfg);
   return rc;
 }

@@ -168,9 +168,16 @@ static int on_frame(void *user, h2_stream *s, const nghttp2_frame *frame) {
   return err == 0 ? 0 : -1;
 }
 
+/* The :status the stream sent, for its span record. */
+static void on_sent(void *user, h2_stream *s, const nghttp2_frame *frame) {
+  (void)user;
+  stp_nghttp2_stream_on_frame_send(&((request *)s)->trace, frame);
+}
+
 static void on_close(void *user, h2_stream *s) {
   server *srv = user;
   request *r = (request *)s;
+  stp_nghttp2_stream_on_close(&r->trace, s->error_code); /* its record */
   stp_context *ctx = stp_nghttp2_stream_context(&r->trace);
   if (srv->spans && ctx && s->body) {
     span_log_entry e = {.process = "h2_server",
@@ -216,9 +223,9 @@ int main(int argc, char **argv) {
   if (cli_config(&srv.cfg, &o, "h2_server") != STP_OK)
     return 2;
   static const h2_stream_handler handler = {on_open, on_header, on_frame,
-                                            on_close};
+                                            on_close, on_sent};
   h2_loop_options lo = {o.port, o.port_file, "h2_server", &handler, &srv};
   int rc = h2_loop_run(&lo);
-  stp_config_del(srv.cfg);
+  cli_config_del(&o, srv.cfg);
   return rc;
 }

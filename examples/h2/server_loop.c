@@ -156,11 +156,20 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
   return 0;
 }
 
+static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
+                         void *user) {
+  conn *c = user;
+  h2_stream *s = stream_of(session, frame->hd.stream_id);
+  if (s && c->lp->o->handler->sent)
+    c->lp->o->handler->sent(c->lp->o->user, s, frame);
+  return 0;
+}
+
 static int on_stream_close(nghttp2_session *session, int32_t stream_id,
                            uint32_t error_code, void *user) {
-  (void)error_code;
   h2_stream *s = stream_of(session, stream_id);
   if (s) {
+    s->error_code = error_code;
     nghttp2_session_set_stream_user_data(session, stream_id, NULL);
     stream_close(user, s);
   }
@@ -171,8 +180,10 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id,
 
 static void conn_free(conn *c) {
   nghttp2_session_del(c->session); /* calls no on_stream_close */
-  while (c->streams)
+  while (c->streams) {
+    c->streams->error_code = NGHTTP2_CANCEL;
     stream_close(c, c->streams);
+  }
   close(c->fd);
   free(c->out);
   free(c);
@@ -416,6 +427,7 @@ int h2_loop_run(const h2_loop_options *o) {
                                                           on_begin_headers);
   nghttp2_session_callbacks_set_on_header_callback(lp.cbs, on_header);
   nghttp2_session_callbacks_set_on_frame_recv_callback(lp.cbs, on_frame_recv);
+  nghttp2_session_callbacks_set_on_frame_send_callback(lp.cbs, on_frame_send);
   nghttp2_session_callbacks_set_on_stream_close_callback(lp.cbs,
                                                          on_stream_close);
   if (poll_until_stopped(&lp, lfd) == 0)

@@ -29,6 +29,8 @@ typedef struct h2_stream {
   int32_t id;
   const char *body; /* set by h2_stream_respond; read until the close */
   size_t body_len, body_sent;
+  uint32_t error_code; /* at the close: the stream's (NGHTTP2_CANCEL when
+                          its connection went) */
 } h2_stream;
 
 /* What the server does with requests; called from nghttp2's callbacks of
@@ -47,6 +49,8 @@ typedef struct h2_stream_handler {
   int (*frame)(void *user, h2_stream *s, const nghttp2_frame *frame);
   /* on_stream_close, or the stream's connection went: free it. */
   void (*close)(void *user, h2_stream *s);
+  /* on_frame_send: a frame of the stream went out. May be NULL. */
+  void (*sent)(void *user, h2_stream *s, const nghttp2_frame *frame);
 } h2_stream_handler;
 
 typedef struct h2_loop_options {

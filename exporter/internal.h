@@ -77,6 +77,10 @@ struct stp_exporter {
   bool stopping;
   uint64_t deadline_ms; /* when stopping */
   stp__limits limits;
+  /* No answer came (refused, cut, timed out): nothing is tried again
+   * before down_until_ms; the wait doubles while it lasts. */
+  uint64_t down_until_ms;
+  uint32_t down_backoff_ms;
   stp_exporter_stats stats;
 
   /* The sending thread's own. */

@@ -24,6 +24,21 @@ static void new_event_id(char out[33]) {
            (unsigned long long)b);
 }
 
+/* After a request with no answer, the endpoint is left alone for a while
+ * (retry_backoff_ms, doubling up to a minute), so that a DSN that is not
+ * there costs no CPU per transaction: the queue fills, and records are
+ * dropped where they arrive. Any answer ends it. */
+static void note_answer(stp_exporter *x, int rc, uint64_t now) {
+  if (rc == 0) {
+    x->down_backoff_ms = 0;
+    return;
+  }
+  uint32_t b =
+      x->down_backoff_ms ? x->down_backoff_ms * 2 : x->o.retry_backoff_ms;
+  x->down_backoff_ms = b < 60000 ? b : 60000;
+  x->down_until_ms = now + x->down_backoff_ms;
+}
+
 static bool limited(stp_exporter *x) {
   uint64_t now = stp__x_now_ms();
   return x->limits.all_ms > now || x->limits.tx_ms > now;
@@ -36,6 +51,7 @@ static void to_spotlight(stp_exporter *x, stp__xtx *tx, const stp__buf *b) {
   int rc = stp__x_post(x, &x->spotlight, b, &status, ra, rl);
   tx->spotlight_done = true;
   pthread_mutex_lock(&x->mu);
+  note_answer(x, rc, stp__x_now_ms());
   if (rc == 0 && status >= 200 && status < 300)
     x->stats.spotlight_sent++;
   else
@@ -58,6 +74,7 @@ static bool to_sentry(stp_exporter *x, stp__xtx *tx, const stp__buf *b) {
   bool retry = false;
   pthread_mutex_lock(&x->mu);
   uint64_t now = stp__x_now_ms();
+  note_answer(x, rc, now);
   if (rc == 0)
     stp__limits_apply(&x->limits, now, status, ra, rl);
   if (rc == 0 && status >= 200 && status < 300) {
@@ -108,6 +125,8 @@ static uint64_t next_wake(const stp_exporter *x, uint64_t now) {
   uint64_t wake = now + 1000;
   if (x->queue_head && x->queue_head->not_before_ms < wake)
     wake = x->queue_head->not_before_ms;
+  if (x->queue_head && x->down_until_ms > now && x->down_until_ms < wake)
+    wake = x->down_until_ms;
   if (x->age_head) {
     uint64_t t = x->age_head->arrived_ms + x->o.orphan_timeout_ms;
     if (t < wake)
@@ -132,7 +151,7 @@ void *stp__x_sender(void *arg) {
     if (x->stopping && (!x->queue_head || now >= x->deadline_ms))
       break;
     stp__xtx *tx = x->queue_head;
-    if (!tx || tx->not_before_ms > now) {
+    if (!tx || tx->not_before_ms > now || x->down_until_ms > now) {
       wait_until(x, next_wake(x, now));
       continue;
     }

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -92,6 +93,9 @@ void Sink::Run() {
         conns.erase(fd);
       }
     }
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    cpu_ns_ = ts.tv_sec * 1000000000LL + ts.tv_nsec;
   }
   for (auto &c : conns)
     close(c.first);

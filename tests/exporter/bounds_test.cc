@@ -169,7 +169,8 @@ TEST_F(Bounds, HundredThousandSpansIntoADeadEndpointKeepMemoryFlat) {
          before, after, (unsigned long long)st.spans_accepted,
          (unsigned long long)st.transactions_dropped_full,
          (unsigned long long)st.envelopes_failed);
-  EXPECT_LT(after - before, 2048) << "KiB grown";
+  // Unbounded, 100 000 records would take some 37 MB.
+  EXPECT_LT(after - before, 4096) << "KiB grown";
   EXPECT_EQ(st.spans_accepted + st.spans_dropped_full, 110000u);
   EXPECT_GT(st.transactions_dropped_full, 0u);
 }

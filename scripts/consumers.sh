@@ -52,6 +52,8 @@ libdir=$(dirname "${lib:-$prefix/lib/x}")
 check exports-stp exports_only "$libdir/libstp.so" '^stp_[a-zA-Z0-9]'
 check exports-stp-nghttp2 exports_only "$libdir/libstp-nghttp2.so" '^stp_nghttp2_'
 check exports-stp-grpc exports_only "$libdir/libstp-grpc.so" '^stp_grpc_'
+check exports-stp-exporter exports_only "$libdir/libstp-exporter.so" \
+  '^stp_exporter_'
 soname() { objdump -p "$1" | awk '/SONAME/ {print $2}'; }
 check soname-versioned test "$(soname "$libdir/libstp.so")" = \
   "libstp.so.$(sed -n 's/^#define STP_VERSION_MAJOR //p' include/stp/version.h).$(sed -n 's/^#define STP_VERSION_MINOR //p' include/stp/version.h)"

@@ -89,6 +89,142 @@ static size_t head_dsc_len(const stp_config *cfg) {
   return len;
 }
 
+/* What stp_config_new takes from the options before it allocates: the
+ * DSN's public key, the org id, the rate's text, and the lengths of the
+ * strings it copies. */
+typedef struct {
+  slice key, org;
+  char rate[40];
+  size_t rate_len;
+  size_t release_len, environment_len; /* raw, without the terminator */
+  size_t release_enc, environment_enc; /* encoded, with the terminator */
+  size_t n_targets;
+} parsed_options;
+
+/* Checks the options; the error names the bad one. */
+static int parse_options(parsed_options *p, const stp_options *opts) {
+  memset(p, 0, sizeof *p);
+  if (opts->dsn) {
+    stp_dsn dsn;
+    int err = stp_dsn_parse(&dsn, opts->dsn, strlen(opts->dsn));
+    if (err)
+      return err;
+    p->key = (slice){dsn.public_key, dsn.public_key_len};
+    p->org = (slice){dsn.org_id, dsn.org_id_len};
+  }
+  if (opts->org_id)
+    p->org = (slice){opts->org_id, strlen(opts->org_id)};
+  /* One rule for an org id, from the option or the DSN's host. */
+  if (p->org.p && !all_digits(p->org.p, p->org.n))
+    return STP_ERR_ORG_ID;
+  if (opts->has_sample_rate) {
+    /* -0.0 is in [0, 1] too; it goes out as "0". Also rejects NaN. */
+    double rate = opts->sample_rate == 0 ? 0.0 : opts->sample_rate;
+    if (!(rate >= 0.0 && rate <= 1.0) ||
+        (p->rate_len = format_rate(p->rate, sizeof p->rate, rate)) == 0)
+      return STP_ERR_SAMPLE_RATE;
+  }
+  if (opts->release) {
+    p->release_len = strlen(opts->release);
+    p->release_enc = encoded_len(opts->release);
+  }
+  if (opts->environment) {
+    p->environment_len = strlen(opts->environment);
+    p->environment_enc = encoded_len(opts->environment);
+  }
+  if (stp__has_ctl(opts->release, p->release_len) ||
+      stp__has_ctl(opts->environment, p->environment_len))
+    return STP_ERR_OPTION_VALUE;
+  if (opts->targets_len && !opts->targets)
+    return STP_ERR_INVALID_ARGUMENT;
+  for (size_t i = 0; i < opts->targets_len; i++)
+    if (!opts->targets[i])
+      return STP_ERR_INVALID_ARGUMENT;
+  p->n_targets = opts->targets ? opts->targets_len : 0;
+  return STP_OK;
+}
+
+/* The config's one block: the struct, the compiled targets, then the
+ * strings, each NUL-terminated. */
+static size_t block_size(const parsed_options *p) {
+  return sizeof(stp_config) + p->n_targets * sizeof(regex_t) + (p->key.n + 1) +
+         (p->org.n + 1) + (p->rate_len + 1) + (p->release_len + 1) +
+         p->release_enc + (p->environment_len + 1) + p->environment_enc;
+}
+
+/* Copies s[0, n) to *str, NUL-terminated; returns the copy. */
+static const char *put_string(char **str, const char *s, size_t n) {
+  char *copy = *str;
+  if (n)
+    memcpy(copy, s, n);
+  copy[n] = '\0';
+  *str += n + 1;
+  return copy;
+}
+
+/* Encodes s for baggage to *str; returns the encoded copy. */
+static const char *put_encoded(char **str, const char *s, size_t n,
+                               size_t enc) {
+  char *copy = *str;
+  stp_baggage_encode(copy, enc, NULL, s, n);
+  *str += enc;
+  return copy;
+}
+
+/* Appends a member of a head's DSC; value NULL: none. Keys and values are
+ * all baggage-octets: public key and org id are checked, the rate is
+ * digits, the rest is encoded. */
+static void add_head(stp_config *cfg, const char *key, const char *value,
+                     bool after_decision) {
+  if (!value)
+    return;
+  stp__dsc_static *h = &cfg->head[cfg->n_head++];
+  h->key = key;
+  h->key_len = strlen(key);
+  h->value = value;
+  h->value_len = strlen(value);
+  h->after_decision = after_decision;
+}
+
+/* Fills the block's strings and the head's DSC (in its order). */
+static void set_strings(stp_config *cfg, const parsed_options *p,
+                        const stp_options *opts) {
+  char *str = (char *)(cfg->targets + p->n_targets);
+  const char *rate = NULL, *release = NULL, *environment = NULL;
+  if (p->key.n)
+    cfg->public_key = put_string(&str, p->key.p, p->key.n);
+  if (p->org.n)
+    cfg->org_id = put_string(&str, p->org.p, p->org.n);
+  if (p->rate_len)
+    rate = put_string(&str, p->rate, p->rate_len);
+  if (opts->release) {
+    cfg->release = put_string(&str, opts->release, p->release_len);
+    release = put_encoded(&str, opts->release, p->release_len, p->release_enc);
+  }
+  if (opts->environment) {
+    cfg->environment = put_string(&str, opts->environment, p->environment_len);
+    environment = put_encoded(&str, opts->environment, p->environment_len,
+                              p->environment_enc);
+  }
+  add_head(cfg, "sentry-public_key", cfg->public_key, false);
+  add_head(cfg, "sentry-org_id", cfg->org_id, false);
+  add_head(cfg, "sentry-sample_rate", rate, false);
+  add_head(cfg, "sentry-release", release, true);
+  add_head(cfg, "sentry-environment", environment, true);
+}
+
+/* Compiles the propagation targets: STP_ERR_PATTERN or STP_ERR_NOMEM on
+ * failure, with cfg->n_targets those compiled (for stp_config_del). */
+static int compile_targets(stp_config *cfg, const stp_options *opts, size_t n) {
+  for (cfg->n_targets = 0; cfg->n_targets < n; cfg->n_targets++) {
+    int rc = regcomp(&cfg->targets[cfg->n_targets],
+                     opts->targets[cfg->n_targets], REG_EXTENDED | REG_NOSUB);
+    if (rc != 0)
+      return rc == REG_ESPACE ? STP_ERR_NOMEM : STP_ERR_PATTERN;
+  }
+  return STP_OK;
+}
+
 int stp_config_new(stp_config **out, const stp_options *opts,
                    const stp_allocator *alloc) {
   if (!out)
@@ -98,92 +234,19 @@ int stp_config_new(stp_config **out, const stp_options *opts,
     return STP_ERR_INVALID_ARGUMENT;
   if (!alloc)
     alloc = stp_allocator_default();
+  parsed_options p;
+  int err = parse_options(&p, opts);
+  if (err != STP_OK)
+    return err;
 
-  slice key = {NULL, 0}, org = {NULL, 0};
-  if (opts->dsn) {
-    stp_dsn dsn;
-    int err = stp_dsn_parse(&dsn, opts->dsn, strlen(opts->dsn));
-    if (err)
-      return err;
-    key = (slice){dsn.public_key, dsn.public_key_len};
-    org = (slice){dsn.org_id, dsn.org_id_len};
-  }
-  if (opts->org_id) {
-    org.p = opts->org_id;
-    org.n = strlen(opts->org_id);
-  }
-  /* One rule for an org id, from the option or the DSN's host. */
-  if (org.p && !all_digits(org.p, org.n))
-    return STP_ERR_ORG_ID;
-  if (opts->has_sample_rate &&
-      !(opts->sample_rate >= 0.0 && opts->sample_rate <= 1.0))
-    return STP_ERR_SAMPLE_RATE; /* also rejects NaN */
-  if ((opts->release && stp__has_ctl(opts->release, strlen(opts->release))) ||
-      (opts->environment &&
-       stp__has_ctl(opts->environment, strlen(opts->environment))))
-    return STP_ERR_OPTION_VALUE;
-  if (opts->targets_len && !opts->targets)
-    return STP_ERR_INVALID_ARGUMENT;
-  for (size_t i = 0; i < opts->targets_len; i++)
-    if (!opts->targets[i])
-      return STP_ERR_INVALID_ARGUMENT;
-
-  char rate[40];
-  size_t rate_len = 0;
-  /* -0.0 is in [0, 1] too; it goes out as "0". */
-  double sample_rate = opts->sample_rate == 0 ? 0.0 : opts->sample_rate;
-  if (opts->has_sample_rate &&
-      (rate_len = format_rate(rate, sizeof rate, sample_rate)) == 0)
-    return STP_ERR_SAMPLE_RATE;
-
-  /* One block: the struct, the compiled targets, then the strings. */
-  size_t n_targets = opts->targets ? opts->targets_len : 0;
-  size_t size = sizeof(stp_config) + n_targets * sizeof(regex_t);
-  size_t rel_len = opts->release ? encoded_len(opts->release) : 0;
-  size_t env_len = opts->environment ? encoded_len(opts->environment) : 0;
-  size_t rel_raw = opts->release ? strlen(opts->release) + 1 : 0;
-  size_t env_raw = opts->environment ? strlen(opts->environment) + 1 : 0;
-  size = size + (key.n + 1) + (org.n + 1) + (rate_len + 1) + rel_len + env_len +
-         rel_raw + env_raw;
-  stp_config *cfg = alloc->malloc(size, alloc->user_data);
+  stp_config *cfg = alloc->malloc(block_size(&p), alloc->user_data);
   if (!cfg)
     return STP_ERR_NOMEM;
   memset(cfg, 0, sizeof *cfg);
   cfg->alloc = *alloc;
   cfg->targets = (regex_t *)(cfg + 1);
-  char *str = (char *)(cfg->targets + n_targets);
-
-#define COPY(field, src, n)                                                    \
-  do {                                                                         \
-    memcpy(str, (src), (n));                                                   \
-    str[(n)] = '\0';                                                           \
-    (field) = str;                                                             \
-    str += (n) + 1;                                                            \
-  } while (0)
-
-  const char *enc_rel = NULL, *enc_env = NULL, *enc_rate = NULL;
-  if (key.n)
-    COPY(cfg->public_key, key.p, key.n);
-  if (org.n)
-    COPY(cfg->org_id, org.p, org.n);
-  if (rate_len)
-    COPY(enc_rate, rate, rate_len);
-  if (opts->release) {
-    COPY(cfg->release, opts->release, rel_raw - 1);
-    stp_baggage_encode(str, rel_len, NULL, opts->release, rel_raw - 1);
-    enc_rel = str;
-    str += rel_len;
-  }
-  if (opts->environment) {
-    COPY(cfg->environment, opts->environment, env_raw - 1);
-    stp_baggage_encode(str, env_len, NULL, opts->environment, env_raw - 1);
-    enc_env = str;
-    str += env_len;
-  }
-#undef COPY
-
   cfg->has_rate = opts->has_sample_rate;
-  cfg->rate = sample_rate;
+  cfg->rate = opts->sample_rate == 0 ? 0.0 : opts->sample_rate;
   cfg->strict = opts->strict_trace_continuation;
   cfg->propagate_tp = opts->propagate_traceparent;
   cfg->accept_tp = opts->accept_traceparent;
@@ -191,41 +254,14 @@ int stp_config_new(stp_config **out, const stp_options *opts,
   cfg->match_all = opts->targets == NULL;
   cfg->on_record = opts->on_record;
   cfg->record_user = opts->record_user;
+  set_strings(cfg, &p, opts);
 
-  for (size_t i = 0; i < n_targets; i++) {
-    int rc =
-        regcomp(&cfg->targets[i], opts->targets[i], REG_EXTENDED | REG_NOSUB);
-    if (rc != 0) {
-      cfg->n_targets = i;
-      stp_config_del(cfg);
-      return rc == REG_ESPACE ? STP_ERR_NOMEM : STP_ERR_PATTERN;
-    }
-  }
-  cfg->n_targets = n_targets;
-
-#define HEAD(k, v, after)                                                      \
-  do {                                                                         \
-    if (v) {                                                                   \
-      stp__dsc_static *h = &cfg->head[cfg->n_head++];                          \
-      h->key = k;                                                              \
-      h->key_len = sizeof(k) - 1;                                              \
-      h->value = (v);                                                          \
-      h->value_len = strlen(v);                                                \
-      h->after_decision = (after);                                             \
-    }                                                                          \
-  } while (0)
-  /* Keys and values are all baggage-octets: public key and org id are
-   * checked above, the rate is digits, the rest is encoded. */
-  HEAD("sentry-public_key", cfg->public_key, false);
-  HEAD("sentry-org_id", cfg->org_id, false);
-  HEAD("sentry-sample_rate", enc_rate, false);
-  HEAD("sentry-release", enc_rel, true);
-  HEAD("sentry-environment", enc_env, true);
-#undef HEAD
-
-  if (head_dsc_len(cfg) > STP_BAGGAGE_MAX_BYTES) {
+  err = compile_targets(cfg, opts, p.n_targets);
+  if (err == STP_OK && head_dsc_len(cfg) > STP_BAGGAGE_MAX_BYTES)
+    err = STP_ERR_LIMIT;
+  if (err != STP_OK) {
     stp_config_del(cfg);
-    return STP_ERR_LIMIT;
+    return err;
   }
   *out = cfg;
   return STP_OK;

@@ -87,7 +87,8 @@ module.exports = function sdkRules(h) {
   });
 
   forms.FORMS.forEach((f, i) => {
-    test(`sentry-trace form ${f.name}`, () => {
+    const said = OBSERVED[SDK] ? OBSERVED[SDK].forms[i] : 'not in the docs';
+    test(`sentry-trace form ${f.name}: ${said}`, () => {
       const want = observed().forms[i];
       const rec = continueWithSdk('http.server', 'form', f.value, undefined);
       const got = forms.outcome({ trace_id: rec.traceId, parent_span_id: rec.parentSpanId,

@@ -3,6 +3,11 @@
 // (@sentry/node) over gRPC (@grpc/grpc-js) and raw HTTP/2 (node:http2).
 //
 //   node test.js BIN_DIR [NAME_FILTER]
+//   STP_SDK_DIR=node11 node test.js BIN_DIR [NAME_FILTER]
+//
+// The SDK under test is the @sentry/node (and its @sentry/core) installed
+// in STP_SDK_DIR (default: this directory, 10.78; node11/ holds 11.x);
+// every line names it.
 //
 // BIN_DIR holds the built examples: grpc/grpc_client, grpc/grpc_server,
 // h2/h2_client, h2/h2_server. Everything listens on 127.0.0.1 and nothing
@@ -12,14 +17,20 @@
 // `N passed, N failed`; exits 1 when a test failed. Every test, and every
 // process it starts, has a time limit.
 
-const Sentry = require('@sentry/node');
-const SentryCore = require('@sentry/core');
+const { createRequire } = require('node:module');
+const path = require('node:path');
+
+const sdkDir = path.resolve(__dirname, process.env.STP_SDK_DIR || '.');
+const sdkRequire = createRequire(path.join(sdkDir, 'package.json'));
+const Sentry = sdkRequire('@sentry/node');
+const SentryCore = sdkRequire('@sentry/core');
+const SDK = `@sentry/node ${sdkRequire('@sentry/node/package.json').version}`;
+const SDK_MAJOR = Number(SDK.split(' ')[1].split('.')[0]);
 const grpc = require('@grpc/grpc-js');
 const http2 = require('node:http2');
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
-const path = require('node:path');
 
 // The SDK's side of every trace: one organisation (77) on both sides, as
 // in a real deployment. The SDK starts a new trace when the incoming
@@ -303,7 +314,9 @@ function sdkHead(name, op, fn) {
   });
 }
 
-// The transaction event the SDK produced for a span id, after a flush.
+// The transaction the SDK produced for a span id, after a flush: a
+// `transaction` event (10.x), or the segment of a `span` item of Span v2
+// spans (11.x). Its envelope header's DSC comes with it.
 async function transactionFor(spanId) {
   await Sentry.flush(5000);
   for (const envelope of envelopes) {
@@ -311,11 +324,11 @@ async function transactionFor(spanId) {
     const header = JSON.parse(lines[0]);
     for (let i = 1; i + 1 < lines.length; i += 2) {
       const itemHeader = JSON.parse(lines[i]);
-      if (itemHeader.type !== 'transaction') continue;
-      const event = JSON.parse(lines[i + 1]);
-      if (event.contexts && event.contexts.trace && event.contexts.trace.span_id === spanId) {
-        return { envelopeTrace: header.trace, trace: event.contexts.trace };
-      }
+      const body = JSON.parse(lines[i + 1]);
+      const trace = itemHeader.type === 'transaction' ? body.contexts && body.contexts.trace
+        : itemHeader.type === 'span' ? body.items.find((s) => s.is_segment && s.span_id === spanId)
+          : null;
+      if (trace && trace.span_id === spanId) return { envelopeTrace: header.trace, trace };
     }
   }
   return null;
@@ -554,6 +567,15 @@ async function headInC(rate, sampled) {
 test('head in C (sample rate 1) continued by the SDK', () => headInC('1', true));
 test('head in C (sample rate 0) continued by the SDK', () => headInC('0', false));
 
+// Where SDK versions differ from each other and from stp (sdk_rules.js).
+require('./sdk_rules')({
+  test, SDK, continueWithSdk, checkEqual, check, parseBaggage, parseSentryTrace, numeric,
+  cView: async (headers) => {
+    const res = await http2Get(env.cH2.port, '/rules', headers);
+    return cViewFromJson(JSON.parse(res.body));
+  },
+});
+
 // ---- main ---------------------------------------------------------------------
 
 async function main() {
@@ -571,7 +593,7 @@ async function main() {
         ['--exec', `${bin('h2/h2_client')} --env http://127.0.0.1:${jsH2.port}/chain`]),
     };
   } catch (e) {
-    console.log(`setup: FAILED: ${e.message}`);
+    console.log(`[${SDK}] setup: FAILED: ${e.message}`);
     failed++;
   }
   if (env) {
@@ -579,10 +601,10 @@ async function main() {
       if (!t.name.includes(filter)) continue;
       try {
         await withTimeout(Promise.resolve().then(t.fn), TEST_TIMEOUT_MS, t.name);
-        console.log(`${t.name}: ok`);
+        console.log(`[${SDK}] ${t.name}: ok`);
         passed++;
       } catch (e) {
-        console.log(`${t.name}: FAILED: ${e.message}`);
+        console.log(`[${SDK}] ${t.name}: FAILED: ${e.message}`);
         failed++;
       }
     }

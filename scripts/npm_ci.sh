@@ -22,7 +22,13 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 18 ] ||
   fail "Node.js $(node --version) is too old: @sentry/node 10 needs 18 or later"
 
-echo "npm_ci: npm ci in $dir (registry: $(npm config get registry))" >&2
+registry=$(npm config get registry)
+# A registry that does not answer fails here in seconds, with its address,
+# rather than after npm's own retries.
+timeout 60 npm ping --fetch-timeout=15000 --fetch-retries=1 </dev/null \
+  >/dev/null 2>&1 ||
+  fail "the npm registry ($registry) did not answer 'npm ping': no network, or npm's registry setting is wrong"
+echo "npm_ci: npm ci in $dir (registry: $registry)" >&2
 (cd "$dir" && timeout 300 npm ci --no-audit --no-fund --loglevel=error \
-  </dev/null >&2) ||
-  fail "npm ci in $dir failed: is the npm registry reachable? (see the npm output above)"
+  --fetch-timeout=30000 --fetch-retries=2 </dev/null >&2) ||
+  fail "npm ci in $dir failed or took over 300 s (see the npm output above)"

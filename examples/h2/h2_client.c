@@ -25,8 +25,8 @@
 
 #include "examples/common/cli.h"
 #include "examples/common/span_log.h"
+#include "examples/common/url.h"
 #include "stp/nghttp2.h"
-#include "url.h"
 
 #define MAX_HEADERS 32
 #define TIMEOUT_SECONDS 10

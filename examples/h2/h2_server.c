@@ -24,6 +24,7 @@
 #include "examples/common/cli.h"
 #include "examples/common/json.h"
 #include "examples/common/span_log.h"
+#include "examples/common/trace_json.h"
 #include "server_loop.h"
 #include "stp/nghttp2.h"
 
@@ -42,70 +43,6 @@ typedef struct server {
   stp_config *cfg;
   const char *spans; /* the span log, or NULL */
 } server;
-
-/* The answer: what the server made of the trace it was sent. */
-static void describe(json_buf *j, stp_context *ctx) {
-  char num[32];
-  json_lit(j, "{");
-  span_log_json_span(j, stp_context_span(ctx));
-  json_key(j, "sample_rand");
-  snprintf(num, sizeof num, "%.6f,", stp_context_sample_rand(ctx));
-  json_lit(j, num);
-  json_key(j, "continued");
-  json_lit(j, stp_context_continued(ctx) ? "true," : "false,");
-  json_key(j, "status");
-  const char *status = stp_error_name(stp_context_status(ctx));
-  json_str(j, status, strlen(status));
-  json_lit(j, ",");
-
-  /* The DSC, keys without their `sentry-` prefix, values decoded. */
-  json_key(j, "dsc");
-  json_lit(j, "{");
-  int first = 1;
-  for (size_t i = 0; i < stp_context_member_count(ctx); i++) {
-    stp_baggage_member m;
-    bool is_sentry;
-    char value[STP_BAGGAGE_MAX_BYTES + 1];
-    size_t vlen;
-    if (stp_context_member(ctx, &m, &is_sentry, i) != STP_OK || !is_sentry ||
-        stp_baggage_decode(value, sizeof value, &vlen, m.value, m.value_len) !=
-            STP_OK)
-      continue;
-    json_lit(j, first ? "" : ",");
-    first = 0;
-    json_str(j, m.key + 7, m.key_len - 7);
-    json_lit(j, ":");
-    json_str(j, value, vlen);
-  }
-  json_lit(j, "},");
-
-  /* What a call made from here would carry: a child span of ours. */
-  stp_span child;
-  stp_context_child_span(ctx, &child);
-  char st[STP_SENTRY_TRACE_MAX_LEN + 1], bag[STP_BAGGAGE_MAX_BYTES + 1];
-  size_t st_len = 0, bag_len = 0;
-  stp_context_sentry_trace(ctx, st, sizeof st, &st_len, &child);
-  stp_context_baggage(ctx, bag, sizeof bag, &bag_len, NULL, 0);
-  json_key(j, "outgoing");
-  json_lit(j, "{");
-  json_key(j, "sentry-trace");
-  json_str(j, st, st_len);
-  json_lit(j, ",");
-  json_key(j, "baggage");
-  if (bag_len)
-    json_str(j, bag, bag_len);
-  else
-    json_lit(j, "null");
-  if (stp_config_propagate_traceparent(stp_context_config(ctx))) {
-    char tp[STP_TRACEPARENT_LEN + 1];
-    size_t tp_len = 0;
-    stp_context_traceparent(ctx, tp, sizeof tp, &tp_len, &child);
-    json_lit(j, ",");
-    json_key(j, "traceparent");
-    json_str(j, tp, tp_len);
-  }
-  json_lit(j, "}}\n");
-}
 
 /* ---- the four stream handlers ------------------------------------------- */
 
@@ -161,7 +98,7 @@ static int on_frame(void *user, h2_stream *s, const nghttp2_frame *frame) {
   if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
       !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) || !ctx || s->body)
     return 0;
-  describe(&r->answer, ctx);
+  trace_json_describe(&r->answer, ctx);
   int err = r->answer.failed ? h2_stream_reset(s)
                              : h2_stream_respond(s, "application/json",
                                                  r->answer.buf, r->answer.len);

@@ -1,7 +1,7 @@
-/* The example client's URL and connection: http://HOST[:PORT][/PATH] and
+/* The example clients' URL and connection: http://HOST[:PORT][/PATH] and
  * a blocking TCP connection with timeouts. */
-#ifndef STP_EXAMPLES_H2_URL_H
-#define STP_EXAMPLES_H2_URL_H
+#ifndef STP_EXAMPLES_COMMON_URL_H
+#define STP_EXAMPLES_COMMON_URL_H
 
 #include <stddef.h>
 
@@ -17,4 +17,4 @@ int url_parse(const char *url, char *buf, size_t cap, const char **host,
  * with the reason printed to stderr. */
 int url_connect(const char *host, const char *port, int seconds);
 
-#endif /* STP_EXAMPLES_H2_URL_H */
+#endif /* STP_EXAMPLES_COMMON_URL_H */

@@ -55,7 +55,7 @@ class server_call final : public grpc::experimental::Interceptor {
  private:
   void start(std::multimap<grpc::string_ref, grpc::string_ref> *md);
   void end();
-  bool past_deadline(uint64_t t) const;
+  uint64_t late_ns() const;
 
   sentry sentry_;
   grpc::experimental::ServerRpcInfo *info_;  // owns this object

@@ -97,17 +97,18 @@ void server_call::start(std::multimap<grpc::string_ref, grpc::string_ref> *md) {
     register_call(md, this);
 }
 
-// Whether `t` (Unix ns) is past the call's deadline. The server's deadline
-// is the client's as it arrived: rounded up and counted from the arrival,
-// so the client's own timer ends the call a little before it. A time
-// within 1 % of the timeout (at least 5 ms) before the deadline counts.
-bool server_call::past_deadline(uint64_t t) const {
+// From when on (Unix ns) the call counts as past its deadline; UINT64_MAX
+// for a call without one. The server's deadline is the client's as it
+// arrived: rounded up and counted from the arrival, so the client's own
+// timer ends the call a little before it. The last 1 % of the timeout (at
+// least 5 ms) before the deadline counts.
+uint64_t server_call::late_ns() const {
   if (gpr_time_cmp(deadline_, gpr_inf_future(deadline_.clock_type)) == 0)
-    return false;
+    return UINT64_MAX;
   uint64_t deadline = unix_ns(grpc::Timespec2Timepoint(deadline_));
   uint64_t timeout = deadline > start_ns_ ? deadline - start_ns_ : 0;
   uint64_t grace = std::max<uint64_t>(5000000, timeout / 100);
-  return t + grace >= deadline;
+  return deadline > grace ? deadline - grace : 0;
 }
 
 // The status the client got, as far as the server can tell: what the
@@ -120,14 +121,14 @@ void server_call::end() {
     return;
   ended_ = true;
   uint64_t end_ns = now_ns();
+  uint64_t late = late_ns();
   int code = sent_status_.load(std::memory_order_acquire);
   bool cut = code < 0 || cut_.load(std::memory_order_acquire) ||
              grpc_call_failed_before_recv_message(call_) ||
-             past_deadline(sent_ns_.load(std::memory_order_relaxed));
+             sent_ns_.load(std::memory_order_relaxed) >= late;
   if (cut)
-    code = static_cast<int>(past_deadline(end_ns)
-                                ? grpc::StatusCode::DEADLINE_EXCEEDED
-                                : grpc::StatusCode::CANCELLED);
+    code = static_cast<int>(end_ns >= late ? grpc::StatusCode::DEADLINE_EXCEEDED
+                                           : grpc::StatusCode::CANCELLED);
   stp_span_record rec{};
   rec.span = *stp_context_span(&ctx_);
   rec.op = "grpc.server";

@@ -100,14 +100,15 @@ void server_call::start(std::multimap<grpc::string_ref, grpc::string_ref> *md) {
 // From when on (Unix ns) the call counts as past its deadline; UINT64_MAX
 // for a call without one. The server's deadline is the client's as it
 // arrived: rounded up and counted from the arrival, so the client's own
-// timer ends the call a little before it. The last 1 % of the timeout (at
-// least 5 ms) before the deadline counts.
+// timer ends the call before it, by as much as the request took to
+// arrive. The last 5 % of the timeout (at least 20 ms) before the
+// deadline counts.
 uint64_t server_call::late_ns() const {
   if (gpr_time_cmp(deadline_, gpr_inf_future(deadline_.clock_type)) == 0)
     return UINT64_MAX;
   uint64_t deadline = unix_ns(grpc::Timespec2Timepoint(deadline_));
   uint64_t timeout = deadline > start_ns_ ? deadline - start_ns_ : 0;
-  uint64_t grace = std::max<uint64_t>(5000000, timeout / 100);
+  uint64_t grace = std::max<uint64_t>(20000000, timeout / 20);
   return deadline > grace ? deadline - grace : 0;
 }
 

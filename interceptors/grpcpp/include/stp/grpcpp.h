@@ -167,7 +167,7 @@ int set_parent(grpc::ClientContext *client_ctx, stp_context *parent,
  * DEADLINE_EXCEEDED when it ended past its deadline. The deadline a
  * server knows is the client's, rounded up and counted from the call's
  * arrival, so the client's own timer ends a call a little before it: an
- * end within 1 % of the timeout (at least 5 ms) before the deadline
+ * end within 5 % of the timeout (at least 20 ms) before the deadline
  * counts as past it. */
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 sentry_server_factory(const sentry &s);

@@ -116,9 +116,15 @@ TEST_P(LifecycleTest, DeadlineAlreadyPassed) {
   std::vector<Record> cr = client.records.WaitFor(1);
   ASSERT_EQ(cr.size(), 1u);
   EXPECT_EQ(cr[0].code, static_cast<int>(Code::DEADLINE_EXCEEDED));
+  // gRPC ends such a call before it leaves the client, as a rule: the
+  // server then has nothing to record. Should the request have gone out
+  // first, the server's record says the call was cut short.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(server.started(), 0);
-  EXPECT_TRUE(server.records.All().empty());
+  for (const Record &s : server.records.All())
+    EXPECT_TRUE(s.code == static_cast<int>(Code::DEADLINE_EXCEEDED) ||
+                s.code == static_cast<int>(Code::CANCELLED))
+        << s.code;
+  EXPECT_LE(server.records.All().size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -56,10 +56,10 @@
  *
  * Memory: per call and side, one interceptor object (about 9.7 KiB, most
  * of it an stp_context that is written only as far as it is used),
- * allocated with operator new and freed with the call's context object;
- * the client adds up to three metadata strings, the server one map entry
- * and a copy of the method name. stp_config_should_propagate copies a
- * target of 512 bytes or more.
+ * allocated with operator new and freed with the call's context object,
+ * and a copy of the method name; the client adds up to three metadata
+ * strings (set_parent one more), the server one map entry.
+ * stp_config_should_propagate copies a target of 512 bytes or more.
  *
  * Threads: the factories are used by grpc++ from any thread. A server
  * call's context is frozen before its handler runs, so any number of
@@ -137,7 +137,8 @@ sentry_client_factory(const sentry &s, const std::string &authority);
  * needs of the parent is copied now, so parent may change or go as soon
  * as this returns; it is frozen (a write when it was not frozen yet). A
  * second call replaces the first. Returns 0, STP_ERR_INVALID_ARGUMENT
- * (client_ctx or parent NULL), or an error of stp_context_sentry_trace.
+ * (client_ctx or parent NULL), or what stp_context_sentry_trace or
+ * stp_context_baggage returned for parent (nothing is added then).
  *
  * It adds one entry, STP_GRPCPP_PARENT_KEY: the parent's `sentry-trace`
  * and `baggage` joined by a space, which the Sentry client interceptor

@@ -2,7 +2,7 @@
 # gRPC overhead: sequential unary calls on 127.0.0.1, in one process and
 # one run, each mode with its own server and connection, interleaved in
 # slices of 100 calls (a, b, p, m, c, then b, p, m, c, a, ...;
-# tests/grpc/grpc_bench.cc):
+# bench/grpc_bench.cc):
 #   a  plain gRPC core, no trace metadata
 #   b  plain gRPC core, `sentry-trace` (a new span id per call) and
 #      `baggage` added by hand, the server not reading them
@@ -22,6 +22,6 @@ calls=${1:-3000}
 rounds=${2:-15}
 
 source bench/common.sh
-bench_build //tests/grpc:grpc_bench
+bench_build //bench:grpc_bench
 bench_header
-timeout 1800 "$bin/tests/grpc/grpc_bench" "$calls" "$rounds"
+timeout 1800 "$bin/bench/grpc_bench" "$calls" "$rounds"

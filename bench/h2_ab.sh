@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# HTTP/2 overhead: h2load against //examples/h2:h2_server, every request
-# carrying `sentry-trace` and `baggage`, with propagation on (A:
-# --fixed-answer, the server continues each request's trace and computes
-# the headers a downstream call would carry) and off (B: --no-propagation,
-# no stp code runs), and H (--hand-written: the work of A written by hand
-# with no checks and no stp, the floor any propagation code reaches in
-# this server). All answer the same 22-byte body. With REV, a fourth
-# server C is the same program as A built from that revision, to compare
-# two versions of stp against the same B in the same run.
+# HTTP/2 overhead: h2load against //bench:h2_bench_server, every request
+# carrying `sentry-trace` and `baggage`, with propagation on (A: --mode
+# stp, the server continues each request's trace and computes the headers
+# a downstream call would carry) and off (B: --mode off, no stp code
+# runs), and H (--mode hand: the work of A written by hand with no checks
+# and no stp, the floor any propagation code reaches in this server). All
+# answer the same 22-byte body. With REV, a fourth server C is the same
+# program as A built from that revision (one that has
+# //bench:h2_bench_server), to compare two versions of stp against the
+# same B in the same run.
 #
 # The servers run for the whole comparison, on CPU 0 (only one is sent
 # requests at a time; the others sleep), and h2load runs on CPU 1 when the
@@ -29,12 +30,12 @@ requests=${2:-100000}
 rev=${3:-}
 
 source bench/common.sh
-bench_build //examples/h2:h2_server
+bench_build //bench:h2_bench_server
 bench_scratch
-cp "$bin/examples/h2/h2_server" "$work/server_this"
+cp "$bin/bench/h2_bench_server" "$work/server_this"
 servers=(a h b)
 if [ -n "$rev" ]; then
-  bench_build_at "$rev" //examples/h2:h2_server "$work/server_other"
+  bench_build_at "$rev" //bench:h2_bench_server "$work/server_other"
   servers=(a c h b)
 fi
 
@@ -47,17 +48,17 @@ stop_servers() {
 trap 'stop_servers; bench_cleanup' EXIT
 
 start() { # BINARY MODE NAME: starts a server, sets pid_NAME and port_NAME
-  "${cpu0[@]}" "$1" --port 0 --port-file "$work/$3.port" "$2" \
+  "${cpu0[@]}" "$1" --port 0 --port-file "$work/$3.port" --mode "$2" \
     >"$work/$3.log" 2>&1 &
   pids+=($!)
   printf -v "pid_$3" %s $!
   wait_port_file "$work/$3.port" "$work/$3.log"
   printf -v "port_$3" %s "$(cat "$work/$3.port")"
 }
-start "$work/server_this" --fixed-answer a
-start "$work/server_this" --no-propagation b
-start "$work/server_this" --hand-written h
-[ -z "$rev" ] || start "$work/server_other" --fixed-answer c
+start "$work/server_this" stp a
+start "$work/server_this" off b
+start "$work/server_this" hand h
+[ -z "$rev" ] || start "$work/server_other" stp c
 
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
 

@@ -5,10 +5,10 @@
 #   1. //bench:core_bench BM_UnitOfWork: instructions per unit of work
 #      (those of BM_UnitOfWork divided by its calls to
 #      stp_context_continue), and the largest of stp's functions.
-#   2. //examples/h2:h2_server under h2load (REQUESTS, default 20 000, both
+#   2. //bench:h2_bench_server under h2load (REQUESTS, default 20 000, both
 #      headers): the server's instructions per request with propagation on
-#      (--fixed-answer) and off (--no-propagation), and the difference.
-#   3. //tests/grpc:grpc_bench, one mode at a time (see bench/grpc_ab.sh):
+#      (--mode stp) and off (--mode off), and the difference.
+#   3. //bench:grpc_bench, one mode at a time (see bench/grpc_ab.sh):
 #      the whole process's instructions per unary call (client, server and
 #      gRPC's threads), as the difference between runs of 2300 and 300
 #      calls divided by 2000, so that start-up and warm-up cancel out; and
@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.."
 requests=${1:-20000}
 source bench/common.sh
 command -v valgrind >/dev/null || bash scripts/setup.sh valgrind >&2
-bench_build //bench:core_bench //examples/h2:h2_server //tests/grpc:grpc_bench
+bench_build //bench:core_bench //bench:h2_bench_server //bench:grpc_bench
 bench_scratch
 
 bench_header
@@ -40,12 +40,12 @@ callgrind_annotate --inclusive=yes --tree=calling "$work/core.out" 2>/dev/null |
       c = $0; sub(/.*\(/, "", c); sub(/x\).*/, "", c); gsub(/,/, "", c); calls = c }
     END { printf "  %.0f instructions per unit of work (%d units)\n", total / calls, calls }'
 
-echo "2. h2_server under h2load -n $requests -c 8 -m 16, both headers"
-for mode in --fixed-answer --no-propagation; do
+echo "2. h2_bench_server under h2load -n $requests -c 8 -m 16, both headers"
+for mode in stp off; do
   rm -f "$work/port"
   valgrind --tool=callgrind --callgrind-out-file="$work/h2$mode.out" \
-    "$bin/examples/h2/h2_server" --port 0 --port-file "$work/port" "$mode" \
-    >"$work/h2$mode.log" 2>&1 &
+    "$bin/bench/h2_bench_server" --port 0 --port-file "$work/port" \
+    --mode "$mode" >"$work/h2$mode.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 300); do [ -s "$work/port" ] && break; sleep 0.1; done
   [ -s "$work/port" ] || { cat "$work/h2$mode.log" >&2; exit 1; }
@@ -58,10 +58,10 @@ for mode in --fixed-answer --no-propagation; do
   echo "$mode $((total / requests))" >>"$work/h2"
 done
 awk '{ n[$1] = $2 } END {
-  printf "  propagation on:  %6d instructions per request\n", n["--fixed-answer"]
-  printf "  propagation off: %6d instructions per request\n", n["--no-propagation"]
-  printf "  difference:      %6d (%+.1f%%)\n", n["--fixed-answer"] - n["--no-propagation"],
-    100 * (n["--fixed-answer"] - n["--no-propagation"]) / n["--no-propagation"] }' "$work/h2"
+  printf "  propagation on:  %6d instructions per request\n", n["stp"]
+  printf "  propagation off: %6d instructions per request\n", n["off"]
+  printf "  difference:      %6d (%+.1f%%)\n", n["stp"] - n["off"],
+    100 * (n["stp"] - n["off"]) / n["off"] }' "$work/h2"
 
 repeats=${GRPC_REPEATS:-3}
 echo "3. grpc_bench, instructions per unary call ($repeats runs per mode)"
@@ -76,7 +76,7 @@ for r in $(seq "$repeats"); do
   for mode in b p m c; do
     for calls in 300 2300; do
       valgrind --tool=callgrind --callgrind-out-file="$work/grpc.out" \
-        "$bin/tests/grpc/grpc_bench" "$calls" 1 "$mode" \
+        "$bin/bench/grpc_bench" "$calls" 1 "$mode" \
         >/dev/null 2>"$work/grpc.log"
       echo "$r $mode $calls $(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' \
         "$work/grpc.log") $(own "$work/grpc.out")" >>"$work/grpc"

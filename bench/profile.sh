@@ -2,22 +2,22 @@
 # Where the time goes: perf profiles of the two overhead benchmarks, as
 # the share of CPU samples spent in stp's own code (the core and the
 # interceptors: every function compiled from src/ and interceptors/).
-#   1. //examples/h2:h2_server --fixed-answer on CPU 0 under h2load on
-#      CPU 1 (400 000 requests, both headers): stp's share of the
-#      server's CPU, and its functions. Then the same with propagation
-#      off (B) and written by hand (H, no checks): each server's CPU per
-#      request by where it was spent (the server binary, nghttp2, libc,
-#      the kernel), from samples at 10 kHz (one per 100 us of CPU).
-#   2. //tests/grpc:grpc_bench, mode c only (both interceptors): stp's
+#   1. //bench:h2_bench_server --mode stp on CPU 0 under h2load on CPU 1
+#      (REQUESTS, default 400 000, both headers): stp's share of the server's CPU,
+#      and its functions. Then the same with propagation off (B, --mode
+#      off) and written by hand (H, --mode hand, no checks): each server's
+#      CPU per request by where it was spent (the server binary, nghttp2,
+#      libc, the kernel), from samples at 10 kHz (one per 100 us of CPU).
+#   2. //bench:grpc_bench, mode c only (both interceptors): stp's
 #      share of the whole process's CPU.
 #   3. //bench:core_bench BM_UnitOfWork: the functions of the unit of work.
 #
-#   bash bench/profile.sh          # needs perf (Debian: linux-perf)
+#   bash bench/profile.sh [REQUESTS]   # needs perf (Debian: linux-perf)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 command -v perf >/dev/null || bash scripts/setup.sh linux-perf >&2
-bench_build //examples/h2:h2_server //tests/grpc:grpc_bench //bench:core_bench
+bench_build //bench:h2_bench_server //bench:grpc_bench //bench:core_bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -41,16 +41,15 @@ share() {
 
 bench_header
 
-# h2_profile NAME [SERVER OPTION...]: the server under perf at 10 kHz on
-# CPU 0, h2load on CPU 1; the samples in $work/NAME.data.
-h2_requests=400000
+# h2_profile NAME MODE: the server under perf at 10 kHz on CPU 0, h2load
+# on CPU 1; the samples in $work/NAME.data.
+h2_requests=${1:-400000}
 h2_profile() {
-  local name=$1
-  shift
+  local name=$1 mode=$2
   rm -f "$work/port"
   "${cpu0[@]}" perf record -q -F 10000 -o "$work/$name.data" \
-    "$bin/examples/h2/h2_server" --port 0 --port-file "$work/port" \
-    --fixed-answer "$@" >"$work/server.log" 2>&1 &
+    "$bin/bench/h2_bench_server" --port 0 --port-file "$work/port" \
+    --mode "$mode" >"$work/server.log" 2>&1 &
   local pid=$!
   wait_port_file "$work/port" "$work/server.log"
   h2load_ref "$h2_requests" "http://127.0.0.1:$(cat "$work/port")/api/users" |
@@ -67,7 +66,7 @@ cpu_split() {
     awk -v name="$1" -v n="$h2_requests" '
       /^ *[0-9]+ / {
         ns = $1 * 100000 / n; all += ns
-        if ($2 == "h2_server") where = "server binary"
+        if ($2 == "h2_bench_server") where = "server binary"
         else if ($2 ~ /^libnghttp2/) where = "nghttp2"
         else if ($2 ~ /^libc\./) where = "libc"
         else if ($2 ~ /kernel/) where = "kernel"
@@ -81,16 +80,16 @@ cpu_split() {
       }'
 }
 
-echo "1. h2_server --fixed-answer under h2load -n $h2_requests -c 8 -m 16"
+echo "1. h2_bench_server under h2load -n $h2_requests -c 8 -m 16"
 echo "   A: propagation on; H: written by hand, no checks; B: off"
-h2_profile A
-h2_profile H --hand-written
-h2_profile B --no-propagation
-share "$work/A.data" h2_server
+h2_profile A stp
+h2_profile H hand
+h2_profile B off
+share "$work/A.data" h2_bench_server
 for name in A H B; do cpu_split "$name"; done
 
 echo "2. grpc_bench 3000 3 c (both interceptors; the whole process)"
-perf record -q -o "$work/grpc.data" "$bin/tests/grpc/grpc_bench" 3000 3 c |
+perf record -q -o "$work/grpc.data" "$bin/bench/grpc_bench" 3000 3 c |
   grep '^median' | sed 's/^/  /'
 share "$work/grpc.data" grpc_bench
 

@@ -73,7 +73,7 @@ int main(void) {
   opts.has_sample_rate = true;
   opts.sample_rate = 1.0;
   stp_config *cfg = NULL;
-  int rc = stp_config_new(&cfg, &opts, NULL);
+  int rc = stp_config_new(&cfg, &opts, NULL); /* once per process */
   if (rc != STP_OK) {
     fprintf(stderr, "config: %s\n", stp_strerror(rc));
     return 1;
@@ -83,7 +83,7 @@ int main(void) {
    * failure it is still usable: a new trace starts here. */
   headers in = {incoming, sizeof incoming / sizeof incoming[0], 0};
   stp_carrier in_carrier = {headers_foreach, NULL, &in};
-  stp_context ctx; /* fixed size, owns no memory */
+  stp_context ctx; /* per request: fixed size, owns no memory */
   rc = stp_context_continue(&ctx, cfg, &in_carrier);
   printf("continued: %s\n", rc == STP_OK ? "yes" : stp_error_name(rc));
 

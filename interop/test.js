@@ -6,12 +6,12 @@
 //   node test.js BIN_DIR [NAME_FILTER]
 //
 // BIN_DIR holds the built examples: grpc/grpc_client, grpc/grpc_server,
-// grpcpp/grpcpp_server, h2/h2_client, h2/h2_server. Everything listens on 127.0.0.1 and nothing
-// is sent anywhere: the SDK's transport only records the envelopes it would
-// send, so that the tests can read the transactions the SDK made. Prints
-// one `NAME: ok` or `NAME: FAILED: why` line per test, then
-// `N passed, N failed`; exits 1 when a test failed. Every test, and every
-// process it starts, has a time limit.
+// grpcpp/grpcpp_server, h2/h2_client, h2/h2_server. Everything listens on
+// 127.0.0.1 and nothing is sent anywhere: the SDK's transport only records
+// the envelopes it would send, so that the tests can read the transactions
+// the SDK made. Prints one `NAME: ok` or `NAME: FAILED: why` line per
+// test, then `N passed, N failed`; exits 1 when a test failed. Every test,
+// and every process it starts, has a time limit.
 
 const Sentry = require('@sentry/node');
 const SentryCore = require('@sentry/core');

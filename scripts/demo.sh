@@ -13,20 +13,27 @@
 # of spans and the exact trace headers of every hop, and checks that the
 # trace is unbroken (exit 1 when it is not).
 #
+# Every process also reports its transaction to Sentry's Spotlight sidecar
+# (@spotlightjs/spotlight from the npm registry, interop/spotlight), which
+# the demo runs on 127.0.0.1 (SENTRY_SPOTLIGHT): it reads the transactions
+# back from Spotlight, draws them and checks that each process's arrived
+# under the span of its caller (exit 1 when not).
+#
 #   bash scripts/demo.sh [--json] [--sentry-trace VALUE] [--baggage VALUE]
 #                        [--dsn DSN] [--release R] [--environment E]
-#                        [--sample-rate X] [--keep]
+#                        [--sample-rate X] [--no-spotlight] [--keep]
 #
 # Without --sentry-trace the trace starts in the gRPC client, as the head of
 # the trace, with the DSN, release, environment and sample rate given (or
-# the defaults below). stp only propagates: nothing is ever sent to the DSN.
+# the defaults below). Nothing is sent to the DSN: the examples send to
+# Spotlight only. --no-spotlight runs without it (no npm registry needed).
 # --keep leaves the working directory (span log, each process's output).
 # Installs what is missing and builds first; every step has a time limit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-json=0 keep=0
+json=0 keep=0 spotlight=1
 sentry_trace="" baggage=""
 dsn="https://49d0f7386ad645858ae85020e393bef3@o447951.ingest.sentry.io/5"
 release="shop@1.4.2" environment="demo" sample_rate="1"
@@ -39,6 +46,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --json) json=1 ;;
     --keep) keep=1 ;;
+    --no-spotlight) spotlight=0 ;;
     --sentry-trace | --baggage | --dsn | --release | --environment | --sample-rate)
       [ $# -ge 2 ] || usage
       case $1 in
@@ -69,6 +77,14 @@ bazel build --jobs=2 --noshow_progress --curses=no --color=no --show_result=0 \
   //examples/grpcpp:grpcpp_server \
   //examples/h2:h2_client //examples/h2:h2_server </dev/null >&2
 bin="$(bazel info --color=no bazel-bin </dev/null 2>/dev/null)/examples"
+if [ "$spotlight" = 1 ]; then
+  say "== installing Spotlight (scripts/npm_ci.sh interop/spotlight)"
+  if ! bash scripts/npm_ci.sh interop/spotlight; then
+    say "demo: Spotlight could not be installed (the line above says why);"
+    say "      bash scripts/demo.sh --no-spotlight runs without it"
+    exit 1
+  fi
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/stp-demo.XXXXXX")
 pids=()
@@ -93,6 +109,26 @@ wait_port() {
   cat "${file%.port}.log" >&2 || true
   return 1
 }
+
+if [ "$spotlight" = 1 ]; then
+  say "== starting Spotlight"
+  "$root/interop/spotlight/node_modules/.bin/spotlight" server -p 0 \
+    >spotlight.log 2>&1 &
+  pids+=($!)
+  spot_port=""
+  for _ in $(seq 100); do
+    spot_port=$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' spotlight.log)
+    [ -n "$spot_port" ] || ! kill -0 "${pids[-1]}" 2>/dev/null || { sleep 0.1; continue; }
+    break
+  done
+  if [ -z "$spot_port" ]; then
+    say "demo: Spotlight did not start; its output:"
+    cat spotlight.log >&2
+    exit 1
+  fi
+  # Every example process sends its transactions there.
+  export SENTRY_SPOTLIGHT="http://127.0.0.1:$spot_port/stream"
+fi
 
 # Servers: ports picked by the kernel, 127.0.0.1 only.
 say "== starting the HTTP/2 server, the gRPC server and the grpc++ service on 127.0.0.1"
@@ -137,15 +173,29 @@ if ! timeout 30 "${client[@]}" "127.0.0.1:$grpcpp_port" >grpc_client.log 2>&1; t
   exit 1
 fi
 
-# Stop the servers (SIGTERM: they finish and exit 0) so every record is in.
-for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-for pid in "${pids[@]}"; do
+# Stop the servers (SIGTERM: they finish and exit 0) so every record is in
+# (and every transaction sent); Spotlight keeps running.
+servers=("${pids[@]:$spotlight}")
+for pid in "${servers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+for pid in "${servers[@]}"; do
   timeout 10 tail --pid="$pid" -f /dev/null || kill -KILL "$pid" 2>/dev/null || true
 done
-pids=()
+pids=("${pids[@]:0:$spotlight}")
 
 args=(spans.jsonl)
 [ "$json" = 0 ] || args+=(--json)
 [ -z "$incoming_parent" ] || args+=(--incoming-parent "$incoming_parent")
 [ "$json" = 1 ] || echo
-python3 "$root/scripts/demo_report.py" "${args[@]}"
+rc=0
+python3 "$root/scripts/demo_report.py" "${args[@]}" || rc=$?
+
+if [ "$spotlight" = 1 ]; then
+  trace_id=$(sed -n 's/^context trace_id=\([0-9a-f]*\).*/\1/p' grpc_client.log)
+  args=("$spot_port" "$trace_id")
+  [ -z "$incoming_parent" ] || args+=(--incoming-parent "$incoming_parent")
+  # With --json the document stays alone on stdout.
+  [ "$json" = 0 ] || args+=(--out /dev/stderr)
+  [ "$json" = 1 ] || echo
+  python3 "$root/scripts/demo_spotlight.py" "${args[@]}" || rc=1
+fi
+exit "$rc"

@@ -19,7 +19,7 @@ case "${1:-}" in
   ;;
 esac
 
-mapfile -t files < <(find src include interceptors tools examples fuzz \
+mapfile -t files < <(find src include interceptors exporter tools examples fuzz \
   -type f \( -name '*.c' -o -name '*.h' -o -name '*.cc' \) | sort)
 
 unformatted=0

@@ -10,6 +10,7 @@ packages=(
   libgrpc-dev       # gRPC core C API, for the gRPC interceptor
   libgrpc++-dev     # grpc++
   libnghttp2-dev    # nghttp2, for the HTTP/2 helpers
+  libcurl4-openssl-dev # libcurl, for the exporter's HTTP transport
   nghttp2-client    # nghttp, h2load: real HTTP/2 peers for tests
   nghttp2-server    # nghttpd
   libgtest-dev      # googletest
@@ -18,6 +19,8 @@ packages=(
   clang-format      # scripts/format.sh
   libclang-rt-14-dev
   python3           # the HTTP/2 end-to-end test scripts (tests/h2)
+  cmake             # the CMake build (scripts/consumers.sh)
+  pkg-config        # the CMake build finds nghttp2 and gRPC with it
   "$@"              # extra packages a script asks for
 )
 
@@ -40,7 +43,44 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq </dev/null
-"${sudo[@]}" apt-get install -y -qq "${missing[@]}" \
-  </dev/null >/dev/null
+
+# apt-get ARGS..., waiting while another apt-get or dpkg (an unattended
+# upgrade, say) holds the package lock: at most STP_APT_LOCK_WAIT seconds
+# (default 600) over the whole setup, then a clear message and failure.
+lock_wait=${STP_APT_LOCK_WAIT:-600}
+waiting=false
+apt_get() {
+  local log
+  log=$(mktemp)
+  while :; do
+    if "${sudo[@]}" apt-get "$@" </dev/null >/dev/null 2>"$log"; then
+      rm -f "$log"
+      return 0
+    fi
+    if ! grep -qE 'Could not get lock|Unable to (acquire|lock)' "$log"; then
+      cat "$log" >&2
+      rm -f "$log"
+      return 1
+    fi
+    if [ "$SECONDS" -ge "$lock_wait" ]; then
+      echo "setup: gave up after ${lock_wait} s: another apt-get or dpkg" \
+        "still holds the package lock:" >&2
+      grep -m 1 'Could not get lock' "$log" >&2
+      echo "setup: run this again once it has finished" \
+        "(STP_APT_LOCK_WAIT sets the wait in seconds)" >&2
+      rm -f "$log"
+      return 1
+    fi
+    if ! $waiting; then
+      echo "setup: waiting for the package lock, held by another apt-get" \
+        "or dpkg (at most ${lock_wait} s)" >&2
+      waiting=true
+    fi
+    sleep 2
+  done
+}
+
+SECONDS=0
+apt_get update -qq
+apt_get install -y -qq "${missing[@]}"
 echo "setup: done"

@@ -15,13 +15,13 @@ _Atomic int stp__scan_isa_chosen;
 #ifdef STP__HAVE_SSSE3
 #include <pthread.h>
 
-uint8_t stp__nibbles[3][2][16];
+uint8_t stp__nibbles[RUN_COUNT][2][16];
 static pthread_once_t scan_once = PTHREAD_ONCE_INIT;
 
 /* Builds the tables, then publishes the choice: a thread that reads it
  * (acquire) sees the tables. */
 static void choose_isa(void) {
-  for (int r = RUN_KEY; r <= RUN_PROPS; r++)
+  for (int r = RUN_KEY; r < RUN_COUNT; r++)
     for (unsigned h = 0; h < 8; h++) {
       stp__nibbles[r][1][h] = (uint8_t)(1u << h);
       for (unsigned l = 0; l < 16; l++)
@@ -41,8 +41,8 @@ enum isa stp__scan_isa_choose(void) {
 }
 
 STP__SSSE3_FN static bool next_ssse3(stp_baggage_iter *it, scanned *m) {
-  return next_member(&it->pos, it->end, m, &it->skipped, ISA_SSSE3, UNPADDED,
-                     KEEP_PROPS);
+  return next_member(&it->pos, it->end, m, &it->skipped, SIZE_MAX, ISA_SSSE3,
+                     UNPADDED, KEEP_PROPS);
 }
 #else
 enum isa stp__scan_isa_choose(void) {
@@ -57,8 +57,8 @@ bool stp__baggage_next(stp_baggage_iter *it, scanned *m) {
   if (stp__scan_isa() == ISA_SSSE3)
     return next_ssse3(it, m);
 #endif
-  return next_member(&it->pos, it->end, m, &it->skipped, ISA_PORTABLE, UNPADDED,
-                     KEEP_PROPS);
+  return next_member(&it->pos, it->end, m, &it->skipped, SIZE_MAX, ISA_PORTABLE,
+                     UNPADDED, KEEP_PROPS);
 }
 
 bool stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m) {
@@ -95,48 +95,29 @@ int stp_baggage_decode(char *buf, size_t cap, size_t *out_len, const char *in,
   stp__buf out = {buf, cap, 0};
   size_t i = 0;
   while (i < len) {
-    unsigned char c = next_byte(in, len, &i);
+    size_t j = i;
+    unsigned char c = next_byte(in, len, &j);
     if (c < 0x80) {
       stp__putc(&out, (char)c);
-      continue;
-    }
-    /* A UTF-8 sequence: its length and the range of its second byte. */
-    int need;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-      need = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      need = 2;
-      if (c == 0xe0)
-        lo = 0xa0;
-      else if (c == 0xed)
-        hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      need = 3;
-      if (c == 0xf0)
-        lo = 0x90;
-      else if (c == 0xf4)
-        hi = 0x8f;
-    } else {
-      stp__put(&out, replacement, 3);
-      continue;
-    }
-    unsigned char seq[4] = {c, 0, 0, 0};
-    int got = 0;
-    while (got < need && i < len) {
-      size_t j = i;
-      unsigned char d = next_byte(in, len, &j);
-      if (d < lo || d > hi)
-        break;
-      seq[++got] = d;
       i = j;
-      lo = 0x80;
-      hi = 0xbf;
+      continue;
     }
-    if (got == need)
-      stp__put(&out, (const char *)seq, (size_t)need + 1);
+    /* Decode as many bytes as the longest character takes, judge them,
+     * and go on after those that made the character (or its maximal
+     * invalid prefix): the others are decoded again. */
+    char seq[4] = {(char)c};
+    size_t after[4] = {j}, n = 1;
+    for (; n < 4 && after[n - 1] < len; n++) {
+      after[n] = after[n - 1];
+      seq[n] = (char)next_byte(in, len, &after[n]);
+    }
+    bool valid;
+    size_t used = stp_utf8_char_len(&valid, seq, n);
+    if (valid)
+      stp__put(&out, seq, used);
     else
-      stp__put(&out, replacement, 3); /* the maximal invalid prefix */
+      stp__put(&out, replacement, 3);
+    i = after[used - 1];
   }
   return stp__finish(&out, out_len);
 }

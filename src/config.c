@@ -43,60 +43,6 @@ static bool all_digits(const char *s, size_t n) {
   return true;
 }
 
-/* SCHEME://KEY[:SECRET]@HOST[:PORT]/[PATH/]PROJECT */
-static int parse_dsn(const char *dsn, slice *key, slice *org) {
-  size_t len = strlen(dsn);
-  if (stp__has_ctl(dsn, len))
-    return STP_ERR_DSN;
-  const char *sep = strstr(dsn, "://");
-  if (!sep || !(stp__name_eq(dsn, (size_t)(sep - dsn), "https", 5) ||
-                stp__name_eq(dsn, (size_t)(sep - dsn), "http", 4)))
-    return STP_ERR_DSN;
-  const char *auth = sep + 3, *end = dsn + len;
-  const char *slash = memchr(auth, '/', (size_t)(end - auth));
-  if (!slash)
-    return STP_ERR_DSN;
-  const char *at = memchr(auth, '@', (size_t)(slash - auth));
-  if (!at)
-    return STP_ERR_DSN;
-  const char *colon = memchr(auth, ':', (size_t)(at - auth));
-  key->p = auth;
-  key->n = (size_t)((colon ? colon : at) - auth);
-  if (key->n == 0)
-    return STP_ERR_DSN;
-  for (size_t i = 0; i < key->n; i++) {
-    char c = key->p[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-          (c >= 'A' && c <= 'Z')))
-      return STP_ERR_DSN;
-  }
-  const char *host = at + 1;
-  const char *host_end = host;
-  while (host_end < slash && *host_end != ':')
-    host_end++;
-  if (host_end == host)
-    return STP_ERR_DSN;
-  /* The project id is the last path segment. */
-  const char *project = end;
-  while (project > slash + 1 && project[-1] != '/')
-    project--;
-  if (!all_digits(project, (size_t)(end - project)))
-    return STP_ERR_DSN;
-  /* Org id from a host such as o447951.ingest.sentry.io. */
-  org->p = NULL;
-  org->n = 0;
-  if (*host == 'o') {
-    const char *d = host + 1;
-    while (d < host_end && *d >= '0' && *d <= '9')
-      d++;
-    if (d > host + 1 && d < host_end && *d == '.') {
-      org->p = host + 1;
-      org->n = (size_t)(d - host - 1);
-    }
-  }
-  return STP_OK;
-}
-
 /* Shortest decimal text that reads back as `rate` (17 significant digits
  * always do), with '.' for a decimal point whatever the locale. It is
  * read back by strtod in the locale snprintf wrote it in: the check must
@@ -131,6 +77,18 @@ static size_t encoded_len(const char *s) {
   return n; /* includes the terminator */
 }
 
+/* The longest DSC a head made with cfg can have: its members from the
+ * options, sentry-trace_id, sentry-sample_rand and sentry-sampled=false,
+ * one comma apart. */
+static size_t head_dsc_len(const stp_config *cfg) {
+  size_t len = (sizeof "sentry-trace_id=" - 1 + STP_TRACE_ID_HEX_LEN) +
+               (sizeof "sentry-sample_rand=0.123456" - 1) +
+               (sizeof "sentry-sampled=false" - 1) + 2;
+  for (size_t i = 0; i < cfg->n_head; i++)
+    len += 1 + cfg->head[i].key_len + 1 + cfg->head[i].value_len;
+  return len;
+}
+
 int stp_config_new(stp_config **out, const stp_options *opts,
                    const stp_allocator *alloc) {
   if (!out)
@@ -143,16 +101,20 @@ int stp_config_new(stp_config **out, const stp_options *opts,
 
   slice key = {NULL, 0}, org = {NULL, 0};
   if (opts->dsn) {
-    int err = parse_dsn(opts->dsn, &key, &org);
+    stp_dsn dsn;
+    int err = stp_dsn_parse(&dsn, opts->dsn, strlen(opts->dsn));
     if (err)
       return err;
+    key = (slice){dsn.public_key, dsn.public_key_len};
+    org = (slice){dsn.org_id, dsn.org_id_len};
   }
   if (opts->org_id) {
     org.p = opts->org_id;
     org.n = strlen(opts->org_id);
-    if (!all_digits(org.p, org.n))
-      return STP_ERR_ORG_ID;
   }
+  /* One rule for an org id, from the option or the DSN's host. */
+  if (org.p && !all_digits(org.p, org.n))
+    return STP_ERR_ORG_ID;
   if (opts->has_sample_rate &&
       !(opts->sample_rate >= 0.0 && opts->sample_rate <= 1.0))
     return STP_ERR_SAMPLE_RATE; /* also rejects NaN */
@@ -227,6 +189,8 @@ int stp_config_new(stp_config **out, const stp_options *opts,
   cfg->accept_tp = opts->accept_traceparent;
   cfg->propagate_third_party = opts->propagate_third_party_baggage;
   cfg->match_all = opts->targets == NULL;
+  cfg->on_record = opts->on_record;
+  cfg->record_user = opts->record_user;
 
   for (size_t i = 0; i < n_targets; i++) {
     int rc =
@@ -259,6 +223,10 @@ int stp_config_new(stp_config **out, const stp_options *opts,
   HEAD("sentry-environment", enc_env, true);
 #undef HEAD
 
+  if (head_dsc_len(cfg) > STP_BAGGAGE_MAX_BYTES) {
+    stp_config_del(cfg);
+    return STP_ERR_LIMIT;
+  }
   *out = cfg;
   return STP_OK;
 }
@@ -326,6 +294,18 @@ int stp_config_should_propagate(const stp_config *cfg, bool *out_match,
   return STP_OK;
 }
 
+stp_span_record_fn stp_config_record_sink(const stp_config *cfg,
+                                          void **out_user) {
+  if (out_user)
+    *out_user = cfg ? cfg->record_user : NULL;
+  return cfg ? cfg->on_record : NULL;
+}
+
+void stp_config_emit(const stp_config *cfg, const stp_span_record *rec) {
+  if (cfg && cfg->on_record && rec)
+    cfg->on_record(cfg->record_user, rec);
+}
+
 bool stp_config_strict_trace_continuation(const stp_config *cfg) {
   return cfg->strict;
 }
@@ -340,4 +320,8 @@ bool stp_config_accept_traceparent(const stp_config *cfg) {
 
 bool stp_config_propagate_third_party_baggage(const stp_config *cfg) {
   return cfg->propagate_third_party;
+}
+
+bool stp_config_has_targets(const stp_config *cfg) {
+  return !cfg->match_all;
 }

@@ -25,6 +25,8 @@ struct stp_config {
   double rate;
   bool strict, propagate_tp, accept_tp, propagate_third_party;
   bool match_all;
+  stp_span_record_fn on_record;
+  void *record_user;
   size_t n_targets;
   regex_t *targets;
   /* The head's static DSC members, values percent-encoded, in order. */

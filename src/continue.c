@@ -59,7 +59,10 @@ STP__INLINE const char *feed_scan(stp__ctx *ctx, const char *value, size_t len,
   uint64_t keys = ctx->dsc_keys;
   while (seen + skipped < STP_BAGGAGE_SCAN_MAX_MEMBERS &&
          (pad == UNPADDED || n < STP_BAGGAGE_MAX_MEMBERS)) {
-    if (!next_member(&pos, end, &m, &skipped, isa, pad, DSC_WITHOUT_PROPS))
+    /* Malformed members count against the bound too. */
+    if (!next_member(&pos, end, &m, &skipped,
+                     STP_BAGGAGE_SCAN_MAX_MEMBERS - seen, isa, pad,
+                     DSC_WITHOUT_PROPS))
       break;
     seen++;
     /* The bound may have cut the last member short: only a member that

@@ -41,6 +41,7 @@ static const err_info errors[] = {
     [30] = {"grpc", "gRPC refused the operation"},
     [31] = {"state", "called at the wrong time (such as outside begin/finish)"},
     [32] = {"header_name", "not a legal header or metadata name"},
+    [33] = {"timeout", "the time allowed ran out"},
 };
 
 static const err_info *lookup(int err) {

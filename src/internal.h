@@ -14,17 +14,20 @@
  * rarely (once per thread, on an error): kept out of line, away from the
  * code that calls it, whose fast path then needs no registers saved for
  * it. STP__HOT: on the path of every request: grouped with the others in
- * the text section, so that together they take fewer cache lines. */
+ * the text section, so that together they take fewer cache lines.
+ * STP__UNUSED: a static function of a header that a file may not use. */
 #if defined(__GNUC__)
 #define STP__INLINE static inline __attribute__((always_inline))
 #define STP__NOINLINE __attribute__((noinline))
 #define STP__COLD __attribute__((noinline, cold))
 #define STP__HOT __attribute__((hot))
+#define STP__UNUSED __attribute__((unused))
 #else
 #define STP__INLINE static inline
 #define STP__NOINLINE
 #define STP__COLD
 #define STP__HOT
+#define STP__UNUSED
 #endif
 
 /* The bits of a 64-bit set: the index of the lowest and of the highest

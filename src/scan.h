@@ -9,11 +9,11 @@
 #include "internal.h"
 
 /* ---- scanning ------------------------------------------------------------
- * A member is scanned as runs of one class of bytes: the key (tchar), the
- * value (baggage-octet) and the properties (any visible byte or space
- * except ','; a tab, also allowed there, ends a run that parse_member then
- * continues, so that it knows of the tab). skip_run returns the first byte
- * at or after s that is not in the run's class, or end.
+ * A member is scanned as runs of one class of bytes: keys (tchar),
+ * values (baggage-octet), and properties (baggage-octets and ';', which
+ * holds the usual ones whole: keys and values alike, no OWS). skip_run
+ * returns the first byte at or after s that is not in the run's class, or
+ * end.
  *
  * On x86-64 CPUs with SSSE3 (decided once, stp__scan_isa), 16 bytes are
  * classified at a time by two table lookups per byte (pshufb): one by its
@@ -26,18 +26,13 @@
  * padded input). Everywhere else, and for the last bytes of an input that
  * is not padded, runs go one byte at a time. */
 
-enum run { RUN_KEY, RUN_VALUE, RUN_PROPS };
+enum run { RUN_KEY, RUN_VALUE, RUN_PROPS, RUN_COUNT };
 enum isa { ISA_PORTABLE, ISA_SSSE3 };
 
 static inline bool in_run(unsigned char c, enum run r) {
-  switch (r) {
-  case RUN_KEY:
-    return stp__cclass[c] & STP__TCHAR;
-  case RUN_VALUE:
-    return stp__cclass[c] & STP__BOCTET;
-  default:
-    return c >= 0x20 && c < 0x7f && c != ',';
-  }
+  if (r == RUN_PROPS && c == ';')
+    return true;
+  return stp__cclass[c] & (r == RUN_KEY ? STP__TCHAR : STP__BOCTET);
 }
 
 /* ISA_SSSE3 when the CPU has SSSE3 and the core was built for x86-64
@@ -60,7 +55,7 @@ static inline enum isa stp__scan_isa(void) {
 #define STP__SSSE3_FN __attribute__((target("ssse3")))
 
 /* Per run: the low-nibble table, then the high-nibble table. */
-extern uint8_t stp__nibbles[3][2][16];
+extern uint8_t stp__nibbles[RUN_COUNT][2][16];
 
 /* A bit for each of the 16 bytes at p that is not in the run's class. */
 STP__SSSE3_FN static inline unsigned stops16(const char *p, enum run r) {
@@ -144,41 +139,107 @@ typedef struct scanned {
                * (false is always safe) */
 } scanned;
 
+/* OWS from s, as skip_ows, noting in *tab whether it held a tab. */
+STP__INLINE const char *skip_ows_tab(const char *s, const char *end,
+                                     enum pad pad, bool *tab) {
+  while ((pad == PADDED || s < end) && (unsigned char)*s <= ' ' &&
+         stp__is_ows(*s)) {
+    *tab = *tab || *s == '\t';
+    s++;
+  }
+  return s;
+}
+
+/* Whether props[0, n), baggage-octets and ';' only (a RUN_PROPS run), is
+ * a list of properties: each `key[=value]` with a non-empty token key,
+ * one ';' apart (no empty one, no trailing ';'). The values need no look:
+ * the run took only baggage-octets. */
+STP__INLINE bool plain_props_valid(const char *p, const char *end) {
+  for (;;) {
+    const char *key = p;
+    while (p < end && (stp__cclass[(unsigned char)*p] & STP__TCHAR))
+      p++;
+    if (p == key)
+      return false;
+    if (p < end && *p == '=')
+      while (p < end && *p != ';')
+        p++;
+    if (p == end)
+      return true;
+    if (*p != ';')
+      return false; /* a baggage-octet that is not a token's, in a key */
+    p++;
+  }
+}
+
+/* The properties by the W3C grammar, with OWS anywhere between their
+ * parts, from props (after the first ';' and the OWS after it): where the
+ * next member starts, or NULL when they are malformed; *props_end (the
+ * end of the last property) and *tab (a tab in OWS inside) are set. */
+STP__INLINE const char *parse_props_ows(const char *p, const char *end,
+                                        const char **props_end, bool *tab,
+                                        enum isa isa, enum pad pad) {
+  for (;;) {
+    const char *name = p;
+    p = skip_run(p, end, RUN_KEY, isa, pad);
+    if (p == name)
+      return NULL;
+    *props_end = p;
+    if ((pad == PADDED || p < end) && *p != ';' && *p != ',')
+      p = skip_ows_tab(p, end, pad, tab);
+    if ((pad == PADDED || p < end) && *p == '=') {
+      const char *eq = p;
+      p = skip_ows_tab(eq + 1, end, pad, tab);
+      const char *value_end = skip_run(p, end, RUN_VALUE, isa, pad);
+      *props_end = value_end > p ? value_end : eq + 1;
+      p = value_end;
+      if ((pad == PADDED || p < end) && *p != ';' && *p != ',')
+        p = skip_ows_tab(p, end, pad, tab);
+    }
+    if (p == end || *p == ',')
+      return p;
+    if (*p != ';')
+      return NULL;
+    p = skip_ows_tab(p + 1, end, pad, tab);
+  }
+}
+
 /* The rest of a member whose key and value *m holds (len: up to the end
- * of the value), from the ';' at s: its properties. Returns where the
- * next member starts, and whether this one was valid. */
+ * of the value), from the ';' at s: its properties, by the W3C grammar
+ * (`key OWS [ "=" OWS value ]` separated by `OWS ";" OWS`, keys tokens and
+ * values baggage-octets; an empty property, ";;" or a trailing ';', makes
+ * the member malformed). The usual properties, without OWS, are one run
+ * and a look at their keys; others are read part by part. Returns where
+ * the next member starts, and whether this one was valid. */
 STP__INLINE const char *parse_props(const char *s, const char *end, scanned *m,
                                     bool *valid, enum isa isa, enum pad pad,
                                     enum props keep) {
   *valid = false;
   const char *key = m->key;
   const char *after_value = key + m->len;
-  const char *props = skip_ows(s + 1, end, pad);
-  /* The properties' run leaves out the tab, which then continues it. */
-  bool tab = false;
-  s = skip_run(props, end, RUN_PROPS, isa, pad);
-  while ((pad == PADDED || s < end) && *s == '\t') {
-    tab = true;
-    s = skip_run(s + 1, end, RUN_PROPS, isa, pad);
+  bool tab = false; /* in OWS inside: the text then is not the bytes */
+  const char *props = skip_ows_tab(s + 1, end, pad, &tab);
+  const char *props_end = skip_run(props, end, RUN_PROPS, isa, pad);
+  const char *p = props_end;
+  if (p == end || *p == ',') {
+    if (!plain_props_valid(props, props_end))
+      return skip_member(p, end);
+  } else {
+    p = parse_props_ows(props, end, &props_end, &tab, isa, pad);
+    if (!p)
+      return skip_member(props_end, end);
   }
-  if (s < end && *s != ',')
-    return skip_member(s, end); /* a control byte, DEL or above */
-  const char *props_end = s;
-  while (props_end > props && stp__is_ows(props_end[-1]))
-    props_end--;
   m->props_off = (size_t)(props - key);
   m->props_len = (size_t)(props_end - props);
-  if (keep == DSC_WITHOUT_PROPS && m->props_len &&
-      stp__is_sentry_key(key, m->key_len)) {
+  if (keep == DSC_WITHOUT_PROPS && stp__is_sentry_key(key, m->key_len)) {
     m->props_off = m->len;
     m->props_len = 0;
-  }
-  if (m->props_len) {
+  } else {
     m->len = (size_t)(props_end - key);
     m->plain = m->plain && !tab && props == after_value + 1;
   }
   *valid = true;
-  return s == end ? end : s + 1;
+  return p == end ? end : p + 1;
 }
 
 /* One pass over one list-member starting at s (s < end). Returns where
@@ -255,11 +316,14 @@ STP__INLINE const char *parse_plain(const char *s, const char *end, scanned *m,
 }
 
 /* The next valid member from *pos. Malformed members are counted in
- * *skipped; empty list elements ("a=1,,b=2") are not members and are
- * skipped quietly. */
+ * *skipped, up to skip_limit: the scan stops (false, *pos at the member
+ * not examined) rather than examine another member once *skipped has
+ * reached it (a context's bound on members examined, valid or not).
+ * Empty list elements ("a=1,,b=2") are not members and are skipped
+ * quietly. */
 STP__INLINE bool next_member(const char **pos, const char *end, scanned *m,
-                             size_t *skipped, enum isa isa, enum pad pad,
-                             enum props keep) {
+                             size_t *skipped, size_t skip_limit, enum isa isa,
+                             enum pad pad, enum props keep) {
   if (pad == PADDED && *pos < end) {
     bool valid;
     const char *next = parse_plain(*pos, end, m, &valid, isa, keep);
@@ -270,7 +334,7 @@ STP__INLINE bool next_member(const char **pos, const char *end, scanned *m,
       ++*skipped; /* it starts with a key: not an empty list element */
     }
   }
-  while (*pos < end) {
+  while (*pos < end && *skipped < skip_limit) {
     const char *start = *pos;
     bool valid;
     *pos = parse_member(start, end, m, &valid, isa, pad, keep);

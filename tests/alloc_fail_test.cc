@@ -114,7 +114,7 @@ TEST(AllocFail, ConfigUsesOnlyItsAllocator) {
   int after_new = fa.calls;
   stp_context ctx;
   ASSERT_EQ(stp_context_init(&ctx, cfg), STP_OK);
-  Headers h{{"sentry-trace", kSentryTrace}, {"baggage", kRefBaggage}};
+  Headers h{{"sentry-trace", kTS1}, {"baggage", kRefBaggage}};
   stp_carrier c = h.Carrier();
   ASSERT_EQ(stp_context_continue(&ctx, cfg, &c), STP_OK);
   Headers out;

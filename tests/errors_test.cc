@@ -19,9 +19,10 @@ const NameCase kNames[] = {
     {"org mismatch", STP_ERR_ORG_MISMATCH, "org_mismatch"},
     {"gRPC refused", STP_ERR_GRPC, "grpc"},
     {"wrong state", STP_ERR_STATE, "state"},
-    {"last defined code", STP_ERR_HEADER_NAME, "header_name"},
+    {"header name", STP_ERR_HEADER_NAME, "header_name"},
+    {"last defined code", STP_ERR_TIMEOUT, "timeout"},
     {"positive value", 1, "unknown"},
-    {"one past the last code", STP_ERR_HEADER_NAME - 1, "unknown"},
+    {"one past the last code", STP_ERR_TIMEOUT - 1, "unknown"},
     {"large negative", -1000, "unknown"},
     {"INT_MIN", INT_MIN, "unknown"},
     {"INT_MAX", INT_MAX, "unknown"},
@@ -39,7 +40,7 @@ TEST(Errors, NamesOfSelectedCodes) {
 
 TEST(Errors, EveryDefinedCodeHasItsOwnNameAndText) {
   std::set<std::string> names, texts;
-  for (int err = STP_OK; err >= STP_ERR_HEADER_NAME; err--) {
+  for (int err = STP_OK; err >= STP_ERR_TIMEOUT; err--) {
     SCOPED_TRACE(err);
     const char *name = stp_error_name(err);
     const char *text = stp_strerror(err);
@@ -57,7 +58,7 @@ TEST(Errors, EveryDefinedCodeHasItsOwnNameAndText) {
 }
 
 TEST(Errors, UnknownCodesNeverGiveNull) {
-  for (int err : {1, 2, 100, -33, -34, -12345, INT_MIN, INT_MAX, INT_MIN + 1}) {
+  for (int err : {1, 2, 100, -34, -35, -12345, INT_MIN, INT_MAX, INT_MIN + 1}) {
     SCOPED_TRACE(err);
     ASSERT_NE(stp_strerror(err), nullptr);
     ASSERT_NE(stp_error_name(err), nullptr);
@@ -78,6 +79,7 @@ TEST(Errors, ValuesAreAppendOnly) {
   EXPECT_EQ(STP_ERR_GRPC, -30);
   EXPECT_EQ(STP_ERR_STATE, -31);
   EXPECT_EQ(STP_ERR_HEADER_NAME, -32);
+  EXPECT_EQ(STP_ERR_TIMEOUT, -33);
 }
 
 }  // namespace

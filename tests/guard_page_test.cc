@@ -1,49 +1,12 @@
 // Every parser input is placed so that its last byte is right before a
 // PROT_NONE page: reading one byte too far crashes the test.
-#include <sys/mman.h>
-#include <unistd.h>
-
+#include "guard_page.h"
 #include "test_util.h"
 
 using namespace stp_test;
 
 namespace {
 
-// Two pages; the second is unreadable. Place() copies bytes so that they
-// end exactly at the boundary.
-class GuardedBuffer {
- public:
-  GuardedBuffer() {
-    page_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    size_ = 16 * page_;
-    void *p = mmap(nullptr, size_ + page_, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-      abort();
-    base_ = static_cast<char *>(p);
-    if (mprotect(base_ + size_, page_, PROT_NONE) != 0)
-      abort();
-  }
-  ~GuardedBuffer() { munmap(base_, size_ + page_); }
-  GuardedBuffer(const GuardedBuffer &) = delete;
-  GuardedBuffer &operator=(const GuardedBuffer &) = delete;
-
-  const char *Place(const std::string &s) { return Place(s.data(), s.size()); }
-  const char *Place(const char *s, size_t n) {
-    if (n > size_)
-      abort();
-    char *dst = base_ + size_ - n;
-    memcpy(dst, s, n);
-    return dst;
-  }
-  size_t capacity() const { return size_; }
-
- private:
-  char *base_;
-  size_t page_, size_;
-};
-
-const std::string kTS1 = kTrace + "-" + kSpan + "-1";
 const std::string kTP = "00-" + kTrace + "-" + kSpan + "-01";
 
 // Inputs whose every prefix is tried, with the prefix ending at the guard.

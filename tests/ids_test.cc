@@ -64,7 +64,7 @@ TEST(Ids, TraceIdParseTable) {
     EXPECT_EQ(ErrName(err), ErrName(c.err));
     if (err == STP_OK || err == STP_ERR_ZERO_ID) {
       // ZERO_ID still fills the output.
-      EXPECT_EQ(TraceHex(id), c.formatted);
+      EXPECT_EQ(Hex(id), c.formatted);
       EXPECT_EQ(stp_trace_id_is_zero(&id), err == STP_ERR_ZERO_ID);
     }
   }
@@ -77,7 +77,7 @@ TEST(Ids, SpanIdParseTable) {
     int err = stp_span_id_parse(&id, c.input.data(), c.input.size());
     EXPECT_EQ(ErrName(err), ErrName(c.err));
     if (err == STP_OK || err == STP_ERR_ZERO_ID) {
-      EXPECT_EQ(SpanHex(id), c.formatted);
+      EXPECT_EQ(Hex(id), c.formatted);
       EXPECT_EQ(stp_span_id_is_zero(&id), err == STP_ERR_ZERO_ID);
     }
   }
@@ -88,10 +88,10 @@ TEST(Ids, ParseStopsAtTheGivenLength) {
   std::string longer = kTrace + "ffff";
   stp_trace_id t;
   ASSERT_EQ(stp_trace_id_parse(&t, longer.data(), 32), STP_OK);
-  EXPECT_EQ(TraceHex(t), kTrace);
+  EXPECT_EQ(Hex(t), kTrace);
   stp_span_id s;
   ASSERT_EQ(stp_span_id_parse(&s, longer.data(), 16), STP_OK);
-  EXPECT_EQ(SpanHex(s), kTrace.substr(0, 16));
+  EXPECT_EQ(Hex(s), kTrace.substr(0, 16));
 }
 
 TEST(Ids, BytesAreBigEndianHex) {
@@ -202,8 +202,8 @@ TEST(Ids, RandomIdsAreNonZeroAndDistinct) {
     stp_span_id_random(&s);
     ASSERT_FALSE(stp_trace_id_is_zero(&t));
     ASSERT_FALSE(stp_span_id_is_zero(&s));
-    traces.insert(TraceHex(t));
-    spans.insert(SpanHex(s));
+    traces.insert(Hex(t));
+    spans.insert(Hex(s));
   }
   EXPECT_EQ(traces.size(), 2000u);
   EXPECT_EQ(spans.size(), 2000u);
@@ -228,7 +228,7 @@ TEST(Ids, RandomIdsDifferBetweenThreads) {
   stp_trace_id_random(&main_id);
   std::thread th([&] { stp_trace_id_random(&other_id); });
   th.join();
-  EXPECT_NE(TraceHex(main_id), TraceHex(other_id));
+  EXPECT_NE(Hex(main_id), Hex(other_id));
 }
 
 }  // namespace

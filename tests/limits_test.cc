@@ -12,8 +12,6 @@ using namespace stp_test;
 
 namespace {
 
-const std::string kTS1 = kTrace + "-" + kSpan + "-1";
-
 // n members "k<i>=<value of `width` bytes>".
 std::string ThirdParty(int n, size_t width, const char *prefix = "k") {
   std::string out;

@@ -1,65 +1,16 @@
-// Parsing, continuing and injecting never touch the heap. Linked with
-// --wrap=malloc/calloc/realloc; only calls made while the window is open
-// are counted (googletest itself allocates).
-#include <atomic>
-
+// Parsing, continuing and injecting never touch the heap: malloc, calloc
+// and realloc are counted while an AllocWindow is open (alloc_count.h).
+#include "alloc_count.h"
 #include "test_util.h"
 
 using namespace stp_test;
-
-extern "C" {
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t size);
-}
-
-namespace {
-std::atomic<bool> g_window{false};
-std::atomic<int> g_calls{0};
-
-void Count() {
-  if (g_window.load(std::memory_order_relaxed))
-    g_calls.fetch_add(1, std::memory_order_relaxed);
-}
-
-class Window {
- public:
-  Window() {
-    g_calls = 0;
-    g_window = true;
-  }
-  ~Window() { g_window = false; }
-  int Close() {
-    g_window = false;
-    return g_calls.load();
-  }
-};
-}  // namespace
-
-extern "C" {
-void *__wrap_malloc(size_t size) {
-  Count();
-  return __real_malloc(size);
-}
-void *__wrap_calloc(size_t n, size_t size) {
-  Count();
-  return __real_calloc(n, size);
-}
-void *__wrap_realloc(void *p, size_t size) {
-  Count();
-  return __real_realloc(p, size);
-}
-}
 
 namespace {
 
 TEST(NoAlloc, TheWrapperCounts) {
   // Make sure the wrap is in effect for code linked into this binary.
   // volatile: the compiler may not drop the malloc/free pair.
-  Window w;
+  AllocWindow w;
   void *volatile p = malloc(16);
   void *volatile q = calloc(2, 8);
   q = realloc(q, 64);
@@ -71,11 +22,11 @@ TEST(NoAlloc, TheWrapperCounts) {
 
 TEST(NoAlloc, ParsingTraceHeaders) {
   const std::string tp = "00-" + kTrace + "-" + kSpan + "-01";
-  const std::string folded = "bad, ," + kSentryTrace;
+  const std::string folded = "bad, ," + kTS1;
   stp_trace_header h1, h2, h3, h4;
   int e1, e2, e3, e4;
-  Window w;
-  e1 = stp_sentry_trace_parse(&h1, kSentryTrace.data(), kSentryTrace.size());
+  AllocWindow w;
+  e1 = stp_sentry_trace_parse(&h1, kTS1.data(), kTS1.size());
   e2 = stp_sentry_trace_parse(&h2, folded.data(), folded.size());
   e3 = stp_traceparent_parse(&h3, tp.data(), tp.size());
   e4 = stp_sentry_trace_parse(&h4, "nonsense", 8);
@@ -90,7 +41,7 @@ TEST(NoAlloc, ParsingTraceHeaders) {
 TEST(NoAlloc, ParsingBaggage) {
   char out[512];
   size_t members = 0, total = 0;
-  Window w;
+  AllocWindow w;
   stp_baggage_iter it;
   stp_baggage_member m;
   stp_baggage_iter_init(&it, kRefBaggage.data(), kRefBaggage.size());
@@ -175,7 +126,7 @@ TEST(NoAlloc, ContinueAndInjectWithAStackContext) {
   auto out = std::make_unique<FixedCarrier>();
   memset(in.get(), 0, sizeof *in);
   memset(out.get(), 0, sizeof *out);
-  in->Add("sentry-trace", kSentryTrace);
+  in->Add("sentry-trace", kTS1);
   in->Add("baggage", kRefBaggage);
   in->Add("traceparent", "00-" + kTrace2 + "-" + kSpan2 + "-01");
   out->Add("baggage", "mine=1,sentry-x=2");
@@ -191,7 +142,7 @@ TEST(NoAlloc, ContinueAndInjectWithAStackContext) {
   int e_cont, e_inj, e_head, e_meta;
   char meta[2048];
   size_t meta_len = 0;
-  Window w;
+  AllocWindow w;
   e_cont = stp_context_continue(&ctx, cfg.get(), &cin);
   stp_span child;
   stp_context_child_span(&ctx, &child);
@@ -215,13 +166,13 @@ TEST(NoAlloc, ImplicitApi) {
   ASSERT_TRUE(cfg);
   auto in = std::make_unique<FixedCarrier>();
   memset(in.get(), 0, sizeof *in);
-  in->Add("sentry-trace", kSentryTrace);
+  in->Add("sentry-trace", kTS1);
   stp_carrier c = {FixedCarrier::Foreach, nullptr, in.get()};
   stp_context ctx;
   char buf[STP_BAGGAGE_MAX_BYTES + 1];
   size_t n;
   int e1, e2, e3, e4;
-  Window w;
+  AllocWindow w;
   stp_token tok;
   e1 = stp_continue_trace(&ctx, &tok, cfg.get(), &c);
   e2 = stp_get_sentry_trace(buf, sizeof buf, &n);

@@ -21,13 +21,14 @@ typedef struct {
 } way;
 
 static bool next(way *w, enum isa isa, enum pad pad, enum props keep) {
-  return next_member(&w->pos, w->end, &w->m, &w->skipped, isa, pad, keep);
+  return next_member(&w->pos, w->end, &w->m, &w->skipped, SIZE_MAX, isa, pad,
+                     keep);
 }
 
 #ifdef STP__HAVE_SSSE3
 STP__SSSE3_FN static bool next_16(way *w, enum pad pad, enum props keep) {
-  return next_member(&w->pos, w->end, &w->m, &w->skipped, ISA_SSSE3, pad,
-                     keep);
+  return next_member(&w->pos, w->end, &w->m, &w->skipped, SIZE_MAX, ISA_SSSE3,
+                     pad, keep);
 }
 #endif
 

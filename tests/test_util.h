@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -18,7 +19,6 @@ namespace stp_test {
 // Reference inputs.
 inline const std::string kTrace = "771a43a4192642f0b136d5159a501700";
 inline const std::string kSpan = "b1c2d3e4f5a6b7c8";
-inline const std::string kSentryTrace = kTrace + "-" + kSpan + "-1";
 inline const std::string kPublicKey = "49d0f7386ad645858ae85020e393bef3";
 inline const std::string kDsn =
     "https://49d0f7386ad645858ae85020e393bef3@o123.ingest.sentry.io/42";
@@ -34,13 +34,22 @@ inline const std::string kRefBaggage = kRefDsc + ",vendor=abc;prop=1,other=x";
 inline const std::string kTrace2 = "0af7651916cd43dd8448eb211c80319c";
 inline const std::string kSpan2 = "00f067aa0ba902b7";
 
-inline std::string TraceHex(const stp_trace_id &id) {
+// sentry-trace values of the reference trace: sampled, not sampled, and
+// with the decision left open (no flag); traceparent values of the second
+// trace, sampled and not.
+inline const std::string kTS1 = kTrace + "-" + kSpan + "-1";
+inline const std::string kTS0 = kTrace + "-" + kSpan + "-0";
+inline const std::string kTSD = kTrace + "-" + kSpan;
+inline const std::string kTP01 = "00-" + kTrace2 + "-" + kSpan2 + "-01";
+inline const std::string kTP00 = "00-" + kTrace2 + "-" + kSpan2 + "-00";
+
+inline std::string Hex(const stp_trace_id &id) {
   char buf[STP_TRACE_ID_HEX_LEN + 1];
   stp_trace_id_format(&id, buf);
   return buf;
 }
 
-inline std::string SpanHex(const stp_span_id &id) {
+inline std::string Hex(const stp_span_id &id) {
   char buf[STP_SPAN_ID_HEX_LEN + 1];
   stp_span_id_format(&id, buf);
   return buf;
@@ -154,7 +163,8 @@ inline std::string TraceparentOf(const stp_context *ctx,
   return err == STP_OK ? std::string(buf, n) : std::string();
 }
 
-inline std::string BaggageOf(stp_context *ctx, const std::string &existing = "") {
+inline std::string BaggageOf(stp_context *ctx,
+                             const std::string &existing = "") {
   std::vector<char> buf(STP_BAGGAGE_MAX_BYTES + 1);
   size_t n = 12345;
   int err = stp_context_baggage(ctx, buf.data(), buf.size(), &n,
@@ -245,6 +255,59 @@ inline bool EndsWith(const std::string &s, const std::string &suffix) {
 inline bool Contains(const std::string &s, const std::string &part) {
   return s.find(part) != std::string::npos;
 }
+
+// "key=value" members of the DSC part of a baggage value, sorted.
+inline std::vector<std::string> SortedSentry(const std::string &baggage) {
+  std::vector<std::string> out;
+  for (const auto &m : Members(baggage))
+    if (StartsWith(m, "sentry-"))
+      out.push_back(m);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// ---- continuing -------------------------------------------------------------
+
+// Continues *ctx from `headers`; returns the status, which the context
+// must report too.
+inline int Continue(stp_context *ctx, const stp_config *cfg, Headers headers) {
+  stp_carrier c = headers.Carrier();
+  int err = stp_context_continue(ctx, cfg, &c);
+  EXPECT_EQ(err, stp_context_status(ctx));
+  EXPECT_EQ(err == STP_OK, stp_context_continued(ctx));
+  return err;
+}
+
+// The context's span: its parent ("<none>" for a head), trace and id.
+inline std::string Parent(const stp_context *ctx) {
+  const stp_span *s = stp_context_span(ctx);
+  return s->has_parent ? Hex(s->parent_span_id) : "<none>";
+}
+
+inline std::string TraceOf(const stp_context *ctx) {
+  return Hex(stp_context_span(ctx)->trace_id);
+}
+
+inline std::string SpanOf(const stp_context *ctx) {
+  return Hex(stp_context_span(ctx)->span_id);
+}
+
+// A context to continue into, and the two configs most tests continue
+// with: DefaultOptions(), and the same passing third-party baggage on.
+class ContextTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cfg_ = MakeConfig(DefaultOptions());
+    ASSERT_TRUE(cfg_);
+    stp_options o = DefaultOptions();
+    o.propagate_third_party_baggage = true;
+    third_party_cfg_ = MakeConfig(o);
+    ASSERT_TRUE(third_party_cfg_);
+  }
+  ConfigPtr cfg_;
+  ConfigPtr third_party_cfg_;
+  stp_context ctx_;
+};
 
 }  // namespace stp_test
 

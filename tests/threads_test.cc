@@ -42,7 +42,7 @@ void Worker(const stp_config *cfg, const std::string &trace, int n,
       r->errors++;
     std::string got(buf, len);
     std::string want = trace + "-" +
-                       SpanHex(stp_context_span(&ctx)->span_id) +
+                       Hex(stp_context_span(&ctx)->span_id) +
                        (i % 2 ? "-1" : "-0");
     if (got != want)
       r->wrong_trace++;

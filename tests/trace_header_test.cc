@@ -16,6 +16,7 @@ const std::string SU = "B1C2D3E4F5A6B7C8";
 const std::string T0 = "00000000000000000000000000000000";
 const std::string S0 = "0000000000000000";
 
+// A case of either header.
 struct TraceCase {
   const char *what;
   std::string input;
@@ -23,10 +24,13 @@ struct TraceCase {
   std::string trace;   // expected ids when valid
   std::string span;
   stp_sampled sampled;
+  int flags;           // trace_flags when valid
 };
 
-#define OK_CASE(what, in, tr, sp, smp) {what, in, STP_OK, tr, sp, smp}
-#define BAD(what, in, err) {what, in, err, "", "", STP_SAMPLED_DEFERRED}
+// sentry-trace's flags are 1 when sampled.
+#define OK_CASE(what, in, tr, sp, smp) \
+  {what, in, STP_OK, tr, sp, smp, (smp) == YES ? 1 : 0}
+#define BAD(what, in, err) {what, in, err, "", "", STP_SAMPLED_DEFERRED, -1}
 
 const stp_sampled YES = STP_SAMPLED_YES, NO = STP_SAMPLED_NO,
                   DEF = STP_SAMPLED_DEFERRED;
@@ -126,22 +130,30 @@ bool Matches(int got, int want) {
   return want == kAnyError ? got < 0 : got == want;
 }
 
-TEST(SentryTrace, ParseTable) {
-  for (const auto &c : kSentryTrace) {
+using ParseFn = int (*)(stp_trace_header *, const char *, size_t);
+
+// Parses each case into a header filled with garbage first.
+template <size_t N>
+void CheckTable(ParseFn parse, const TraceCase (&cases)[N]) {
+  for (const auto &c : cases) {
     SCOPED_TRACE(std::string(c.what) + ": \"" + c.input + "\"");
     stp_trace_header h;
     memset(&h, 0xab, sizeof h);
-    int err = stp_sentry_trace_parse(&h, c.input.data(), c.input.size());
+    int err = parse(&h, c.input.data(), c.input.size());
     EXPECT_TRUE(Matches(err, c.err))
         << "got " << ErrName(err) << ", want "
         << (c.err == kAnyError ? "an error" : ErrName(c.err));
     if (c.err == STP_OK && err == STP_OK) {
-      EXPECT_EQ(TraceHex(h.trace_id), c.trace);
-      EXPECT_EQ(SpanHex(h.span_id), c.span);
+      EXPECT_EQ(Hex(h.trace_id), c.trace);
+      EXPECT_EQ(Hex(h.span_id), c.span);
       EXPECT_EQ(h.sampled, c.sampled);
-      EXPECT_EQ(h.trace_flags, c.sampled == YES ? 1 : 0);
+      EXPECT_EQ(h.trace_flags, c.flags);
     }
   }
+}
+
+TEST(SentryTrace, ParseTable) {
+  CheckTable(stp_sentry_trace_parse, kSentryTrace);
 }
 
 TEST(SentryTrace, LengthIsHonouredNotTheTerminator) {
@@ -160,7 +172,7 @@ TEST(SentryTrace, LongFoldedValues) {
   // A valid first element followed by a lot of junk.
   std::string v = T + "-" + S + "-0," + std::string(5000, 'x');
   ASSERT_EQ(stp_sentry_trace_parse(&h, v.data(), v.size()), STP_OK);
-  EXPECT_EQ(TraceHex(h.trace_id), T);
+  EXPECT_EQ(Hex(h.trace_id), T);
   EXPECT_EQ(h.sampled, NO);
   // One huge element is invalid, whatever it contains.
   std::string huge(100000, 'a');
@@ -262,21 +274,12 @@ TEST(SentryTrace, RoundTripsRandomIds) {
 
 // ---- traceparent ------------------------------------------------------------
 
-struct TpCase {
-  const char *what;
-  std::string input;
-  int err;
-  std::string trace, span;
-  stp_sampled sampled;
-  int flags;
-};
-
 #define TP_OK(what, in, tr, sp, smp, fl) {what, in, STP_OK, tr, sp, smp, fl}
 #define TP_BAD(what, in, err) {what, in, err, "", "", DEF, -1}
 
 const std::string V00 = "00-" + T + "-" + S + "-";
 
-const TpCase kTraceparent[] = {
+const TraceCase kTraceparent[] = {
     TP_OK("version 00 sampled", V00 + "01", T, S, YES, 0x01),
     TP_OK("flags 00 is deferred, not 'no'", V00 + "00", T, S, DEF, 0x00),
     TP_OK("flags 03: bit 0 set", V00 + "03", T, S, YES, 0x03),
@@ -329,21 +332,7 @@ const TpCase kTraceparent[] = {
 };
 
 TEST(Traceparent, ParseTable) {
-  for (const auto &c : kTraceparent) {
-    SCOPED_TRACE(std::string(c.what) + ": \"" + c.input + "\"");
-    stp_trace_header h;
-    memset(&h, 0xab, sizeof h);
-    int err = stp_traceparent_parse(&h, c.input.data(), c.input.size());
-    EXPECT_TRUE(Matches(err, c.err))
-        << "got " << ErrName(err) << ", want "
-        << (c.err == kAnyError ? "an error" : ErrName(c.err));
-    if (c.err == STP_OK && err == STP_OK) {
-      EXPECT_EQ(TraceHex(h.trace_id), c.trace);
-      EXPECT_EQ(SpanHex(h.span_id), c.span);
-      EXPECT_EQ(h.sampled, c.sampled);
-      EXPECT_EQ(h.trace_flags, c.flags);
-    }
-  }
+  CheckTable(stp_traceparent_parse, kTraceparent);
 }
 
 TEST(Traceparent, LengthIsHonoured) {

@@ -1,7 +1,10 @@
 #!/bin/sh
 # End-to-end tests of the `stp` command-line inspector.
 #
-# Usage: cli_test.sh PATH_TO_STP
+# Usage: cli_test.sh PATH_TO_STP PATH_TO_VERSION_H
+#
+# The table for a person is forced with --human, and once by running stp
+# under script(1) from util-linux, whose standard output is a terminal.
 #
 # Each case is one line. In expected text, @T@ and @S@ stand for the trace
 # and span ids below.
@@ -17,7 +20,8 @@
 #                                 members_max: outgoing baggage has at most
 #                                 N members)
 
-STP=${1:?usage: cli_test.sh PATH_TO_STP}
+STP=${1:?usage: cli_test.sh PATH_TO_STP PATH_TO_VERSION_H}
+VERSION_H=${2:?usage: cli_test.sh PATH_TO_STP PATH_TO_VERSION_H}
 case $STP in /*) ;; *) STP=$PWD/$STP ;; esac
 tmp=${TEST_TMPDIR:-/tmp}/stp_cli.$$
 mkdir -p "$tmp" || exit 1
@@ -345,9 +349,188 @@ t "usage: bad org id"      2 '' continue --org-id x12; err 'org_id'
 t "usage: bad pattern"     2 '' new --target '('; err 'pattern'
 t "usage: control in release" 2 '' new --release "$(printf 'a\nb')"; err 'option_value'
 x "usage: stdout empty"    2 '' new --sample-rate 2
-t "help"                   0 'usage: stp parse' --help
-t "help of a command"      0 'Exit status' continue --help
-t "version"                0 'stp 0.' --version
+t "help"                   0 'stp - inspect Sentry trace propagation headers' --help
+t "help of a command"      0 'EXIT STATUS' continue --help
+
+# --- issue 29: an option's value is not another option --------------------
+t "usage: --stdin with a value" 2 '' parse baggage --stdin x; err 'give no VALUE'
+t "usage: value then --stdin" 2 '' parse sentry-trace "$T-$S-1" --stdin; err 'give no VALUE'
+t "usage: unknown parse option" 2 '' parse baggage --frob; err "unknown option '--frob'"
+x "parse: value after --"  1 '{"valid":false,"error":"malformed","message":"malformed value: missing or extra parts"}' parse sentry-trace -- --x
+t "usage: --dsn takes no option" 2 '' new --dsn --strict; err "--dsn needs a value, not the option '--strict'"
+t "usage: --release takes no option" 2 '' new --release --json; err '--release needs a value'
+t "usage: --existing takes no option" 2 '' continue --existing --meta; err '--existing needs a value'
+t "usage: --target takes no option" 2 '' new --target --url x; err '--target needs a value'
+t "usage: -H takes no option" 2 '' continue -H --env; err '-H needs a value'
+t "usage: --sample-rate takes no option" 2 '' new --sample-rate --strict; err '--sample-rate needs a value'
+t "option=--value is a value" 0 'sentry-release=--x' new --human --release=--x
+
+# --- version and manual pages ---------------------------------------------
+want_version=$(sed -n 's/^#define STP_VERSION "\(.*\)"$/stp \1/p' "$VERSION_H")
+x "version"                0 "$want_version" --version
+x "version word"           0 "$want_version" version
+x "version after a command" 0 "$want_version" continue --version
+x "version of parse"       0 "$want_version" parse --version
+for cmd in parse continue new; do
+  t "man page of $cmd"     0 "stp $cmd - " $cmd --help
+  has 'SYNOPSIS'
+  has 'DESCRIPTION'
+  has 'OUTPUT OPTIONS'
+  has 'EXIT STATUS'
+  has 'EXAMPLES'
+  t "help $cmd"            0 "stp $cmd - " help $cmd
+done
+
+# --- output forms: --json, --pretty, --human -------------------------------
+x "--json"                 0 "${V}true}" parse sentry-trace "$T-$S-1" --json
+x "--json before the command" 0 "${V}true}" --json parse sentry-trace "$T-$S-1"
+x "--pretty"               0 "{
+  \"valid\": true,
+  \"trace_id\": \"$T\",
+  \"span_id\": \"$S\",
+  \"sampled\": true
+}" parse sentry-trace --pretty "$T-$S-1"
+x "--pretty, empty containers" 0 '{
+  "sentry": {},
+  "third_party": [],
+  "skipped": 0
+}' parse baggage --pretty ""
+t "--pretty continue"      0 '  "continued": true,' continue --pretty -H "sentry-trace: $T-$S-1" -H "baggage: vendor=1"
+has '  "third_party": ['
+has '      "key": "vendor",'
+has '  "dsc": {'
+t "--human then --json: the last wins" 0 "${V}true}" parse sentry-trace --human --json "$T-$S-1"
+t "--json then --human: the last wins" 0 'sentry-trace  valid' parse sentry-trace --json --human "$T-$S-1"
+lacks '{'
+
+# A terminal: the table with no option at all (script runs stp on a pty).
+name="terminal gets the table"
+script -qec "'$STP' parse sentry-trace $T-$S-1" /dev/null >"$tmp/out" 2>"$tmp/err" </dev/null
+rc=$?
+check_rc 0
+has 'sentry-trace  valid'
+has "  trace id  $T"
+lacks '"valid"'
+name="terminal gets JSON with --json"
+script -qec "'$STP' parse sentry-trace --json $T-$S-1" /dev/null >"$tmp/out" 2>"$tmp/err" </dev/null
+rc=$?
+check_rc 0
+has "${V}true}"
+
+# --- the table: parse ------------------------------------------------------
+t "human st valid"         0 'sentry-trace  valid' parse sentry-trace --human "$T-$S-1"
+has "  trace id  $T"
+has "  span id   $S"
+has '  sampled   yes (flag 1)'
+t "human st not sampled"   0 '  sampled   no (flag 0)' parse sentry-trace --human "$T-$S-0"
+t "human st deferred"      0 '  sampled   deferred (no flag: the receiver decides)' parse sentry-trace --human "$T-$S"
+t "human st invalid"       1 'sentry-trace  invalid' parse sentry-trace --human "$T-$S-2"
+has '  error     sampled_flag'
+has '  why       sampled flag is not 0 or 1'
+t "human tp valid"         0 'traceparent  valid' parse traceparent --human "00-$T-$S-01"
+has "  parent id $S"
+has '  sampled   yes (bit 0 of the flags is set)'
+has '  flags     01'
+t "human tp deferred"      0 '  sampled   deferred (bit 0 of the flags is not set' parse traceparent --human "00-$T-$S-00"
+
+# A header line pasted where its value belongs.
+x "st header name pasted"  1 "{\"valid\":false,\"error\":\"trace_id\",\"message\":\"the value starts with the header name 'sentry-trace:'; give only what follows it\"}" parse sentry-trace "sentry-trace: $T-$S-1"
+t "st header name, any case" 1 "header name 'Sentry-Trace:'" parse sentry-trace "Sentry-Trace:$T-$S-1"
+t "st other header's name" 1 "header name 'traceparent:'" parse sentry-trace "traceparent: 00-$T-$S-01"
+t "tp header name pasted"  1 "header name 'traceparent:'" parse traceparent "traceparent: 00-$T-$S-01"
+has '"error":"version"'
+t "human header name"      1 "  why       the value starts with the header name 'sentry-trace:'; give only what follows it" parse sentry-trace --human "sentry-trace: $T-$S-1"
+x "bg header name pasted"  1 "{\"sentry\":{},\"third_party\":[],\"skipped\":1,\"error\":\"baggage_member\",\"message\":\"the value starts with the header name 'baggage:'; give only what follows it\"}" parse baggage "baggage: sentry-release=1"
+t "human bg header name"   0 "  skipped  baggage: a=1         the value starts with the header name 'baggage:'" parse baggage --human "baggage: a=1,b=2"
+t "st value with a colon is no header" 1 '  why       trace id is not 32 hex digits' parse sentry-trace --human "a:$T-$S-1"
+
+# Every member's fate and reason.
+t "human bg counts"        0 'baggage  8 members: 4 kept, 3 skipped, 1 dropped' parse baggage --human "sentry-release=1,other = a%20b ;p=1;q,bad key=1,noeq,=v,sentry-release=2,sentry-env=e;x=1,k=v"
+re '^  STATUS +KEY +VALUE +WHY$'
+re '^  kept +sentry-release +1 +in the DSC$'
+re "^  kept +other +a b +third-party; properties 'p=1;q'$"
+re '^  skipped +bad key=1 +the key has a space \(a key is a token'
+re "^  skipped +noeq +no '=' between a key and a value$"
+re '^  skipped +=v +the key is empty$'
+re '^  dropped +sentry-release +2 +repeats sentry-release; the first one wins$'
+re '^  kept +sentry-env +e +in the DSC; its properties are not kept$'
+re '^  kept +k +v +third-party$'
+t "human bg value byte"    0 "the value has a space (percent-encode it, as %20)" parse baggage --human "x=a b,ok=1"
+t "human bg value quote"   0 "the value has '\"' (percent-encode it, as %22)" parse baggage --human 'x="q",ok=1'
+t "human bg key byte"      0 "the key has '@' (a key is a token" parse baggage --human "a@b=1,ok=1"
+t "human bg property"      0 "the property 'a\x01b' is not valid" parse baggage --human "$(printf 'k=v;a\001b,ok=1')"
+t "human bg no members"    0 'baggage  no members' parse baggage --human ""
+t "human bg all malformed" 1 '  error  baggage_member: malformed baggage member' parse baggage --human "no equals"
+t "human escapes bytes"    0 'esc=\x1b[31m' parse baggage --human "$(printf 'esc=\033[31m,c1=\302\233x,ok=%%1B')"
+lacks "$(printf '\033')"
+lacks "$(printf '\302\233')"
+has 'c1=\xc2\x9bx'
+re '^  kept +ok +\\x1b +third-party$'
+t "human long value cut"   0 "$(printf '%37s' '' | tr ' ' a)..." parse baggage --human "k=$(printf '%50s' '' | tr ' ' a)"
+
+# --- the table: continue and new -------------------------------------------
+IN2="sentry-trace_id=$T,sentry-sample_rand=0.250000,sentry-sampled=true,vendor=v%201;p"
+t "human co continued"     0 "  trace        $T  continued" continue --human -H "sentry-trace: $T-$S-1" -H "baggage: $IN2"
+has "  parent       $S  (the caller's span)"
+has '  sampled      yes: the incoming sentry-trace says so (flag 1)'
+has '  sample_rand  0.250000  (from the incoming baggage)'
+has 'incoming baggage  4 members: 4 kept, 0 skipped, 0 dropped'
+re '^  kept +sentry-trace_id +[0-9a-f]{32} +in the DSC$'
+re '^  kept +vendor +v 1 +third-party; not forwarded \(--propagate-third-party is off\)$'
+re "^  sentry-trace +$T-[0-9a-f]{16}-1$"
+re "^  baggage +sentry-trace_id=$T,"
+has '  counts       skipped 0, dropped 0'
+t "human co forwarded"     0 'third-party; forwarded' continue --human --propagate-third-party -H "sentry-trace: $T-$S-1" -H "baggage: $IN2"
+t "human co outgoing full" 0 'third-party; not forwarded: the outgoing baggage was full' continue --human --propagate-third-party --existing "$(i=1; while [ $i -le 70 ]; do printf 'k%d=v,' $i; i=$((i + 1)); done)z=1" -H "sentry-trace: $T-$S-1" -H "baggage: vendor=1,sentry-trace_id=$T"
+t "human co sampled from DSC" 0 'yes: the incoming sentry-trace leaves it open, and the incoming baggage has sentry-sampled=true' continue --human -H "sentry-trace: $T-$S" -H "baggage: $IN2"
+t "human co traceparent flag" 0 'yes: the incoming traceparent'"'"'s sampled flag is set (flags 01)' continue --human -H "traceparent: 00-$T-$S-01"
+t "human co rate decides"  0 'yes: no decision came in; sample_rand 0.250000 < the sample rate 0.5' continue --human --sample-rate 0.5 -H "sentry-trace: $T-$S" -H "baggage: sentry-sample_rand=0.25"
+t "human co rate refuses"  0 'no: no decision came in; sample_rand 0.750000 >= the sample rate 0.5' continue --human --sample-rate 0.5 -H "sentry-trace: $T-$S" -H "baggage: sentry-sample_rand=0.75"
+t "human co stays deferred" 0 'deferred: no decision came in, and there is no --sample-rate to make one' continue --human -H "sentry-trace: $T-$S"
+has '(drawn here: none came in; it agrees with the decision)'
+t "human co bad rand"      0 "(drawn here: the incoming '1.5' is not a number in [0, 1))" continue --human -H "sentry-trace: $T-$S-1" -H "baggage: sentry-sample_rand=1.5"
+re '^  dropped +sentry-sample_rand +1\.5 +not a number in \[0, 1\): a new sample_rand was drawn$'
+t "human co no room"       0 'no room: a context keeps 64 members and 8192 bytes, Sentry members first' continue --human -H "sentry-trace: $T-$S-1" -H "baggage: $(i=1; while [ $i -le 70 ]; do printf 't%d=v,' $i; i=$((i + 1)); done)sentry-a=1"
+re '^  dropped +t70 +v +no room'
+re '^  kept +sentry-a +1 +in the DSC$'
+t "human co member bound"  0 'past the first 512 members the library examines' continue --human -H "sentry-trace: $T-$S-1" -H "baggage: $(i=1; while [ $i -le 520 ]; do printf 'm%d=1,' $i; i=$((i + 1)); done)sentry-late=1"
+re '^  dropped +sentry-late +1 +past the first 512 members'
+re '^  dropped +m65 +1 +no room'
+lacks 'sentry-late=1'
+t "human co byte bound"    0 'past the first 32768 bytes of baggage the library examines' continue --human -H "sentry-trace: $T-$S-1" -H "baggage: pad=$(printf '%40000s' '' | tr ' ' x),sentry-late=1"
+re '^  dropped +sentry-late +1 +past the first 32768 bytes'
+t "human co repeat"        0 'repeats sentry-release; the first one wins' continue --human -H "sentry-trace: $T-$S-1" -H "baggage: sentry-release=a" -H "baggage: sentry-release=b"
+t "human co skipped reason" 0 'the key has a space' continue --human -H "sentry-trace: $T-$S-1" -H "baggage: a b=1"
+t "human co not continued" 0 "  trace        " continue --human -H "sentry-trace: $Z32-$S-1" -H "baggage: vendor=1"
+has 'new: the incoming trace was not continued'
+has '  why          zero_id: the incoming sentry-trace is invalid: trace id or span id is all zeros'
+re '^  dropped +vendor +1 +the trace was not continued, and its baggage goes with it$'
+has '  parent       none'
+t "human co header name"   0 "  why          trace_id: the incoming sentry-trace is invalid: the value starts with the header name 'sentry-trace:'; give only what follows it" continue --human -H "sentry-trace: sentry-trace: $T-$S-1"
+t "human co absent"        0 '  why          absent: no sentry-trace or traceparent header came in' continue --human
+t "human co traceparent ignored" 0 'absent: no sentry-trace came in, and --no-accept-traceparent ignores the traceparent that did' continue --human --no-accept-traceparent -H "traceparent: 00-$T-$S-01"
+t "human org ids"          0 "org_mismatch: the incoming org id is '456', ours is '123' (--org-id or the DSN)" continue --human --org-id 123 -H "sentry-trace: $T-$S-1" -H "baggage: sentry-trace_id=$T,sentry-org_id=456"
+t "human org ids from DSN" 0 "the incoming org id is '456', ours is '123'" continue --human --strict --dsn "$DSN" -H "sentry-trace: $T-$S-1" -H "baggage: sentry-org_id=456"
+t "human strict, no incoming org" 0 "org_mismatch: the incoming baggage has no org id, ours is '123', and --strict refuses" continue --human --strict --org-id 123 -H "sentry-trace: $T-$S-1"
+t "human strict, none of ours" 0 "org_mismatch: the incoming org id is '456', we have none (--org-id or --dsn), and --strict refuses that" continue --human --strict -H "sentry-trace: $T-$S-1" -H "baggage: sentry-org_id=456"
+te "human env absent"      0 '  why          absent: SENTRY_TRACE is not set' "" continue --env --human
+te "human env disabled"    0 '  why          disabled: SENTRY_USE_ENVIRONMENT=off turns the environment off' "SENTRY_TRACE=$T-$S-1 SENTRY_USE_ENVIRONMENT=off" continue --env --human
+te "human env continued"   0 '  sample_rand  0.500000  (from the incoming baggage)' "SENTRY_TRACE=$T-$S-1 SENTRY_BAGGAGE=sentry-sample_rand=0.5,x=1" continue --env --human
+re '^  kept +x +1 +third-party'
+t "human new sampled"      0 'new: this service is its head' new --human --sample-rate 1
+re '^  sampled +yes: sample_rand 0\.[0-9]{6} < the sample rate 1$'
+re '^  sample_rand +0\.[0-9]{6}  \(drawn here\)$'
+lacks 'incoming baggage'
+t "human new not sampled"  0 'no: sample_rand' new --human --sample-rate 0
+has '>= the sample rate 0'
+t "human new deferred"     0 'deferred: there is no --sample-rate, so the decision is left to the services after this one' new --human
+t "human new outgoing"     0 '  traceparent  00-' new --human --propagate-traceparent --meta --target 'example\.com' --url https://api.example.com/
+has '  meta         <meta name="sentry-trace"'
+has '  propagate    yes: https://api.example.com/ matches a --target'
+t "human new target miss"  0 '  propagate    no: https://other.org/ matches no --target' new --human --target 'example\.com' --url https://other.org/
+t "human new any url"      0 '(no --target: every URL)' new --human --url https://other.org/
+t "human escapes incoming" 0 'a=\x1b[1m' continue --human -H "sentry-trace: $T-$S-1" -H "baggage: $(printf 'a=\033[1m,b=1')"
+lacks "$(printf '\033')"
 
 echo "cli_test: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

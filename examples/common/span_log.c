@@ -10,144 +10,104 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
+
 uint64_t span_log_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* A growing line; `failed` once an allocation failed. */
-typedef struct line {
-  char *buf;
-  size_t len, cap;
-  int failed;
-} line;
+void span_log_ids_format(span_log_ids *out, const stp_span *span) {
+  stp_trace_id_format(&span->trace_id, out->trace);
+  stp_span_id_format(&span->span_id, out->span);
+  out->parent[0] = '\0';
+  if (span->has_parent)
+    stp_span_id_format(&span->parent_span_id, out->parent);
+}
 
-static void put(line *l, const char *s, size_t n) {
-  if (l->failed)
-    return;
-  if (l->len + n > l->cap) {
-    size_t cap = l->cap ? l->cap : 512;
-    while (cap < l->len + n)
-      cap *= 2;
-    char *p = realloc(l->buf, cap);
-    if (!p) {
-      l->failed = 1;
-      return;
-    }
-    l->buf = p;
-    l->cap = cap;
+const char *span_log_trace_header(const char *name, size_t len) {
+  static const char *const names[] = {"sentry-trace", "baggage", "traceparent"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (len == strlen(names[i]) && memcmp(name, names[i], len) == 0)
+      return names[i];
+  return NULL;
+}
+
+/* `"key":"value",` with a NUL-terminated value. */
+static void field(json_buf *j, const char *key, const char *value) {
+  json_key(j, key);
+  json_str(j, value, strlen(value));
+  json_lit(j, ",");
+}
+
+/* `"key":N,` */
+static void number(json_buf *j, const char *key, uint64_t n) {
+  char num[32];
+  snprintf(num, sizeof num, "%llu,", (unsigned long long)n);
+  json_key(j, key);
+  json_lit(j, num);
+}
+
+void span_log_json_span(json_buf *j, const stp_span *span) {
+  span_log_ids ids;
+  span_log_ids_format(&ids, span);
+  field(j, "trace_id", ids.trace);
+  field(j, "span_id", ids.span);
+  json_key(j, "parent_span_id");
+  if (span->has_parent)
+    json_str(j, ids.parent, STP_SPAN_ID_HEX_LEN);
+  else
+    json_lit(j, "null");
+  json_lit(j, ",");
+  json_key(j, "sampled");
+  json_lit(j, span->sampled == STP_SAMPLED_YES  ? "true,"
+              : span->sampled == STP_SAMPLED_NO ? "false,"
+                                                : "null,");
+}
+
+static void record(json_buf *j, const span_log_entry *e) {
+  json_lit(j, "{");
+  field(j, "process", e->process);
+  field(j, "op", e->op);
+  json_key(j, "description");
+  json_str(j, e->description, e->description_len);
+  json_lit(j, ",");
+  span_log_json_span(j, e->span);
+  field(j, "status", e->status);
+  number(j, "start_us", e->start_ns / 1000);
+  number(j, "duration_us",
+         e->end_ns > e->start_ns ? (e->end_ns - e->start_ns) / 1000 : 0);
+  json_key(j, "headers");
+  json_lit(j, "[");
+  for (size_t i = 0; i < e->n_headers; i++) {
+    const span_log_header *h = &e->headers[i];
+    json_lit(j, i ? ",[" : "[");
+    json_str(j, h->name, h->name_len);
+    json_lit(j, ",");
+    json_str(j, h->value, h->value_len);
+    json_lit(j, "]");
   }
-  memcpy(l->buf + l->len, s, n);
-  l->len += n;
-}
-
-static void lit(line *l, const char *s) {
-  put(l, s, strlen(s));
-}
-
-/* A JSON string: quotes, backslashes and every byte outside printable
- * ASCII escaped (bytes >= 0x80 as \u00XX, so the line stays ASCII). */
-static void str(line *l, const char *s, size_t n) {
-  put(l, "\"", 1);
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\') {
-      char esc[2] = {'\\', (char)c};
-      put(l, esc, 2);
-    } else if (c < 0x20 || c >= 0x7f) {
-      char esc[8];
-      snprintf(esc, sizeof esc, "\\u%04x", c);
-      put(l, esc, 6);
-    } else {
-      put(l, (const char *)&c, 1);
-    }
-  }
-  put(l, "\"", 1);
-}
-
-static void key(line *l, const char *k) {
-  str(l, k, strlen(k));
-  put(l, ":", 1);
+  json_lit(j, "]}\n");
 }
 
 int span_log_write(const char *path, const span_log_entry *e) {
   if (!path)
     return 0;
-  const stp_span *sp = e->span;
-  char trace[STP_TRACE_ID_HEX_LEN + 1], id[STP_SPAN_ID_HEX_LEN + 1];
-  char num[32];
-  line l = {0};
-
-  lit(&l, "{");
-  key(&l, "process");
-  str(&l, e->process, strlen(e->process));
-  lit(&l, ",");
-  key(&l, "op");
-  str(&l, e->op, strlen(e->op));
-  lit(&l, ",");
-  key(&l, "description");
-  str(&l, e->description, e->description_len);
-  lit(&l, ",");
-  stp_trace_id_format(&sp->trace_id, trace);
-  key(&l, "trace_id");
-  str(&l, trace, STP_TRACE_ID_HEX_LEN);
-  lit(&l, ",");
-  stp_span_id_format(&sp->span_id, id);
-  key(&l, "span_id");
-  str(&l, id, STP_SPAN_ID_HEX_LEN);
-  lit(&l, ",");
-  key(&l, "parent_span_id");
-  if (sp->has_parent) {
-    stp_span_id_format(&sp->parent_span_id, id);
-    str(&l, id, STP_SPAN_ID_HEX_LEN);
-  } else {
-    lit(&l, "null");
-  }
-  lit(&l, ",");
-  key(&l, "sampled");
-  lit(&l, sp->sampled == STP_SAMPLED_YES  ? "true"
-          : sp->sampled == STP_SAMPLED_NO ? "false"
-                                          : "null");
-  lit(&l, ",");
-  key(&l, "status");
-  str(&l, e->status, strlen(e->status));
-  lit(&l, ",");
-  key(&l, "start_us");
-  snprintf(num, sizeof num, "%llu", (unsigned long long)(e->start_ns / 1000));
-  lit(&l, num);
-  lit(&l, ",");
-  key(&l, "duration_us");
-  snprintf(num, sizeof num, "%llu",
-           (unsigned long long)(e->end_ns > e->start_ns
-                                    ? (e->end_ns - e->start_ns) / 1000
-                                    : 0));
-  lit(&l, num);
-  lit(&l, ",");
-  key(&l, "headers");
-  lit(&l, "[");
-  for (size_t i = 0; i < e->n_headers; i++) {
-    const span_log_header *h = &e->headers[i];
-    lit(&l, i ? ",[" : "[");
-    str(&l, h->name, h->name_len);
-    lit(&l, ",");
-    str(&l, h->value, h->value_len);
-    lit(&l, "]");
-  }
-  lit(&l, "]}\n");
-
+  json_buf j = {0};
+  record(&j, e);
   int rc = -1;
-  if (l.failed) {
+  if (j.failed) {
     errno = ENOMEM;
   } else {
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd >= 0) {
-      ssize_t n = write(fd, l.buf, l.len);
-      rc = n == (ssize_t)l.len ? 0 : -1;
+      ssize_t n = write(fd, j.buf, j.len);
+      rc = n == (ssize_t)j.len ? 0 : -1;
       if (close(fd) != 0)
         rc = -1;
     }
   }
-  free(l.buf);
+  free(j.buf);
   return rc;
 }

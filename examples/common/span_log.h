@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "examples/common/json.h"
 #include "stp/stp.h"
 
 typedef struct span_log_header {
@@ -42,6 +43,27 @@ typedef struct span_log_entry {
 
 /* Unix time in nanoseconds. */
 uint64_t span_log_now_ns(void);
+
+/* The ids of a span as hex text, NUL-terminated; `parent` is empty when
+ * the span has none. */
+typedef struct span_log_ids {
+  char trace[STP_TRACE_ID_HEX_LEN + 1];
+  char span[STP_SPAN_ID_HEX_LEN + 1];
+  char parent[STP_SPAN_ID_HEX_LEN + 1];
+} span_log_ids;
+
+void span_log_ids_format(span_log_ids *out, const stp_span *span);
+
+/* Appends the span's fields, as the span log and the HTTP/2 example's
+ * answer show them, each followed by a comma: `"trace_id":"<32 hex>",
+ * "span_id":"<16 hex>","parent_span_id":"<16 hex>"|null,
+ * "sampled":true|false|null,`. */
+void span_log_json_span(json_buf *j, const stp_span *span);
+
+/* When name[0, len) is a trace header a record shows (`sentry-trace`,
+ * `baggage` or `traceparent`, lowercase as HTTP/2 and gRPC carry them):
+ * that name as a static string. Otherwise NULL. */
+const char *span_log_trace_header(const char *name, size_t len);
 
 /* Appends the record to the file at path (created when missing). A NULL
  * path does nothing. Returns 0, or -1 with errno set. */

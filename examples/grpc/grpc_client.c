@@ -2,9 +2,9 @@
  * trace through the Sentry client interceptor.
  *
  *   grpc_client [-H 'name: value']... [--env] [--dsn DSN] [--release R]
- *               [--environment E] [--sample-rate X] [--traceparent]
- *               [--method /pkg.Svc/M] [--message TEXT] [--spans FILE]
- *               HOST:PORT
+ *               [--environment E] [--sample-rate X] [--org-id N] [--strict]
+ *               [--traceparent] [--third-party] [--method /pkg.Svc/M]
+ *               [--message TEXT] [--spans FILE] HOST:PORT
  *
  * The trace comes from SENTRY_TRACE / SENTRY_BAGGAGE with --env, else from
  * -H 'sentry-trace: ...' / -H 'baggage: ...' / -H 'traceparent: ...',
@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "examples/common/cli.h"
 
 #define MAX_HEADERS 32
 
@@ -32,21 +33,33 @@ static int usage(void) {
           "usage: grpc_client [-H 'name: value']... [--env] [--dsn DSN]\n"
           "                   [--release R] [--environment E] "
           "[--sample-rate X]\n"
-          "                   [--traceparent] [--method /pkg.Svc/M] "
-          "[--message TEXT]\n"
-          "                   [--spans FILE] HOST:PORT\n");
+          "                   [--org-id N] [--strict] [--traceparent] "
+          "[--third-party]\n"
+          "                   [--method /pkg.Svc/M] [--message TEXT] "
+          "[--spans FILE] HOST:PORT\n");
   return 2;
 }
 
-static void print_span(const char *what, const stp_span *s) {
-  char trace[STP_TRACE_ID_HEX_LEN + 1], id[STP_SPAN_ID_HEX_LEN + 1],
-      parent[STP_SPAN_ID_HEX_LEN + 1] = "-";
-  stp_trace_id_format(&s->trace_id, trace);
-  stp_span_id_format(&s->span_id, id);
-  if (s->has_parent)
-    stp_span_id_format(&s->parent_span_id, parent);
-  printf("%s trace_id=%s span_id=%s parent_span_id=%s sampled=%s\n", what,
-         trace, id, parent, sampled_str(s->sampled));
+/* The context of the client's own unit of work: continued from
+ * SENTRY_TRACE / SENTRY_BAGGAGE (--env), from the -H headers, or a new
+ * trace. Returns 0 when continued, else why not (STP_ERR_ABSENT: nothing
+ * to continue). */
+static int client_context(stp_context *ctx, const stp_config *cfg, int use_env,
+                          const char *const *headers, size_t n_headers) {
+  if (use_env)
+    return stp_context_continue_env(ctx, cfg);
+  if (n_headers == 0) {
+    int err = stp_context_init(ctx, cfg);
+    return err ? err : STP_ERR_ABSENT;
+  }
+  stp_context_begin(ctx, cfg);
+  for (size_t i = 0; i < n_headers; i++) {
+    size_t name_len;
+    const char *value;
+    if (cli_header(headers[i], &name_len, &value) == 0)
+      stp_context_feed(ctx, headers[i], name_len, value, strlen(value));
+  }
+  return stp_context_finish(ctx);
 }
 
 int main(int argc, char **argv) {
@@ -54,14 +67,18 @@ int main(int argc, char **argv) {
   size_t n_headers = 0;
   int use_env = 0;
   const char *method = "/example.Echo/Call", *message = "hello", *target = NULL;
-  example_options eo = {0};
+  cli_options o;
+  cli_options_init(&o, 0, 0);
   for (int i = 1; i < argc; i++) {
-    int r = example_option(&eo, argc, argv, &i);
+    int r = cli_option(&o, argc, argv, &i);
+    size_t name_len;
+    const char *value;
     if (r < 0)
       return usage();
     if (r == 1)
       continue;
-    if (strcmp(argv[i], "-H") == 0 && i + 1 < argc && n_headers < MAX_HEADERS)
+    if (strcmp(argv[i], "-H") == 0 && i + 1 < argc && n_headers < MAX_HEADERS &&
+        cli_header(argv[i + 1], &name_len, &value) == 0)
       headers[n_headers++] = argv[++i];
     else if (strcmp(argv[i], "--env") == 0)
       use_env = 1;
@@ -77,40 +94,22 @@ int main(int argc, char **argv) {
   if (!target)
     return usage();
   stp_config *cfg;
-  int err = example_config(&cfg, &eo);
-  if (err) {
-    fprintf(stderr, "grpc_client: %s\n", stp_strerror(err));
+  if (cli_config(&cfg, &o, "grpc_client") != STP_OK)
     return 2;
-  }
 
   /* The unit of work this client is part of. */
   uint64_t start_ns = span_log_now_ns();
   stp_context ctx;
-  if (use_env) {
-    err = stp_context_continue_env(&ctx, cfg);
-  } else if (n_headers) {
-    stp_context_begin(&ctx, cfg);
-    for (size_t i = 0; i < n_headers; i++) {
-      const char *colon = strchr(headers[i], ':');
-      if (!colon) {
-        fprintf(stderr, "grpc_client: -H needs 'name: value'\n");
-        return 2;
-      }
-      const char *v = colon + 1;
-      while (*v == ' ')
-        v++;
-      stp_context_feed(&ctx, headers[i], (size_t)(colon - headers[i]), v,
-                       strlen(v));
-    }
-    err = stp_context_finish(&ctx);
-  } else {
-    err = stp_context_init(&ctx, cfg);
-    err = err ? err : STP_ERR_ABSENT;
-  }
+  int err = client_context(&ctx, cfg, use_env, headers, n_headers);
   printf("%s\n", err == 0 ? "continued trace" : "new trace");
   if (err)
     printf("reason %s\n", stp_error_name(err));
-  print_span("context", stp_context_span(&ctx));
+  print_span(stdout, "context", stp_context_span(&ctx));
+  /* The program's own work, the call's parent: the local root that the
+   * exporter makes a transaction of. */
+  stp_local_span work;
+  stp_local_span_start_root(&work, &ctx, "task", "grpc_client", 11);
+  printf("\n");
 
   grpc_init();
   grpc_channel_credentials *creds = grpc_insecure_credentials_create();
@@ -120,7 +119,7 @@ int main(int argc, char **argv) {
   static stp_grpc_sentry sentry;
   sentry.cfg = cfg;
   static example_recorder recorder;
-  recorder = (example_recorder){stdout, eo.spans, "grpc_client", NULL, 0};
+  recorder = (example_recorder){stdout, o.spans, "grpc_client", NULL, 0, cfg};
   sentry.on_record = print_record;
   sentry.record_user = &recorder;
   stp_grpc_channel *ch;
@@ -138,7 +137,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "grpc_client: cannot create the call\n");
     return 1;
   }
-  print_span("call", stp_grpc_call_span(call));
+  print_span(stdout, "call", stp_grpc_call_span(call));
+  printf("\n");
   /* The values the interceptor sends (the same functions make them); the
    * call's span record carries them too. */
   static char st[STP_SENTRY_TRACE_MAX_LEN + 1], bag[STP_BAGGAGE_MAX_BYTES + 1],
@@ -210,6 +210,8 @@ int main(int argc, char **argv) {
   grpc_metadata_array_destroy(&initial_md);
   grpc_metadata_array_destroy(&trailing_md);
   stp_grpc_call_unref(call); /* prints the span record */
+  stp_local_span_set_grpc_status(&work, (int)status);
+  stp_local_span_finish(&work);
   span_log_entry task = {"grpc_client",
                          "task",
                          "grpc_client",
@@ -220,8 +222,8 @@ int main(int argc, char **argv) {
                          span_log_now_ns(),
                          NULL,
                          0};
-  if (span_log_write(eo.spans, &task) != 0)
-    perror(eo.spans);
+  if (span_log_write(o.spans, &task) != 0)
+    perror(o.spans);
   grpc_completion_queue_shutdown(cq);
   grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME),
                               NULL);
@@ -229,6 +231,6 @@ int main(int argc, char **argv) {
   stp_grpc_channel_del(ch);
   grpc_channel_destroy(channel);
   grpc_shutdown_blocking();
-  stp_config_del(cfg);
+  cli_config_del(&o, cfg);
   return status == GRPC_STATUS_OK ? 0 : 1;
 }

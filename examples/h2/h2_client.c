@@ -3,7 +3,8 @@
  * stp_nghttp2_inject.
  *
  *   h2_client [-H 'name: value']... [--env] [--dsn DSN] [--sample-rate X]
- *             [--release R] [--environment E] [--spans FILE]
+ *             [--release R] [--environment E] [--org-id N] [--strict]
+ *             [--traceparent] [--third-party] [--spans FILE]
  *             http://HOST[:PORT][/PATH]
  *
  * The trace comes from SENTRY_TRACE / SENTRY_BAGGAGE with --env, else from
@@ -16,16 +17,16 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <ctype.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
+#include "examples/common/cli.h"
 #include "examples/common/span_log.h"
 #include "stp/nghttp2.h"
+#include "url.h"
 
 #define MAX_HEADERS 32
 #define TIMEOUT_SECONDS 10
@@ -35,7 +36,8 @@ typedef struct {
   int32_t stream_id;
   int answered;
   int done;
-  int status; /* the response's :status, 0 until seen */
+  int status;               /* the response's :status, 0 until seen */
+  stp_nghttp2_request *req; /* the request's span */
 } client;
 
 static nghttp2_nv make_nv(const char *name, const char *value) {
@@ -66,6 +68,8 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
     c->answered = 1;
     if (namelen == 7 && memcmp(name, ":status", 7) == 0 && valuelen == 3)
       c->status = atoi((const char *)value);
+    stp_nghttp2_request_on_header(c->req, frame, name, namelen, value,
+                                  valuelen);
   }
   return 0;
 }
@@ -102,77 +106,45 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id,
   return nghttp2_session_terminate_session(session, NGHTTP2_NO_ERROR);
 }
 
-/* ---- helpers ------------------------------------------------------------- */
-
-/* http://host[:port][/path] into its parts (host and port NUL-terminated in
- * `buf`). Returns 0 or -1. */
-static int parse_url(const char *url, char *buf, size_t cap, const char **host,
-                     const char **port, const char **authority,
-                     const char **path) {
-  static const char prefix[] = "http://";
-  if (strncmp(url, prefix, sizeof prefix - 1) != 0)
-    return -1;
-  const char *auth = url + sizeof prefix - 1;
-  const char *slash = strchr(auth, '/');
-  size_t alen = slash ? (size_t)(slash - auth) : strlen(auth);
-  if (alen == 0 || alen >= cap / 2)
-    return -1;
-  char *a = buf, *h = buf + cap / 2;
-  memcpy(a, auth, alen);
-  a[alen] = '\0';
-  memcpy(h, auth, alen + 1);
-  h[alen] = '\0';
-  char *colon = strrchr(h, ':');
-  *port = "80";
-  if (colon && !strchr(colon, ']')) {
-    *colon = '\0';
-    *port = colon + 1;
+/* The `http.client` span record of the request: the context's span, which
+ * the request announced, with the trace headers exactly as sent. */
+static void log_span(const char *path, const char *url, const nghttp2_nv *nva,
+                     size_t nvlen, const stp_context *ctx, int status,
+                     uint64_t start_ns) {
+  if (!path)
+    return;
+  span_log_header sent[STP_NGHTTP2_NV_EXTRA];
+  size_t n_sent = 0;
+  for (size_t i = 0; i < nvlen && n_sent < STP_NGHTTP2_NV_EXTRA; i++) {
+    const char *name = (const char *)nva[i].name;
+    if (span_log_trace_header(name, nva[i].namelen))
+      sent[n_sent++] = (span_log_header){
+          name, nva[i].namelen, (const char *)nva[i].value, nva[i].valuelen};
   }
-  if (h[0] == '[') { /* [::1]:8080 */
-    h++;
-    char *end = strchr(h, ']');
-    if (end)
-      *end = '\0';
-  }
-  *host = h;
-  *authority = a;
-  *path = slash ? slash : "/";
-  return 0;
-}
-
-static int connect_to(const char *host, const char *port) {
-  struct addrinfo hints = {0}, *res, *ai;
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  int rc = getaddrinfo(host, port, &hints, &res);
-  if (rc != 0) {
-    fprintf(stderr, "%s: %s\n", host, gai_strerror(rc));
-    return -1;
-  }
-  int fd = -1;
-  for (ai = res; ai && fd < 0; ai = ai->ai_next) {
-    fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-    if (fd < 0)
-      continue;
-    /* Bounds connect, send and recv alike. */
-    struct timeval tv = {TIMEOUT_SECONDS, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-      close(fd);
-      fd = -1;
-    }
-  }
-  freeaddrinfo(res);
-  if (fd < 0)
-    perror("connect");
-  return fd;
+  char description[600];
+  if (snprintf(description, sizeof description, "GET %s", url) < 0)
+    description[0] = '\0';
+  span_log_entry e = {.process = "h2_client",
+                      .op = "http.client",
+                      .description = description,
+                      .description_len = strlen(description),
+                      .span = stp_context_span(ctx),
+                      .status =
+                          status ? stp_span_status_http(status) : "unavailable",
+                      .start_ns = start_ns,
+                      .end_ns = span_log_now_ns(),
+                      .headers = sent,
+                      .n_headers = n_sent};
+  if (span_log_write(path, &e) != 0)
+    perror(path);
 }
 
 static int usage(void) {
   fprintf(stderr, "usage: h2_client [-H 'name: value']... [--env] "
                   "[--dsn DSN] [--sample-rate X]\n"
                   "                 [--release R] [--environment E] "
+                  "[--org-id N] [--strict]\n"
+                  "                 [--traceparent] [--third-party] "
                   "[--spans FILE] http://HOST[:PORT][/PATH]\n");
   return 2;
 }
@@ -180,55 +152,42 @@ static int usage(void) {
 /* ---- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-  stp_options opts;
-  stp_options_init(&opts);
+  cli_options o;
+  cli_options_init(&o, 0, 0);
   int from_env = 0;
-  const char *url = NULL, *spans = NULL;
+  const char *url = NULL;
   uint64_t start_ns = span_log_now_ns();
   nghttp2_nv extra[MAX_HEADERS];
   size_t n_extra = 0;
 
   for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "-H") == 0 && i + 1 < argc) {
-      /* "Name: value": the name lowercased in place, spaces skipped. */
-      char *h = argv[++i], *colon = strchr(h, ':');
-      if (n_extra == MAX_HEADERS || !colon || colon == h)
+    int r = cli_option(&o, argc, argv, &i);
+    if (r < 0)
+      return usage();
+    if (r == 1)
+      continue;
+    if (strcmp(argv[i], "-H") == 0 && i + 1 < argc) {
+      /* "Name: value": HTTP/2 wants the name in lowercase. */
+      char *h = argv[++i];
+      size_t name_len;
+      const char *value;
+      if (n_extra == MAX_HEADERS || cli_header(h, &name_len, &value) != 0)
         return usage();
-      for (char *p = h; p < colon; p++)
-        *p = (char)tolower((unsigned char)*p);
-      char *value = colon + 1;
-      while (*value == ' ' || *value == '\t')
-        value++;
-      extra[n_extra++] =
-          (nghttp2_nv){(uint8_t *)h, (uint8_t *)value, (size_t)(colon - h),
-                       strlen(value), NGHTTP2_NV_FLAG_NONE};
-    } else if (strcmp(a, "--env") == 0) {
+      for (size_t k = 0; k < name_len; k++)
+        h[k] = (char)tolower((unsigned char)h[k]);
+      extra[n_extra++] = (nghttp2_nv){(uint8_t *)h, (uint8_t *)value, name_len,
+                                      strlen(value), NGHTTP2_NV_FLAG_NONE};
+    } else if (strcmp(argv[i], "--env") == 0) {
       from_env = 1;
-    } else if (strcmp(a, "--dsn") == 0 && i + 1 < argc) {
-      opts.dsn = argv[++i];
-    } else if (strcmp(a, "--release") == 0 && i + 1 < argc) {
-      opts.release = argv[++i];
-    } else if (strcmp(a, "--environment") == 0 && i + 1 < argc) {
-      opts.environment = argv[++i];
-    } else if (strcmp(a, "--spans") == 0 && i + 1 < argc) {
-      spans = argv[++i];
-    } else if (strcmp(a, "--sample-rate") == 0 && i + 1 < argc) {
-      const char *v = argv[++i];
-      char *end;
-      opts.has_sample_rate = true;
-      opts.sample_rate = strtod(v, &end); /* the range: stp_config_new */
-      if (*v == '\0' || *end != '\0')
-        return usage();
-    } else if (a[0] != '-' && !url) {
-      url = a;
+    } else if (argv[i][0] != '-' && !url) {
+      url = argv[i];
     } else {
       return usage();
     }
   }
   char url_buf[512];
   const char *host, *port, *authority, *path;
-  if (!url || parse_url(url, url_buf, sizeof url_buf, &host, &port, &authority,
+  if (!url || url_parse(url, url_buf, sizeof url_buf, &host, &port, &authority,
                         &path) != 0) {
     if (url && strncmp(url, "https://", 8) == 0)
       fprintf(stderr, "https is not supported by this example\n");
@@ -237,11 +196,9 @@ int main(int argc, char **argv) {
 
   /* 1. The trace: continue one, or start a new one. */
   stp_config *cfg;
-  int err = stp_config_new(&cfg, &opts, NULL);
-  if (err != STP_OK) {
-    fprintf(stderr, "config: %s\n", stp_strerror(err));
+  if (cli_config(&cfg, &o, "h2_client") != STP_OK)
     return 2;
-  }
+  int err;
   stp_context ctx;
   if (from_env) {
     err = stp_context_continue_env(&ctx, cfg);
@@ -265,8 +222,12 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < n_extra; i++)
     nva[nvlen++] = extra[i];
   stp_nghttp2_headers trace_headers; /* must outlive submit_request */
-  err = stp_nghttp2_inject(&ctx, &trace_headers, nva,
-                           sizeof nva / sizeof nva[0], &nvlen, NULL, NULL, 0);
+  /* The request is this program's unit of work: it announces, and its
+   * span record reports, the context's own span. */
+  stp_nghttp2_request req;
+  err = stp_nghttp2_request_begin(&req, &ctx, &trace_headers, nva,
+                                  sizeof nva / sizeof nva[0], &nvlen,
+                                  stp_context_span(&ctx), NULL, 0);
   if (err != STP_OK)
     fprintf(stderr, "inject: %s\n", stp_strerror(err));
   for (size_t i = 0; i < nvlen; i++)
@@ -276,9 +237,9 @@ int main(int argc, char **argv) {
 
   /* 3. One connection, one stream. */
   int rc = 1;
-  client c = {-1, 0, 0, 0, 0};
+  client c = {-1, 0, 0, 0, 0, &req};
   nghttp2_session *session = NULL;
-  c.fd = connect_to(host, port);
+  c.fd = url_connect(host, port, TIMEOUT_SECONDS);
   if (c.fd < 0)
     goto out;
   nghttp2_session_callbacks *cbs;
@@ -322,42 +283,12 @@ int main(int argc, char **argv) {
   rc = c.done && c.answered ? 0 : 1;
 
 out:
-  if (spans) {
-    /* The trace headers this request carried, exactly as sent. */
-    span_log_header sent[STP_NGHTTP2_NV_EXTRA];
-    size_t n_sent = 0;
-    for (size_t i = 0; i < nvlen && n_sent < STP_NGHTTP2_NV_EXTRA; i++) {
-      const char *name = (const char *)nva[i].name;
-      size_t len = nva[i].namelen;
-      if ((len == 12 && memcmp(name, "sentry-trace", 12) == 0) ||
-          (len == 7 && memcmp(name, "baggage", 7) == 0) ||
-          (len == 11 && memcmp(name, "traceparent", 11) == 0))
-        sent[n_sent++] = (span_log_header){
-            name, nva[i].namelen, (const char *)nva[i].value, nva[i].valuelen};
-    }
-    char description[600];
-    int dlen = snprintf(description, sizeof description, "GET %s", url);
-    size_t description_len = dlen < 0 ? 0
-                             : (size_t)dlen < sizeof description
-                                 ? (size_t)dlen
-                                 : sizeof description - 1;
-    span_log_entry e = {.process = "h2_client",
-                        .op = "http.client",
-                        .description = description,
-                        .description_len = description_len,
-                        .span = stp_context_span(&ctx),
-                        .status = c.status ? stp_span_status_http(c.status)
-                                           : "unavailable",
-                        .start_ns = start_ns,
-                        .end_ns = span_log_now_ns(),
-                        .headers = sent,
-                        .n_headers = n_sent};
-    if (span_log_write(spans, &e) != 0)
-      perror(spans);
-  }
+  log_span(o.spans, url, nva, nvlen, &ctx, c.status, start_ns);
+  stp_nghttp2_request_end(&req,
+                          c.done ? NGHTTP2_NO_ERROR : NGHTTP2_REFUSED_STREAM);
   nghttp2_session_del(session);
   if (c.fd >= 0)
     close(c.fd);
-  stp_config_del(cfg);
+  cli_config_del(&o, cfg);
   return rc;
 }

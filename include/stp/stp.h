@@ -84,7 +84,8 @@ typedef enum stp_error {
   STP_ERR_GRPC = -30,            /* gRPC refused the operation */
   STP_ERR_STATE = -31,           /* called at the wrong time, such as a
                                     header fed outside begin/finish */
-  STP_ERR_HEADER_NAME = -32      /* not a legal header or metadata name */
+  STP_ERR_HEADER_NAME = -32,     /* not a legal header or metadata name */
+  STP_ERR_TIMEOUT = -33          /* the time allowed ran out first */
 } stp_error;
 
 /* A static English description of `err`; never NULL, also for unknown
@@ -242,8 +243,9 @@ void stp_baggage_iter_init(stp_baggage_iter *it, const char *value, size_t len);
  * the input, valid as long as the input is), or false at the end. A malformed
  * member is skipped on its own and counted in it->skipped. A valid member
  * is `key OWS = OWS value *(OWS ; property)` with key an RFC 7230 token,
- * value baggage-octets only (may contain `=`), and properties made of
- * printable ASCII without `,`. */
+ * value baggage-octets only (may contain `=`), and each property
+ * `key OWS [ "=" OWS value ]` with a token key and a baggage-octet value
+ * (W3C); a member with a property that is not so is malformed. */
 bool stp_baggage_iter_next(stp_baggage_iter *it, stp_baggage_member *m);
 
 /* Percent-decode (`%XX`; `+` stays a plus; an invalid escape is kept as
@@ -259,7 +261,55 @@ int stp_baggage_encode(char *buf, size_t cap, size_t *out_len, const char *in,
                        size_t len);
 
 /* ------------------------------------------------------------------------ */
+/* UTF-8.                                                                   */
+
+/* The length of the character that starts s[0, len), for walking a string
+ * of unknown bytes: 1 to 4 when it is a well-formed UTF-8 sequence
+ * (RFC 3629: no overlong form, surrogate or code point past U+10FFFF) and
+ * *out_valid is then true; otherwise the length of its maximal invalid
+ * prefix (1 to 3 bytes; Unicode's "maximal subpart", which a reader
+ * replaces with one U+FFFD, as stp_baggage_decode does) and *out_valid is
+ * false. Returns 0 only when len is 0 or s is NULL. Reads at most 4 bytes
+ * and none past len; out_valid may be NULL. */
+size_t stp_utf8_char_len(bool *out_valid, const char *s, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* DSN: https://PUBLIC_KEY[:SECRET]@HOST[:PORT]/[PATH/]PROJECT_ID            */
+
+/* A parsed DSN: slices of the input (not NUL-terminated), valid as long as
+ * it is. Absent parts have length 0. */
+typedef struct stp_dsn {
+  const char *scheme; /* "http" or "https" (either case) */
+  size_t scheme_len;
+  const char *public_key; /* letters and digits */
+  size_t public_key_len;
+  const char *secret; /* the legacy secret key, usually absent */
+  size_t secret_len;
+  const char *host;
+  size_t host_len;
+  const char *port; /* digits, or absent */
+  size_t port_len;
+  const char *path; /* between the host and the project id, without the
+                       slashes around it; usually absent */
+  size_t path_len;
+  const char *project_id; /* decimal, at most 20 digits */
+  size_t project_id_len;
+  const char *org_id; /* from a host such as o447951.ingest.sentry.io */
+  size_t org_id_len;
+} stp_dsn;
+
+/* Parse a DSN. Returns 0 or STP_ERR_DSN (another scheme, a missing key,
+ * host or project id, a key or project id of other characters, a port
+ * that is not digits, a control byte); *out is filled on success only. */
+int stp_dsn_parse(stp_dsn *out, const char *dsn, size_t len);
+
+/* ------------------------------------------------------------------------ */
 /* Configuration: immutable once built, shareable between threads.          */
+
+/* A finished span (see "Span records" below) and the callback that
+ * receives them: the config's record sink, which every layer reports to. */
+typedef struct stp_span_record stp_span_record;
+typedef void (*stp_span_record_fn)(void *user, const stp_span_record *rec);
 
 typedef struct stp_options {
   /* All strings are NUL-terminated and copied by stp_config_new; NULL
@@ -267,7 +317,7 @@ typedef struct stp_options {
   const char *dsn;         /* https://KEY@oORG.ingest.sentry.io/PROJECT */
   const char *release;     /* no control characters */
   const char *environment; /* no control characters */
-  const char *org_id;      /* decimal; overrides the DSN's org id */
+  const char *org_id;      /* 1 to 20 digits; overrides the DSN's org id */
   bool has_sample_rate;    /* false: tracing without performance */
   double sample_rate;      /* in [0, 1] */
   bool strict_trace_continuation;     /* default false */
@@ -280,6 +330,13 @@ typedef struct stp_options {
    * targets_len == 0: never inject. */
   const char *const *targets;
   size_t targets_len;
+  /* Where every layer sends its span records (the gRPC interceptors, the
+   * nghttp2 helpers, stp_local_span): an exporter (stp/exporter.h) or a
+   * callback of yours. NULL: no records. Called on the thread that ends
+   * the span, with record_user; it must not block, and must outlive every
+   * context made with the config. */
+  stp_span_record_fn on_record;
+  void *record_user;
 } stp_options;
 
 /* Fill *opts with the defaults listed above. */
@@ -291,8 +348,10 @@ typedef struct stp_config stp_config;
  * caller may free it afterwards. alloc may be NULL for malloc/free; the
  * config keeps a copy of it and frees itself with it.
  * On error *out is NULL and nothing is leaked; the error names the bad
- * option: STP_ERR_DSN, STP_ERR_SAMPLE_RATE, STP_ERR_ORG_ID,
- * STP_ERR_OPTION_VALUE, STP_ERR_PATTERN or STP_ERR_NOMEM. */
+ * option: STP_ERR_DSN, STP_ERR_SAMPLE_RATE, STP_ERR_ORG_ID (the option or
+ * the DSN's `oNNN.` host: 1 to 20 digits), STP_ERR_OPTION_VALUE,
+ * STP_ERR_PATTERN, STP_ERR_LIMIT (release and environment too long for a
+ * head's DSC to hold within STP_BAGGAGE_MAX_BYTES) or STP_ERR_NOMEM. */
 int stp_config_new(stp_config **out, const stp_options *opts,
                    const stp_allocator *alloc);
 void stp_config_del(stp_config *cfg);
@@ -305,7 +364,19 @@ const char *stp_config_release(const stp_config *cfg);
 const char *stp_config_environment(const stp_config *cfg);
 bool stp_config_sample_rate(const stp_config *cfg, double *out_rate);
 
+/* The record sink of the options (NULL when none) and, in *out_user (may
+ * be NULL), its record_user. For layers that report spans: check it
+ * before building a record. */
+stp_span_record_fn stp_config_record_sink(const stp_config *cfg,
+                                          void **out_user);
+
+/* Hand rec to the config's record sink; nothing when there is none or cfg
+ * is NULL. */
+void stp_config_emit(const stp_config *cfg, const stp_span_record *rec);
+
 bool stp_config_strict_trace_continuation(const stp_config *cfg);
+/* Whether the config has propagation targets (else every URL matches). */
+bool stp_config_has_targets(const stp_config *cfg);
 bool stp_config_propagate_traceparent(const stp_config *cfg);
 bool stp_config_accept_traceparent(const stp_config *cfg);
 bool stp_config_propagate_third_party_baggage(const stp_config *cfg);
@@ -559,10 +630,11 @@ int stp_context_env_baggage(stp_context *ctx, char *buf, size_t cap,
 
 /* ------------------------------------------------------------------------ */
 /* Span records: one per finished span, from every layer that times one    */
-/* (the gRPC and grpc++ interceptors, ...), to a callback of yours.         */
+/* (the gRPC and grpc++ interceptors, the nghttp2 helpers, stp_local_span), */
+/* to the config's record sink (stp_options.on_record).                     */
 
 /* One finished span. Every pointer is valid during the callback only. */
-typedef struct stp_span_record {
+struct stp_span_record {
   stp_span span;           /* trace id, span id, parent, decision */
   const char *op;          /* "grpc.client", "grpc.server", ...: C string */
   const char *description; /* the method path, "GET /path", ... */
@@ -573,9 +645,10 @@ typedef struct stp_span_record {
                          :status), or -1 when not known */
   uint64_t start_ns;  /* Unix time, nanoseconds */
   uint64_t end_ns;
-  /* The first span of its unit of work in this process: a server span, or
-   * a span that started a new trace here. Its children are recorded in
-   * the same process with it as their parent. */
+  /* The first span of its unit of work in this process: the context's
+   * own span (a server span, a span that started a new trace here, a
+   * stp_local_span_start_root). Its children are recorded in the same
+   * process with it as their parent. */
   bool local_root;
   /* Server spans: why the trace was not continued (stp_context_status; 0
    * when it was). Other spans: 0. */
@@ -586,11 +659,11 @@ typedef struct stp_span_record {
   /* The unit of work's context (its DSC, say), read-only; NULL when the
    * layer has none. */
   const stp_context *ctx;
-} stp_span_record;
-
-/* Receives span records. Called on the thread that ends the span; must not
- * block for long. */
-typedef void (*stp_span_record_fn)(void *user, const stp_span_record *rec);
+  /* How the description names a local root, for Sentry's transaction
+   * source: "url" (a raw path), "route", "custom" (a method or a name you
+   * chose), ...: C string; NULL lets the reader choose by op. */
+  const char *source;
+};
 
 /* Sentry's span status for an HTTP status code (2xx and 3xx "ok", 404
  * "not_found", ...) and for a gRPC status code (0 "ok", 4
@@ -598,6 +671,57 @@ typedef void (*stp_span_record_fn)(void *user, const stp_span_record *rec);
  * for a code outside the protocol's range. */
 const char *stp_span_status_http(int code);
 const char *stp_span_status_grpc(int code);
+
+/* Unix time in nanoseconds (CLOCK_REALTIME), the clock of span records. */
+uint64_t stp_time_now_ns(void);
+
+/* ------------------------------------------------------------------------ */
+/* Your own spans: a piece of a unit of work timed by you, reported as one  */
+/* record to the context's config's record sink.                            */
+
+/* Plain data on your storage (stack, your request struct); no allocation.
+ * Read its fields, change them only through the functions below. */
+typedef struct stp_local_span {
+  stp_span span;          /* its ids: a parent for spans under it */
+  const stp_context *ctx; /* must outlive the span until finish */
+  const char *op;
+  const char *name; /* the record's description, not copied */
+  size_t name_len;
+  const char *status; /* "ok" unless set */
+  int code;           /* -1 unless set */
+  uint64_t start_ns;
+  bool local_root;
+  bool finished;
+} stp_local_span;
+
+/* Start a span as a child of `parent` (NULL: the context's own span) in
+ * the trace of ctx (NULL: the thread's current context). op ("db.query",
+ * ...; NULL: "function") and name (not NUL-terminated; may be NULL with
+ * length 0) must stay valid until finish. Returns 0, STP_ERR_NO_CONTEXT
+ * (ctx NULL and none current) or STP_ERR_INVALID_ARGUMENT (sp NULL, a
+ * NULL name with a length, a parent of another trace). */
+int stp_local_span_start(stp_local_span *sp, const stp_context *ctx,
+                         const stp_span *parent, const char *op,
+                         const char *name, size_t name_len);
+
+/* Start the span of the unit of work itself: the context's own span, so
+ * that it becomes Sentry's transaction and the spans under it its spans
+ * (the SDKs' start_transaction after continue_trace). For work no layer
+ * times for you: a job, a message, a command. Arguments as above. */
+int stp_local_span_start_root(stp_local_span *sp, const stp_context *ctx,
+                              const char *op, const char *name,
+                              size_t name_len);
+
+/* Set Sentry's span status (a static string such as "internal_error"), or
+ * the status from a protocol's code (the record's code too). */
+void stp_local_span_set_status(stp_local_span *sp, const char *status);
+void stp_local_span_set_http_status(stp_local_span *sp, int code);
+void stp_local_span_set_grpc_status(stp_local_span *sp, int code);
+
+/* End the span now: one record to the sink of the context's config.
+ * Returns 0, STP_ERR_INVALID_ARGUMENT, or STP_ERR_STATE when it was
+ * finished already (no second record). */
+int stp_local_span_finish(stp_local_span *sp);
 
 /* ------------------------------------------------------------------------ */
 /* The implicit API: one current context per thread (seed page API).        */

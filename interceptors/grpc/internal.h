@@ -41,6 +41,27 @@ struct stp_grpc_call {
   uint64_t end_ns;
 };
 
+/* The interceptor list of a channel or a server. */
+typedef struct stp__grpc_ic_list {
+  stp_grpc_interceptor items[STP_GRPC_MAX_INTERCEPTORS];
+  size_t n;
+} stp__grpc_ic_list;
+
+/* Appends a copy of *ic: STP_ERR_LIMIT when the list is full. */
+int stp__grpc_ic_list_add(stp__grpc_ic_list *l, const stp_grpc_interceptor *ic);
+
+/* Rounds n up to a multiple of 16: the arena blocks' alignment. */
+#define STP__GRPC_ALIGN16(n) (((n) + 15) & ~(size_t)15)
+
+/* The call state of gc, its interceptors' call data and room for the
+ * first metadata batch, with `extra` bytes for strings (*strings), in one
+ * arena block (call.c). */
+stp_grpc_call *stp__grpc_call_alloc(grpc_call *gc, const stp__grpc_ic_list *l,
+                                    size_t extra, char **strings);
+
+/* Runs the interceptors' start hooks. */
+void stp__grpc_run_start(stp_grpc_call *c);
+
 struct stp_grpc_metadata {
   grpc_call *call;
   grpc_metadata *items;

@@ -17,7 +17,11 @@ typedef struct server_data {
 static void emit(const stp_grpc_sentry *s, stp_grpc_call *call,
                  const stp_context *ctx, const stp_span *span, bool server,
                  bool injected) {
-  if (!s->on_record || !span)
+  void *user = s->record_user;
+  stp_span_record_fn fn = s->on_record;
+  if (!fn)
+    fn = stp_config_record_sink(s->cfg, &user);
+  if (!fn || !span)
     return;
   grpc_status_code code;
   bool known = stp_grpc_call_status(call, &code);
@@ -34,9 +38,10 @@ static void emit(const stp_grpc_sentry *s, stp_grpc_call *call,
       .continue_status = server ? stp_context_status(ctx) : 0,
       .injected = injected,
       .ctx = ctx,
+      .source = "route", /* the method path: a name of few values */
   };
   rec.description = stp_grpc_call_method(call, &rec.description_len);
-  s->on_record(s->record_user, &rec);
+  fn(user, &rec);
 }
 
 /* ---- client ------------------------------------------------------------- */

@@ -154,23 +154,28 @@ int stp_nghttp2_inject(stp_context *ctx, stp_nghttp2_headers *hb,
       (!url && url_len))
     return STP_ERR_INVALID_ARGUMENT;
 
-  char composed[STP_NGHTTP2_URL_MAX];
-  if (!url) {
-    int err = stp_nghttp2_request_url(composed, sizeof composed, &url_len, nva,
-                                      *nvlen);
-    if (err == STP_ERR_BUFFER_TOO_SMALL)
-      return STP_ERR_TOO_LONG;
-    if (err != STP_OK)
-      return err;
-    url = composed;
-  }
   const stp_config *cfg = stp_context_config(ctx);
   if (!cfg)
     return STP_ERR_INVALID_ARGUMENT;
-  bool match;
-  int err = stp_config_should_propagate(cfg, &match, url, url_len);
-  if (err != STP_OK || !match)
-    return err;
+  /* The URL matters only to propagation targets: without them, a request
+   * however long its path carries the trace. */
+  int err;
+  if (stp_config_has_targets(cfg)) {
+    char composed[STP_NGHTTP2_URL_MAX];
+    if (!url) {
+      err = stp_nghttp2_request_url(composed, sizeof composed, &url_len, nva,
+                                    *nvlen);
+      if (err == STP_ERR_BUFFER_TOO_SMALL)
+        return STP_ERR_TOO_LONG;
+      if (err != STP_OK)
+        return err;
+      url = composed;
+    }
+    bool match;
+    err = stp_config_should_propagate(cfg, &match, url, url_len);
+    if (err != STP_OK || !match)
+      return err;
+  }
 
   /* The room, checked before *hb is written (entries of an earlier call
    * may point into it): the entries kept and one of each name set. On

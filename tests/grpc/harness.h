@@ -21,13 +21,11 @@
 
 #include "stp/grpc.h"
 #include "stp/stp.h"
+#include "tests/test_util.h"
 
 namespace stp_test {
 
 using Metadata = std::vector<std::pair<std::string, std::string>>;
-
-std::string Hex(const stp_trace_id &id);
-std::string Hex(const stp_span_id &id);
 
 // Deadlines: `ms` from now, and none.
 gpr_timespec In(int ms);
@@ -38,6 +36,11 @@ grpc_byte_buffer *Message(const std::string &s);
 std::string Read(grpc_byte_buffer *bb);
 // A zeroed op of `type`.
 grpc_op Op(grpc_op_type type);
+// The bytes of a slice.
+std::string SliceStr(grpc_slice s);
+// Shuts down a queue made by grpc_completion_queue_create_for_pluck, takes
+// what is left on it and destroys it.
+void DestroyPluckQueue(grpc_completion_queue *cq);
 
 // An owned config built from options adjusted by `edit`.
 struct Config {

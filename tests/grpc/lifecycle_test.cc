@@ -111,9 +111,7 @@ TEST(Lifecycle, CallsNeverStartedOrWithoutStatus) {
     grpc_call_cancel(stp_grpc_call_get(call), nullptr);
     stp_grpc_call_unref(call);
   }
-  grpc_completion_queue_shutdown(cq);
-  grpc_completion_queue_pluck(cq, nullptr, forever, nullptr);
-  grpc_completion_queue_destroy(cq);
+  DestroyPluckQueue(cq);
   std::vector<Record> cr = client.records.WaitFor(5);
   ASSERT_EQ(cr.size(), 5u);
   EXPECT_FALSE(cr[0].has_status);

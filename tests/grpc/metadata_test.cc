@@ -183,7 +183,8 @@ TEST(Interceptors, EveryEntryArrivesWhateverTheCount) {
     o.shape = Shape::kUnary;
     o.method = "/test.Echo/Unary";
     for (int i = 0; i < n; i++)
-      o.metadata.push_back({"x-u" + std::to_string(i), "v" + std::to_string(i)});
+      o.metadata.push_back(
+          {"x-u" + std::to_string(i), "v" + std::to_string(i)});
     CallResult r = client.Call(o);
     ASSERT_EQ(r.status, GRPC_STATUS_OK) << r.details;
     auto body = ParseBody(r.responses.at(0));
@@ -288,10 +289,7 @@ TEST(Interceptors, ChannelLimitAndAuthorityOverride) {
   t = stp_grpc_call_target(call, &len);
   EXPECT_EQ(std::string(t, len), "other:1/a.B/C");
   stp_grpc_call_unref(call);
-  grpc_completion_queue_shutdown(cq);
-  grpc_completion_queue_pluck(cq, nullptr, gpr_inf_future(GPR_CLOCK_REALTIME),
-                              nullptr);
-  grpc_completion_queue_destroy(cq);
+  DestroyPluckQueue(cq);
   stp_grpc_channel_del(ch);
   grpc_channel_destroy(channel);
 }

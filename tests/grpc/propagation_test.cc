@@ -244,16 +244,18 @@ TEST_F(PropagationTest, UserMetadataMergedIntoOneBaggageAndTraceReplaced) {
 // DEL, a byte above 0x7f): gRPC checks every entry of the batch and would
 // fail the whole call on one illegal byte, and a debug build asserts.
 TEST_F(ThirdPartyTest, WhatTheClientInjectsIsLegalWhateverCameIn) {
-  auto body = CallFrom("\tin=1;p\tq ,\tsentry-trace_id=" + std::string(kTrace) +
-                           "\t,tab\t=\t2\t;\tr",
-                       {{"baggage", "u=1;x\ty,del=\x7f,high=\xc3\xa9,u2=2"},
+  auto body = CallFrom("\tin=1;p\t=\tq ,\tsentry-trace_id=" +
+                           std::string(kTrace) + "\t,tab\t=\t2\t;\tr",
+                       {{"baggage", "u=1;x\t=\ty,del=\x7f,high=\xc3\xa9,u2=2"},
                         {"baggage", "ctl=\x01,u3=3"}});
   std::vector<std::string> bag = Wire(body, "baggage");
   ASSERT_EQ(bag.size(), 1u);
   for (unsigned char c : bag[0])
-    EXPECT_TRUE(c >= 0x20 && c <= 0x7e) << "byte " << int(c) << " in " << bag[0];
-  EXPECT_EQ(bag[0].find("u=1;x y,u2=2,u3=3,in=1;p q,tab=2;r,sentry-trace_id="),
-            0u)
+    EXPECT_TRUE(c >= 0x20 && c <= 0x7e)
+        << "byte " << int(c) << " in " << bag[0];
+  EXPECT_EQ(
+      bag[0].find("u=1;x = y,u2=2,u3=3,in=1;p = q,tab=2;r,sentry-trace_id="),
+      0u)
       << bag[0];
   EXPECT_FALSE(Contains(bag[0], "del=")) << bag[0];
   EXPECT_FALSE(Contains(bag[0], "high=")) << bag[0];
@@ -425,10 +427,7 @@ TEST(PropagationOptions, DefaultTargetsSeeTheChannelsAuthority) {
   t = stp_grpc_call_method(call, &len);
   EXPECT_EQ(std::string(t, len), "/test.Echo/Unary");
   stp_grpc_call_unref(call);
-  grpc_completion_queue_shutdown(cq);
-  grpc_completion_queue_pluck(cq, nullptr, gpr_inf_future(GPR_CLOCK_REALTIME),
-                              nullptr);
-  grpc_completion_queue_destroy(cq);
+  DestroyPluckQueue(cq);
 }
 
 } // namespace

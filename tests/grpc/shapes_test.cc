@@ -218,13 +218,11 @@ TEST(Status, RefusedBatchesAreNotNoted) {
   grpc_slice_unref(details);
   grpc_metadata_array_destroy(&initial);
   grpc_metadata_array_destroy(&trailing);
-  grpc_completion_queue_shutdown(cq);
-  grpc_completion_queue_pluck(cq, nullptr, Forever(), nullptr);
-  grpc_completion_queue_destroy(cq);
+  DestroyPluckQueue(cq);
 }
 
-// The method and host given to stp_grpc_call_create(_ex) need only live
-// through that call: here they are overwritten right after it, and the
+// The method and host given to stp_grpc_channel_create_call(_ex) need only
+// live through that call: here they are overwritten right after it, and the
 // server still gets the call under its method and host (the host longer
 // than a slice holds inline).
 TEST(Names, MethodAndHostNeedOnlyLiveThroughCreate) {

@@ -12,7 +12,7 @@
 namespace grpcpp_test {
 namespace {
 
-using stp_test::kSentryTrace;
+using stp_test::kTS1;
 using stp_test::kSpan2;
 using stp_test::kTrace;
 using stp_test::kTrace2;
@@ -20,11 +20,11 @@ using stp_test::kTrace2;
 const std::string kOther = kTrace2 + "-" + kSpan2 + "-1";
 
 std::string SpanOf(const stp_context *ctx) {
-  return SpanHex(stp_context_span(ctx)->span_id);
+  return Hex(stp_context_span(ctx)->span_id);
 }
 
 std::string TraceOf(const stp_context *ctx) {
-  return TraceHex(stp_context_span(ctx)->trace_id);
+  return Hex(stp_context_span(ctx)->trace_id);
 }
 
 class ClientTest : public ::testing::Test {
@@ -49,7 +49,7 @@ protected:
 };
 
 TEST_F(ClientTest, CurrentContextIsTheParent) {
-  Continued a(cfg_.cfg, kSentryTrace);
+  Continued a(cfg_.cfg, kTS1);
   stp::grpcpp::scope current(&a.ctx);
   auto [t, c] = Unary();
   EXPECT_EQ(t.trace_id(), kTrace);
@@ -59,7 +59,7 @@ TEST_F(ClientTest, CurrentContextIsTheParent) {
 }
 
 TEST_F(ClientTest, SetParentWinsOverTheCurrentContext) {
-  Continued a(cfg_.cfg, kSentryTrace), b(cfg_.cfg, kOther);
+  Continued a(cfg_.cfg, kTS1), b(cfg_.cfg, kOther);
   stp::grpcpp::scope current(&a.ctx);
   CallOptions o;
   o.parent = &b.ctx;
@@ -71,7 +71,7 @@ TEST_F(ClientTest, SetParentWinsOverTheCurrentContext) {
 }
 
 TEST_F(ClientTest, SetParentWithASpanOfTheTrace) {
-  Continued a(cfg_.cfg, kSentryTrace);
+  Continued a(cfg_.cfg, kTS1);
   stp_span step;
   ASSERT_EQ(stp_context_child_span(&a.ctx, &step), STP_OK);
   CallOptions o;
@@ -79,11 +79,11 @@ TEST_F(ClientTest, SetParentWithASpanOfTheTrace) {
   o.parent_span = &step;
   auto [t, c] = Unary(o);
   EXPECT_EQ(t.trace_id(), kTrace);
-  EXPECT_EQ(c.parent_span_id, SpanHex(step.span_id));
+  EXPECT_EQ(c.parent_span_id, Hex(step.span_id));
 }
 
 TEST_F(ClientTest, SetParentIgnoresASpanOfAnotherTrace) {
-  Continued a(cfg_.cfg, kSentryTrace), b(cfg_.cfg, kOther);
+  Continued a(cfg_.cfg, kTS1), b(cfg_.cfg, kOther);
   CallOptions o;
   o.parent = &a.ctx;
   o.parent_span = stp_context_span(&b.ctx);
@@ -93,7 +93,7 @@ TEST_F(ClientTest, SetParentIgnoresASpanOfAnotherTrace) {
 }
 
 TEST_F(ClientTest, SecondSetParentReplacesTheFirst) {
-  Continued a(cfg_.cfg, kSentryTrace), b(cfg_.cfg, kOther);
+  Continued a(cfg_.cfg, kTS1), b(cfg_.cfg, kOther);
   grpc::ClientContext cc;
   cc.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   EXPECT_EQ(stp::grpcpp::set_parent(&cc, &a.ctx), STP_OK);
@@ -113,7 +113,7 @@ TEST_F(ClientTest, SetParentCopiesTheParentAtOnce) {
   cc.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   std::string parent_span;
   {
-    auto a = std::make_unique<Continued>(cfg_.cfg, kSentryTrace);
+    auto a = std::make_unique<Continued>(cfg_.cfg, kTS1);
     parent_span = SpanOf(&a->ctx);
     ASSERT_EQ(stp::grpcpp::set_parent(&cc, &a->ctx), STP_OK);
     stp_context_copy(&a->ctx, &b.ctx); // overwritten, then freed
@@ -127,7 +127,7 @@ TEST_F(ClientTest, SetParentCopiesTheParentAtOnce) {
 }
 
 TEST_F(ClientTest, SetParentRefusesNull) {
-  Continued a(cfg_.cfg, kSentryTrace);
+  Continued a(cfg_.cfg, kTS1);
   grpc::ClientContext cc;
   EXPECT_EQ(stp::grpcpp::set_parent(nullptr, &a.ctx), STP_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(stp::grpcpp::set_parent(&cc, nullptr), STP_ERR_INVALID_ARGUMENT);
@@ -158,7 +158,7 @@ TEST_F(ClientTest, ForeignParentEntryIsOnlyATrace) {
 // call prepared under one scope and started under another keeps the
 // first.
 TEST_F(ClientTest, CurrentContextIsTakenWhenTheCallIsCreated) {
-  Continued a(cfg_.cfg, kSentryTrace), b(cfg_.cfg, kOther);
+  Continued a(cfg_.cfg, kTS1), b(cfg_.cfg, kOther);
   grpc::CompletionQueue cq;
   grpc::ClientContext cc;
   cc.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -197,7 +197,7 @@ std::vector<std::unique_ptr<Continued>> Parents(const stp_config *cfg) {
     stp_trace_id_random(&t);
     stp_span_id_random(&s);
     out.push_back(std::make_unique<Continued>(
-        cfg, TraceHex(t) + "-" + SpanHex(s) + "-1"));
+        cfg, Hex(t) + "-" + Hex(s) + "-1"));
   }
   return out;
 }
@@ -377,7 +377,7 @@ TEST(NoConfig, InterceptorsStandAside) {
       server.address(), grpc::InsecureChannelCredentials(),
       grpc::ChannelArguments(), std::move(ics));
   auto stub = stp::test::Echo::NewStub(channel);
-  Continued a(cfg.cfg, kSentryTrace);
+  Continued a(cfg.cfg, kTS1);
   stp::grpcpp::scope current(&a.ctx);
   grpc::ClientContext cc;
   cc.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));

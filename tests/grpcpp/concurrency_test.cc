@@ -29,7 +29,7 @@ TEST_P(ConcurrencyTest, HundredCallsKeepTheirTracesApart) {
     stp_trace_id_random(&t);
     stp_span_id_random(&s);
     parents.push_back(std::make_unique<Continued>(
-        cfg.cfg, TraceHex(t) + "-" + SpanHex(s) + "-1"));
+        cfg.cfg, Hex(t) + "-" + Hex(s) + "-1"));
   }
   std::vector<CallResult> results(kCalls);
   std::vector<std::thread> threads;
@@ -64,10 +64,10 @@ TEST_P(ConcurrencyTest, HundredCallsKeepTheirTracesApart) {
     const CallResult &r = results[i];
     ASSERT_TRUE(r.status.ok()) << r.status.error_message();
     ASSERT_FALSE(r.replies.empty());
-    std::string trace = TraceHex(stp_context_span(&parents[i]->ctx)->trace_id);
+    std::string trace = Hex(stp_context_span(&parents[i]->ctx)->trace_id);
     const Record &c = client_by_trace[trace];
     EXPECT_EQ(c.parent_span_id,
-              SpanHex(stp_context_span(&parents[i]->ctx)->span_id));
+              Hex(stp_context_span(&parents[i]->ctx)->span_id));
     for (const EchoReply &reply : r.replies) {
       EXPECT_EQ(reply.trace().trace_id(), trace);
       EXPECT_EQ(reply.trace().parent_span_id(), c.span_id);

@@ -36,11 +36,11 @@ void Recorder::Fn(void *user, const stp_span_record *rec) {
   Record r;
   r.op = rec->op;
   r.description.assign(rec->description, rec->description_len);
-  r.trace_id = TraceHex(rec->span.trace_id);
-  r.span_id = SpanHex(rec->span.span_id);
+  r.trace_id = Hex(rec->span.trace_id);
+  r.span_id = Hex(rec->span.span_id);
   r.has_parent = rec->span.has_parent;
   r.parent_span_id = rec->span.has_parent
-                         ? SpanHex(rec->span.parent_span_id)
+                         ? Hex(rec->span.parent_span_id)
                          : std::string("-");
   r.sampled = rec->span.sampled;
   r.status = rec->status;
@@ -52,7 +52,7 @@ void Recorder::Fn(void *user, const stp_span_record *rec) {
   r.injected = rec->injected;
   r.has_ctx = rec->ctx != nullptr;
   if (rec->ctx) {
-    r.ctx_span_id = SpanHex(stp_context_span(rec->ctx)->span_id);
+    r.ctx_span_id = Hex(stp_context_span(rec->ctx)->span_id);
     r.ctx_frozen = stp_context_frozen(rec->ctx);
   }
   r.thread = ThreadId();
@@ -165,9 +165,9 @@ void Describe(grpc::ServerContextBase *ctx, Trace *t) {
   if (!c)
     return;
   const stp_span *span = stp_context_span(c);
-  t->set_trace_id(TraceHex(span->trace_id));
-  t->set_span_id(SpanHex(span->span_id));
-  t->set_parent_span_id(span->has_parent ? SpanHex(span->parent_span_id)
+  t->set_trace_id(Hex(span->trace_id));
+  t->set_span_id(Hex(span->span_id));
+  t->set_parent_span_id(span->has_parent ? Hex(span->parent_span_id)
                                          : "-");
   t->set_sampled(span->sampled);
   t->set_continue_status(stp_context_status(c));

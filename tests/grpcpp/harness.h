@@ -35,8 +35,7 @@ using stp::test::EchoRequest;
 using stp::test::Trace;
 using Metadata = std::vector<std::pair<std::string, std::string>>;
 
-using stp_test::SpanHex;
-using stp_test::TraceHex;
+using stp_test::Hex;
 
 // An identifier of the calling thread.
 uint64_t ThreadId();

@@ -36,7 +36,7 @@ TEST_P(NestedTest, OutgoingCallIsAChildOfTheServerSpan) {
   TestServer leaf(Api::kSync, {cfg.cfg});
   TestServer middle(api, {cfg.cfg});
   TestClient client(middle.address(), cfg.cfg);
-  Continued parent(cfg.cfg, stp_test::kSentryTrace);
+  Continued parent(cfg.cfg, stp_test::kTS1);
 
   CallOptions o;
   o.shape = shape;

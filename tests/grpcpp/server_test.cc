@@ -10,7 +10,7 @@
 namespace grpcpp_test {
 namespace {
 
-using stp_test::kSentryTrace;
+using stp_test::kTS1;
 using stp_test::kTrace;
 
 grpc::ByteBuffer Serialize(const EchoReply &reply) {
@@ -137,7 +137,7 @@ TEST_P(GenericTest, GenericServiceFindsTheTraceAndNamesTheMethod) {
   Config cfg;
   GenericServer server(GetParam(), cfg.cfg);
   TestClient client(server.address(), cfg.cfg);
-  Continued parent(cfg.cfg, kSentryTrace);
+  Continued parent(cfg.cfg, kTS1);
   CallOptions o;
   o.parent = &parent.ctx;
   CallResult r = client.Call(o);
@@ -189,7 +189,7 @@ TEST(CallContext, NothingToFind) {
 
 TEST(Scope, NestsAndRestores) {
   Config cfg;
-  Continued a(cfg.cfg, kSentryTrace), b(cfg.cfg, kSentryTrace);
+  Continued a(cfg.cfg, kTS1), b(cfg.cfg, kTS1);
   EXPECT_EQ(stp_current(), nullptr);
   {
     stp::grpcpp::scope outer(&a.ctx);

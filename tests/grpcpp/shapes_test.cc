@@ -10,7 +10,7 @@
 namespace grpcpp_test {
 namespace {
 
-using stp_test::kSentryTrace;
+using stp_test::kTS1;
 using stp_test::kTrace;
 
 class ShapesTest : public ::testing::TestWithParam<std::tuple<Api, Shape>> {
@@ -37,9 +37,9 @@ TEST_P(ShapesTest, HandlerContinuesTheTraceTheClientSent) {
   Config cfg;
   TestServer server(api(), {cfg.cfg});
   TestClient client(server.address(), cfg.cfg);
-  Continued parent(cfg.cfg, kSentryTrace, stp_test::kRefBaggage);
+  Continued parent(cfg.cfg, kTS1, stp_test::kRefBaggage);
   std::string parent_span =
-      SpanHex(stp_context_span(&parent.ctx)->span_id);
+      Hex(stp_context_span(&parent.ctx)->span_id);
 
   CallOptions o;
   o.shape = shape();

@@ -323,14 +323,28 @@ TEST_F(Client, BadArguments) {
   EXPECT_EQ(len, r.nva.size() + 1);
 }
 
-TEST_F(Client, LongComposedUrlIsAnError) {
+// Without propagation targets the URL is not looked at: a request with a
+// path longer than STP_NGHTTP2_URL_MAX carries the trace (it carried none
+// while the URL was composed regardless). With targets, a URL too long to
+// compose is an error, not a match on part of it.
+TEST_F(Client, LongPathCarriesTheTraceWithoutTargets) {
   std::string path(STP_NGHTTP2_URL_MAX, 'a');
   path[0] = '/';
   Request r(Fields{{":scheme", "http"}, {":authority", "h"}, {":path", path}});
-  EXPECT_EQ(Inject(&ctx, &hb, r), STP_ERR_TOO_LONG);
-  EXPECT_EQ(r.len, 3u);
-  EXPECT_EQ(Inject(&ctx, &hb, r, "http://h/short"), STP_OK)
+  EXPECT_EQ(Inject(&ctx, &hb, r), STP_OK);
+  EXPECT_EQ(r.len, 5u);
+  EXPECT_EQ(r.Values("sentry-trace").size(), 1u);
+
+  std::vector<const char *> targets = {"^http://h/"};
+  Config with = MakeConfig(&targets);
+  stp_context tctx;
+  Continue(&tctx, with.get());
+  Request t(Fields{{":scheme", "http"}, {":authority", "h"}, {":path", path}});
+  EXPECT_EQ(Inject(&tctx, &hb, t), STP_ERR_TOO_LONG);
+  EXPECT_EQ(t.len, 3u);
+  EXPECT_EQ(Inject(&tctx, &hb, t, "http://h/short"), STP_OK)
       << "an explicit URL has no such limit";
+  EXPECT_EQ(t.len, 5u);
 }
 
 TEST(RequestUrl, ComposedFromPseudoHeaders) {

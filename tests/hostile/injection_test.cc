@@ -12,8 +12,9 @@
 
 namespace {
 
-const std::string kTrace = "771a43a4192642f0b136d5159a501700";
-const std::string kSentryTrace = kTrace + "-b1c2d3e4f5a6b7c8-1";
+using stp_test::kSpan;
+using stp_test::kTrace;
+using stp_test::kTS1;
 
 // One line each: what it carries.
 const std::vector<std::pair<const char *, std::string>> kHostile = {
@@ -96,11 +97,11 @@ TEST(Injection, IncomingHeaders) {
     // In the trace header (after a valid one, and alone), in a Sentry
     // value, a third-party value and a property.
     stp_test::Headers in = {
-        {"sentry-trace", kSentryTrace + bad},
-        {"sentry-trace", bad + "," + kSentryTrace},
+        {"sentry-trace", kTS1 + bad},
+        {"sentry-trace", bad + "," + kTS1},
         {"baggage", "sentry-release=r" + bad + ",sentry-trace_id=" + kTrace},
         {"baggage", "vendor=v" + bad + ",other=o;p=" + bad + ",ok=1;q=" + bad},
-        {"traceparent", "00-" + kTrace + "-b1c2d3e4f5a6b7c8-01" + bad},
+        {"traceparent", "00-" + kTrace + "-" + kSpan + "-01" + bad},
     };
     stp_carrier c = in.Carrier();
     stp_context ctx;

@@ -15,18 +15,7 @@
 
 namespace {
 
-
-std::string Hex(const stp_trace_id &id) {
-  char b[33];
-  stp_trace_id_format(&id, b);
-  return b;
-}
-
-std::string Hex(const stp_span_id &id) {
-  char b[17];
-  stp_span_id_format(&id, b);
-  return b;
-}
+using stp_test::Hex;
 
 // One thread's work; returns the number of mismatches seen.
 long Worker(const stp_config *cfg, int thread, int iterations) {

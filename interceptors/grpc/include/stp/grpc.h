@@ -27,7 +27,7 @@
  *
  *   static stp_grpc_sentry sentry;       (outlives the channel)
  *   sentry.cfg = cfg;
- *   sentry.on_record = on_record;        (may be NULL)
+ *   (records go to the config's sink, stp_options.on_record)
  *   stp_grpc_channel *ch;
  *   stp_grpc_channel_new(&ch, channel, NULL);
  *   stp_grpc_interceptor ic;
@@ -121,7 +121,7 @@ const stp_span *stp_grpc_call_span(const stp_grpc_call *call);
 void stp_grpc_call_set_context(stp_grpc_call *call, stp_context *ctx,
                                const stp_span *span);
 
-/* Client: the context given to stp_grpc_call_create, or the thread's
+/* Client: the context given to stp_grpc_channel_create_call, or the thread's
  * current one at that moment, or NULL. Meant for interceptors' start hook;
  * do not keep it past that hook (the caller owns it). */
 stp_context *stp_grpc_call_parent(const stp_grpc_call *call);
@@ -338,8 +338,10 @@ void stp_grpc_request_destroy(stp_grpc_request *req);
 /* What the Sentry interceptors need. Caller storage that must outlive the
  * channels and servers using it (a static, or next to the config). */
 typedef struct stp_grpc_sentry {
-  const stp_config *cfg;        /* must not be NULL */
-  stp_span_record_fn on_record; /* NULL: no records */
+  const stp_config *cfg; /* must not be NULL */
+  /* Where this interceptor's span records go instead of the config's
+   * record sink (stp_options.on_record); NULL: to that sink. */
+  stp_span_record_fn on_record;
   void *record_user;
 } stp_grpc_sentry;
 

@@ -7,6 +7,11 @@
  * from nghttp2's header callback and yields the stream's stp_context once
  * the request headers are complete.
  *
+ * Span records (stp.h) go to the record sink of the context's config
+ * (stp_options.on_record): one `http.client` record per request begun with
+ * stp_nghttp2_request_begin, one `http.server` record per stream closed
+ * with stp_nghttp2_stream_on_close.
+ *
  * Nothing here allocates except stp_nghttp2_stream_new (and, through
  * stp_config_should_propagate, stp_nghttp2_inject for a URL of 512 bytes or
  * more when the config has propagation targets). The API convention is
@@ -68,17 +73,20 @@ typedef struct stp_nghttp2_headers {
  * span selects the span to announce (NULL: the context's own span; an
  * outgoing call usually gets one from stp_context_child_span).
  *
- * Propagation targets: the request URL is checked with
- * stp_config_should_propagate. url/url_len give it; with url == NULL it is
- * composed as `scheme://authority/path` from the :scheme, :authority (or
- * `host`) and :path entries of nva. When it does not match, nothing is
- * changed and 0 is returned (*nvlen is then unchanged).
+ * Propagation targets: when the config has targets, the request URL is
+ * checked with stp_config_should_propagate. url/url_len give it; with
+ * url == NULL it is composed as `scheme://authority/path` from the
+ * :scheme, :authority (or `host`) and :path entries of nva. When it does
+ * not match, nothing is changed and 0 is returned (*nvlen is then
+ * unchanged). Without targets the URL is neither composed nor looked at.
  *
  * Returns 0, STP_ERR_INVALID_ARGUMENT, STP_ERR_BUFFER_TOO_SMALL when nvcap
  * is less than the entries kept plus 2 (3 with propagate_traceparent;
  * nvcap >= *nvlen + STP_NGHTTP2_NV_EXTRA always suffices; the entries
- * replaced count as room, wherever they are), STP_ERR_TOO_LONG when url
- * is NULL and the composed URL exceeds STP_NGHTTP2_URL_MAX, or an error of
+ * replaced count as room, wherever they are), STP_ERR_TOO_LONG when the
+ * config has targets, url is NULL and the composed URL exceeds
+ * STP_NGHTTP2_URL_MAX (a URL too long to check is not matched on part of
+ * it), STP_ERR_NOMEM from the target check, or an error of
  * stp_context_inject. On any error nva and *nvlen are unchanged.
  * Freezes the DSC. Uses about 25 KiB of stack, and no heap but that of
  * stp_config_should_propagate. */
@@ -94,16 +102,65 @@ int stp_nghttp2_request_url(char *buf, size_t cap, size_t *out_len,
                             const nghttp2_nv *nva, size_t nvlen);
 
 /* ------------------------------------------------------------------------ */
+/* Client: one span record per request.                                     */
+
+/* Bytes of a record's description ("GET http://host/path") kept; a longer
+ * one is cut (the query is never kept). */
+#define STP_NGHTTP2_DESCRIPTION_MAX 256
+
+/* One outgoing request's span. Plain data on your storage (your stream
+ * object, the stack of a blocking client), owning no memory; fields are
+ * read-only. */
+typedef struct stp_nghttp2_request {
+  stp_span span; /* the span the request announced */
+  const stp_context *ctx;
+  uint64_t start_ns;
+  int status; /* the response's :status, 0 until one arrived */
+  bool local_root;
+  bool injected; /* the trace headers were added */
+  bool ended;
+  size_t description_len;
+  char description[STP_NGHTTP2_DESCRIPTION_MAX];
+} stp_nghttp2_request;
+
+/* stp_nghttp2_inject for a request you then time: call it in place of
+ * stp_nghttp2_inject (same arguments and result) before
+ * nghttp2_submit_request. `span` is the span the request announces: NULL
+ * makes a child of the context's span (an outgoing call within a unit of
+ * work); stp_context_span(ctx) when the request is the unit of work itself
+ * (a client program), whose record is then a local root. The description
+ * is `METHOD scheme://authority/path` from nva (without the query). req is
+ * begun whatever inject returns, except STP_ERR_INVALID_ARGUMENT for a
+ * NULL req or ctx; ctx must outlive req until stp_nghttp2_request_end. */
+int stp_nghttp2_request_begin(stp_nghttp2_request *req, stp_context *ctx,
+                              stp_nghttp2_headers *hb, nghttp2_nv *nva,
+                              size_t nvcap, size_t *nvlen, const stp_span *span,
+                              const char *url, size_t url_len);
+
+/* From on_header_callback for this request's stream: notes the response's
+ * :status (the last one, so a final answer after 1xx). */
+void stp_nghttp2_request_on_header(stp_nghttp2_request *req,
+                                   const nghttp2_frame *frame,
+                                   const uint8_t *name, size_t namelen,
+                                   const uint8_t *value, size_t valuelen);
+
+/* From on_stream_close_callback (or when you give up on the request): the
+ * `http.client` record, its status from :status, else from error_code
+ * (NGHTTP2_CANCEL: "cancelled"; another error or none: "unknown_error").
+ * Returns 0, STP_ERR_INVALID_ARGUMENT, or STP_ERR_STATE when it ended
+ * already. */
+int stp_nghttp2_request_end(stp_nghttp2_request *req, uint32_t error_code);
+
+/* ------------------------------------------------------------------------ */
 /* Server: incoming streams.                                                */
 
 /* Per-stream state. Plain storage of a fixed size (STP_CONTEXT_SIZE, about
- * 9 KiB, plus a few bytes), owning no memory: embed it in your own stream
- * object, or use stp_nghttp2_stream_new. Its size is public so that you
- * can; its fields are not. Hostile headers (a huge baggage,
- * thousands of members, junk bytes) cost no more memory than this: the
- * context keeps at most STP_BAGGAGE_MAX_MEMBERS members in
- * STP_BAGGAGE_MAX_BYTES and examines at most STP_BAGGAGE_SCAN_MAX_BYTES
- * of baggage per stream.
+ * 9 KiB, plus the span record's method and path), owning no memory: embed it in
+ * your own stream object, or use stp_nghttp2_stream_new. Its size is public so
+ * that you can; its fields are not. Hostile headers (a huge baggage, thousands
+ * of members, junk bytes) cost no more memory than this: the context keeps at
+ * most STP_BAGGAGE_MAX_MEMBERS members in STP_BAGGAGE_MAX_BYTES and examines at
+ * most STP_BAGGAGE_SCAN_MAX_BYTES of baggage per stream.
  *
  * Use, in the nghttp2 server callbacks:
  *   on_begin_headers_callback  (HEADERS, cat NGHTTP2_HCAT_REQUEST):
@@ -112,11 +169,14 @@ int stp_nghttp2_request_url(char *buf, size_t cap, size_t *out_len,
  *   on_header_callback:     stp_nghttp2_stream_on_header();
  *   on_frame_recv_callback: stp_nghttp2_stream_on_frame_recv() returns the
  *       context when the request headers are complete;
- *   on_stream_close_callback: free your stream object.
+ *   on_frame_send_callback: stp_nghttp2_stream_on_frame_send() (for the
+ *       :status of the span record);
+ *   on_stream_close_callback: stp_nghttp2_stream_on_close() (the span
+ *       record), then free your stream object.
  * nghttp2_session_del() does not call on_stream_close_callback for the
  * streams still open: when a connection is dropped, free the stream
  * objects it still holds yourself (keep them in a per-connection list). */
-#define STP_NGHTTP2_STREAM_SIZE (STP_CONTEXT_SIZE + 8)
+#define STP_NGHTTP2_STREAM_SIZE (STP_CONTEXT_SIZE + 296)
 
 typedef struct stp_nghttp2_stream {
   union {
@@ -150,6 +210,19 @@ stp_context *stp_nghttp2_stream_on_frame_recv(stp_nghttp2_stream *st,
 
 /* The stream's context once its request headers are complete, else NULL. */
 stp_context *stp_nghttp2_stream_context(stp_nghttp2_stream *st);
+
+/* From on_frame_send_callback: notes the :status of the response
+ * HEADERS this stream sent. Other frames are ignored. */
+void stp_nghttp2_stream_on_frame_send(stp_nghttp2_stream *st,
+                                      const nghttp2_frame *frame);
+
+/* From on_stream_close_callback: the stream's `http.server` record (a
+ * local root: `METHOD /path` without the query, the :status sent, else
+ * the status of error_code as for requests; the continue status), to the
+ * sink of the config. Returns 0, STP_ERR_INVALID_ARGUMENT, or
+ * STP_ERR_STATE when the request headers never completed (no context, no
+ * record) or the stream was closed already. */
+int stp_nghttp2_stream_on_close(stp_nghttp2_stream *st, uint32_t error_code);
 
 /* A heap stream state (one allocation, a little over its size),
  * begun for stream_id. alloc may be NULL for malloc/free; free with

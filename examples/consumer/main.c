@@ -1,4 +1,5 @@
-/* A program in another Bazel workspace, built against @stp//:stp: it
+/* A program outside stp, built against it by Bazel (@stp//:stp), CMake
+ * (find_package) and pkg-config (scripts/consumers.sh): it
  * continues a trace from a `sentry-trace` header and checks the result. */
 #include <stdio.h>
 #include <string.h>

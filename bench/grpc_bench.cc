@@ -26,8 +26,8 @@
 // (client, servers, gRPC's own threads) spent per call: on a shared
 // machine the CPU time varies much less than the wall clock.
 //
-//   bazel run -c opt //tests/grpc:grpc_bench -- [calls_per_round] [rounds]
-//                                                [modes]
+//   bazel run -c opt //bench:grpc_bench -- [calls_per_round] [rounds]
+//                                          [modes]
 // modes: the letters of the modes to run (default "abpmc"), e.g. "c" alone
 // to profile the interceptors with perf.
 #include <grpc/byte_buffer.h>

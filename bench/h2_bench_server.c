@@ -1,0 +1,212 @@
+/* The HTTP/2 server of the benchmarks (bench/h2_ab.sh, instructions.sh,
+ * profile.sh): the example server's loop (examples/h2/server_loop.c), every
+ * request answered with the same 22-byte body, and one of three ways of
+ * handling the trace headers:
+ *
+ *   --mode stp   continue each request's trace (stp_nghttp2_stream) and
+ *                compute the `sentry-trace` and `baggage` of a call made
+ *                from here: the work of a propagating server (A);
+ *   --mode off   no stp code at all (B);
+ *   --mode hand  the work of `stp` written by hand with no checks at all
+ *                (it trusts every byte it is sent): the floor any
+ *                propagation code reaches in this server (H).
+ *
+ *   h2_bench_server --mode stp|off|hand [--port N|0] [--port-file FILE]
+ *                   [the stp options of examples/common/cli.h]
+ *
+ * Stream states (about 9 KiB, the same size in every mode) freed by closed
+ * streams are kept for the next ones, as a busy server would. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "examples/common/cli.h"
+#include "examples/h2/server_loop.h"
+#include "stp/nghttp2.h"
+
+enum mode { MODE_UNSET, MODE_STP, MODE_OFF, MODE_HAND };
+
+/* --mode hand: the incoming trace id and flag, the `sentry-*` members of
+ * the incoming baggage as they came, and the outgoing `sentry-trace`. */
+typedef struct hand {
+  char trace[STP_TRACE_ID_HEX_LEN + 1]; /* 32 hex digits, then the flag */
+  char sentry_trace[STP_TRACE_ID_HEX_LEN + STP_SPAN_ID_HEX_LEN + 3];
+  size_t bag_len;
+  char bag[STP_BAGGAGE_MAX_BYTES];
+} hand;
+
+typedef struct request {
+  h2_stream base;
+  union {
+    stp_nghttp2_stream trace; /* --mode stp */
+    hand hand;                /* --mode hand */
+  } u;
+} request;
+
+enum { POOL_MAX = 2 * H2_LOOP_MAX_CONCURRENT_STREAMS };
+
+typedef struct server {
+  enum mode mode;
+  stp_config *cfg;
+  uint64_t rng; /* --mode hand: its span ids (xorshift) */
+  request *free[POOL_MAX];
+  size_t n_free;
+} server;
+
+static const char kBody[] = "{\"answer\":\"the same\"}\n";
+
+/* --mode hand: a request header. Keeps the trace id and flag of a
+ * `sentry-trace` and the `sentry-*` members of a `baggage`, unchecked. */
+static void hand_header(hand *h, const uint8_t *name, size_t namelen,
+                        const uint8_t *value, size_t valuelen) {
+  if (namelen == 12 && memcmp(name, "sentry-trace", 12) == 0 &&
+      valuelen >= 51) {
+    memcpy(h->trace, value, STP_TRACE_ID_HEX_LEN);
+    h->trace[STP_TRACE_ID_HEX_LEN] = (char)value[50];
+  } else if (namelen == 7 && memcmp(name, "baggage", 7) == 0) {
+    const uint8_t *p = value, *end = value + valuelen;
+    while (p < end) {
+      const uint8_t *comma = memchr(p, ',', (size_t)(end - p));
+      const uint8_t *stop = comma ? comma : end;
+      size_t n = (size_t)(stop - p);
+      if (n > 7 && memcmp(p, "sentry-", 7) == 0 &&
+          h->bag_len + n + 1 <= sizeof h->bag) {
+        if (h->bag_len)
+          h->bag[h->bag_len++] = ',';
+        memcpy(h->bag + h->bag_len, p, n);
+        h->bag_len += n;
+      }
+      p = stop + 1;
+    }
+  }
+}
+
+/* --mode hand: the outgoing `sentry-trace` of a child span, written next
+ * to the outgoing baggage (h->bag, ready as it is). */
+static void hand_child(server *srv, hand *h) {
+  static const char hex[] = "0123456789abcdef";
+  uint64_t x = srv->rng;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  srv->rng = x;
+  char *p = h->sentry_trace;
+  memcpy(p, h->trace, STP_TRACE_ID_HEX_LEN);
+  p[STP_TRACE_ID_HEX_LEN] = '-';
+  for (int i = 0; i < STP_SPAN_ID_HEX_LEN; i++)
+    p[STP_TRACE_ID_HEX_LEN + 1 + i] = hex[(x >> (4 * i)) & 15];
+  p[STP_TRACE_ID_HEX_LEN + 1 + STP_SPAN_ID_HEX_LEN] = '-';
+  p[STP_TRACE_ID_HEX_LEN + 2 + STP_SPAN_ID_HEX_LEN] = h->trace[32];
+}
+
+/* --mode stp: the propagation work of a handler that calls on, a child
+ * span and the two headers it would send. Returns 0 or -1. */
+static int stp_child(stp_nghttp2_stream *trace) {
+  stp_context *ctx = stp_nghttp2_stream_context(trace);
+  stp_span child;
+  char st[STP_SENTRY_TRACE_MAX_LEN + 1], bag[STP_BAGGAGE_MAX_BYTES + 1];
+  size_t st_len, bag_len;
+  if (!ctx)
+    return -1;
+  stp_context_child_span(ctx, &child);
+  return stp_context_sentry_trace(ctx, st, sizeof st, &st_len, &child) == 0 &&
+                 stp_context_baggage(ctx, bag, sizeof bag, &bag_len, NULL, 0) ==
+                     0
+             ? 0
+             : -1;
+}
+
+static h2_stream *on_open(void *user, nghttp2_session *session, int32_t id) {
+  server *srv = user;
+  request *r = srv->n_free ? srv->free[--srv->n_free] : malloc(sizeof *r);
+  if (!r)
+    return NULL;
+  h2_stream_init(&r->base, session, id);
+  if (srv->mode == MODE_STP) {
+    stp_nghttp2_stream_begin(&r->u.trace, srv->cfg, id);
+  } else if (srv->mode == MODE_HAND) {
+    r->u.hand.trace[STP_TRACE_ID_HEX_LEN] = '-'; /* none seen */
+    r->u.hand.bag_len = 0;
+  }
+  return &r->base;
+}
+
+static void on_header(void *user, h2_stream *s, const nghttp2_frame *frame,
+                      const uint8_t *name, size_t namelen, const uint8_t *value,
+                      size_t valuelen) {
+  server *srv = user;
+  request *r = (request *)s;
+  if (srv->mode == MODE_STP)
+    stp_nghttp2_stream_on_header(&r->u.trace, frame, name, namelen, value,
+                                 valuelen);
+  else if (srv->mode == MODE_HAND)
+    hand_header(&r->u.hand, name, namelen, value, valuelen);
+}
+
+static int on_frame(void *user, h2_stream *s, const nghttp2_frame *frame) {
+  server *srv = user;
+  request *r = (request *)s;
+  if (srv->mode == MODE_STP)
+    stp_nghttp2_stream_on_frame_recv(&r->u.trace, frame);
+  if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
+      !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) || s->body)
+    return 0;
+  int err = 0;
+  if (srv->mode == MODE_STP)
+    err = stp_child(&r->u.trace);
+  else if (srv->mode == MODE_HAND)
+    hand_child(srv, &r->u.hand);
+  err = err ? h2_stream_reset(s)
+            : h2_stream_respond(s, "application/json", kBody, sizeof kBody - 1);
+  return err == 0 ? 0 : -1;
+}
+
+static void on_close(void *user, h2_stream *s) {
+  server *srv = user;
+  if (srv->n_free < POOL_MAX)
+    srv->free[srv->n_free++] = (request *)s;
+  else
+    free(s);
+}
+
+static int usage(void) {
+  fprintf(stderr, "usage: h2_bench_server --mode stp|off|hand [--port N|0] "
+                  "[--port-file FILE]\n");
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  cli_options o;
+  cli_options_init(&o, 1, 0);
+  static server srv; /* its pool is 1.6 KiB */
+  for (int i = 1; i < argc; i++) {
+    int r = cli_option(&o, argc, argv, &i);
+    const char *v = i + 1 < argc ? argv[i + 1] : "";
+    if (r < 0)
+      return usage();
+    if (r == 1)
+      continue;
+    if (strcmp(argv[i], "--mode") != 0)
+      return usage();
+    srv.mode = strcmp(v, "stp") == 0    ? MODE_STP
+               : strcmp(v, "off") == 0  ? MODE_OFF
+               : strcmp(v, "hand") == 0 ? MODE_HAND
+                                        : MODE_UNSET;
+    i++;
+  }
+  if (srv.mode == MODE_UNSET)
+    return usage();
+  if (cli_config(&srv.cfg, &o, "h2_bench_server") != STP_OK)
+    return 2;
+  srv.rng = 0x9e3779b97f4a7c15u;
+  static const h2_stream_handler handler = {on_open, on_header, on_frame,
+                                            on_close, NULL};
+  h2_loop_options lo = {o.port, o.port_file, "h2_bench_server", &handler, &srv};
+  int rc = h2_loop_run(&lo);
+  while (srv.n_free)
+    free(srv.free[--srv.n_free]);
+  stp_config_del(srv.cfg);
+  return rc;
+}

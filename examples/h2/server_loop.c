@@ -1,0 +1,449 @@
+#define _POSIX_C_SOURCE 200809L
+
+#include "server_loop.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "examples/common/cli.h"
+
+/* After accept() fails for want of descriptors or memory, the listening
+ * socket is left alone this long (it stays readable: polling it at once
+ * again would spin). */
+#define ACCEPT_PAUSE_MS 100
+
+/* Output is gathered up to this many bytes before it goes to the socket:
+ * the frames of every stream answered since the last read leave in one
+ * send, not one send per frame. */
+#define OUT_BATCH (64 * 1024)
+
+typedef struct loop loop;
+
+typedef struct conn {
+  int fd;
+  int dead;
+  nghttp2_session *session;
+  h2_stream *streams; /* every stream nghttp2 still knows about */
+  uint8_t *out;       /* bytes the socket has not taken yet */
+  size_t out_len, out_off, out_cap;
+  loop *lp;
+} conn;
+
+struct loop {
+  const h2_loop_options *o;
+  nghttp2_session_callbacks *cbs;
+  conn **conns;
+  size_t n_conns, cap_conns;
+  size_t live_streams; /* at most H2_LOOP_MAX_LIVE_STREAMS */
+  int accept_paused;   /* accept() failed: wait ACCEPT_PAUSE_MS */
+};
+
+/* ---- streams ------------------------------------------------------------- */
+
+void h2_stream_init(h2_stream *s, nghttp2_session *session, int32_t id) {
+  memset(s, 0, sizeof *s);
+  s->session = session;
+  s->id = id;
+}
+
+static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
+                         uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *source, void *user) {
+  (void)session;
+  (void)stream_id;
+  (void)user;
+  h2_stream *s = source->ptr;
+  size_t n = s->body_len - s->body_sent;
+  if (n > len)
+    n = len;
+  memcpy(buf, s->body + s->body_sent, n);
+  s->body_sent += n;
+  if (s->body_sent == s->body_len)
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return (ssize_t)n;
+}
+
+int h2_stream_respond(h2_stream *s, const char *content_type, const char *body,
+                      size_t len) {
+  char length[24];
+  snprintf(length, sizeof length, "%zu", len);
+  const nghttp2_nv hdrs[] = {
+      {(uint8_t *)":status", (uint8_t *)"200", 7, 3, NGHTTP2_NV_FLAG_NONE},
+      {(uint8_t *)"content-type", (uint8_t *)content_type, 12,
+       strlen(content_type), NGHTTP2_NV_FLAG_NONE},
+      {(uint8_t *)"content-length", (uint8_t *)length, 14, strlen(length),
+       NGHTTP2_NV_FLAG_NONE},
+  };
+  s->body = body;
+  s->body_len = len;
+  s->body_sent = 0;
+  nghttp2_data_provider provider = {{.ptr = s}, read_body};
+  return nghttp2_submit_response(s->session, s->id, hdrs, 3, &provider);
+}
+
+int h2_stream_reset(h2_stream *s) {
+  return nghttp2_submit_rst_stream(s->session, NGHTTP2_FLAG_NONE, s->id,
+                                   NGHTTP2_INTERNAL_ERROR);
+}
+
+static void stream_close(conn *c, h2_stream *s) {
+  c->lp->live_streams--;
+  if (s->prev)
+    s->prev->next = s->next;
+  else
+    c->streams = s->next;
+  if (s->next)
+    s->next->prev = s->prev;
+  c->lp->o->handler->close(c->lp->o->user, s);
+}
+
+/* ---- nghttp2 callbacks --------------------------------------------------- */
+
+static h2_stream *stream_of(nghttp2_session *session, int32_t id) {
+  return nghttp2_session_get_stream_user_data(session, id);
+}
+
+static int on_begin_headers(nghttp2_session *session,
+                            const nghttp2_frame *frame, void *user) {
+  conn *c = user;
+  if (frame->hd.type != NGHTTP2_HEADERS ||
+      frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+    return 0;
+  if (c->lp->live_streams >= H2_LOOP_MAX_LIVE_STREAMS)
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+  const h2_loop_options *o = c->lp->o;
+  h2_stream *s = o->handler->open(o->user, session, frame->hd.stream_id);
+  if (!s)
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  s->prev = NULL;
+  s->next = c->streams;
+  if (c->streams)
+    c->streams->prev = s;
+  c->streams = s;
+  c->lp->live_streams++;
+  nghttp2_session_set_stream_user_data(session, s->id, s);
+  return 0;
+}
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
+                     const uint8_t *name, size_t namelen, const uint8_t *value,
+                     size_t valuelen, uint8_t flags, void *user) {
+  (void)flags;
+  conn *c = user;
+  h2_stream *s = stream_of(session, frame->hd.stream_id);
+  if (s)
+    c->lp->o->handler->header(c->lp->o->user, s, frame, name, namelen, value,
+                              valuelen);
+  return 0;
+}
+
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
+                         void *user) {
+  conn *c = user;
+  h2_stream *s = stream_of(session, frame->hd.stream_id);
+  if (s && c->lp->o->handler->frame(c->lp->o->user, s, frame) != 0)
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  return 0;
+}
+
+static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
+                         void *user) {
+  conn *c = user;
+  h2_stream *s = stream_of(session, frame->hd.stream_id);
+  if (s && c->lp->o->handler->sent)
+    c->lp->o->handler->sent(c->lp->o->user, s, frame);
+  return 0;
+}
+
+static int on_stream_close(nghttp2_session *session, int32_t stream_id,
+                           uint32_t error_code, void *user) {
+  h2_stream *s = stream_of(session, stream_id);
+  if (s) {
+    s->error_code = error_code;
+    nghttp2_session_set_stream_user_data(session, stream_id, NULL);
+    stream_close(user, s);
+  }
+  return 0;
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+static void conn_free(conn *c) {
+  nghttp2_session_del(c->session); /* calls no on_stream_close */
+  while (c->streams) {
+    c->streams->error_code = NGHTTP2_CANCEL;
+    stream_close(c, c->streams);
+  }
+  close(c->fd);
+  free(c->out);
+  free(c);
+}
+
+/* Appends nghttp2's pending frames to c->out, up to OUT_BATCH bytes
+ * (nghttp2 hands over one frame or so per call; `data` is valid until the
+ * next call). */
+static int conn_gather(conn *c) {
+  if (c->out_off > 0) { /* what the socket took last time */
+    memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+    c->out_len -= c->out_off;
+    c->out_off = 0;
+  }
+  while (c->out_len < OUT_BATCH) {
+    const uint8_t *data;
+    ssize_t n = nghttp2_session_mem_send(c->session, &data);
+    if (n < 0)
+      return -1;
+    if (n == 0)
+      return 0;
+    if (c->out_len + (size_t)n > c->out_cap) {
+      size_t cap = c->out_cap ? c->out_cap : 16384;
+      while (cap < c->out_len + (size_t)n)
+        cap *= 2;
+      uint8_t *p = realloc(c->out, cap);
+      if (!p)
+        return -1;
+      c->out = p;
+      c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, data, (size_t)n);
+    c->out_len += (size_t)n;
+  }
+  return 0;
+}
+
+/* Hands nghttp2's output to the socket until either has no more; keeps
+ * what the socket does not take. */
+static int conn_flush(conn *c) {
+  for (;;) {
+    if (conn_gather(c) != 0)
+      return -1;
+    if (c->out_len == 0)
+      return 0;
+    while (c->out_off < c->out_len) {
+      ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+                       MSG_NOSIGNAL);
+      if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0
+                                                                         : -1;
+      c->out_off += (size_t)n;
+    }
+    c->out_off = c->out_len = 0;
+  }
+}
+
+static int conn_read(conn *c) {
+  uint8_t buf[16384];
+  ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+  if (n < 0)
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+  if (n == 0)
+    return -1; /* peer gone, maybe mid-request */
+  return nghttp2_session_mem_recv(c->session, buf, (size_t)n) < 0 ? -1 : 0;
+}
+
+static int set_nonblocking(int fd) {
+  int fl = fcntl(fd, F_GETFL, 0);
+  return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* A new connection on fd: its nghttp2 session, then our SETTINGS. */
+static conn *conn_new(loop *lp, int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  conn *c = calloc(1, sizeof *c);
+  if (!c || set_nonblocking(fd) != 0 ||
+      nghttp2_session_server_new(&c->session, lp->cbs, c) != 0) {
+    free(c);
+    return NULL;
+  }
+  c->fd = fd;
+  c->lp = lp;
+  nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
+                                        H2_LOOP_MAX_CONCURRENT_STREAMS}};
+  nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings, 1);
+  if (conn_flush(c) != 0)
+    c->dead = 1;
+  return c;
+}
+
+static void accept_all(loop *lp, int lfd) {
+  for (;;) {
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+          errno == ENOMEM)
+        lp->accept_paused = 1;
+      return;
+    }
+    if (lp->n_conns == lp->cap_conns) {
+      size_t cap = lp->cap_conns ? 2 * lp->cap_conns : 16;
+      conn **p = realloc(lp->conns, cap * sizeof *p);
+      if (p) {
+        lp->conns = p;
+        lp->cap_conns = cap;
+      }
+    }
+    conn *c = lp->n_conns < lp->cap_conns ? conn_new(lp, fd) : NULL;
+    if (c)
+      lp->conns[lp->n_conns++] = c;
+    else
+      close(fd);
+  }
+}
+
+/* Reads and writes what poll() said each connection is ready for, then
+ * frees the connections that ended. */
+static void serve_conns(loop *lp, const struct pollfd *pfds, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    conn *c = lp->conns[i];
+    if ((pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) && conn_read(c) != 0)
+      c->dead = 1;
+    if (!c->dead && conn_flush(c) != 0)
+      c->dead = 1;
+    if (!c->dead && !nghttp2_session_want_read(c->session) &&
+        !nghttp2_session_want_write(c->session) && c->out_len == 0)
+      c->dead = 1; /* GOAWAY exchanged, nothing left to say */
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < lp->n_conns; i++) {
+    if (lp->conns[i]->dead)
+      conn_free(lp->conns[i]);
+    else
+      lp->conns[kept++] = lp->conns[i];
+  }
+  lp->n_conns = kept;
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+static int stop_pipe[2] = {-1, -1};
+
+static void on_signal(int sig) {
+  (void)sig;
+  int saved = errno;
+  if (write(stop_pipe[1], "x", 1) < 0) {
+    /* the pipe is full: a stop is already pending */
+  }
+  errno = saved;
+}
+
+static int catch_stop_signals(void) {
+  if (pipe(stop_pipe) != 0 || set_nonblocking(stop_pipe[0]) != 0 ||
+      set_nonblocking(stop_pipe[1]) != 0)
+    return -1;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  return 0;
+}
+
+static int listen_on(int port, int *bound_port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  struct sockaddr_in a;
+  socklen_t alen = sizeof a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+      bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 512) != 0 ||
+      set_nonblocking(fd) != 0 ||
+      getsockname(fd, (struct sockaddr *)&a, &alen) != 0) {
+    perror("listen");
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  *bound_port = ntohs(a.sin_port);
+  return fd;
+}
+
+/* Polls the stop pipe, the listening socket and every connection until a
+ * stop signal. Returns 0 then, -1 on failure. */
+static int poll_until_stopped(loop *lp, int lfd) {
+  struct pollfd *pfds = NULL;
+  size_t cap = 0;
+  int rc = -1;
+  for (;;) {
+    if (lp->n_conns + 2 > cap) {
+      cap = 2 * (lp->n_conns + 2);
+      struct pollfd *p = realloc(pfds, cap * sizeof *p);
+      if (!p)
+        break;
+      pfds = p;
+    }
+    pfds[0] = (struct pollfd){stop_pipe[0], POLLIN, 0};
+    pfds[1] = (struct pollfd){lfd, lp->accept_paused ? 0 : POLLIN, 0};
+    size_t n = lp->n_conns;
+    for (size_t i = 0; i < n; i++) {
+      conn *c = lp->conns[i];
+      short ev = c->out_off < c->out_len ? POLLIN | POLLOUT : POLLIN;
+      pfds[2 + i] = (struct pollfd){c->fd, ev, 0};
+    }
+    int paused = lp->accept_paused;
+    lp->accept_paused = 0; /* tried again after this poll */
+    if (poll(pfds, n + 2, paused ? ACCEPT_PAUSE_MS : -1) < 0 && errno != EINTR)
+      break;
+    if (pfds[0].revents) {
+      rc = 0; /* SIGTERM / SIGINT */
+      break;
+    }
+    serve_conns(lp, pfds + 2, n);
+    if (pfds[1].revents & POLLIN)
+      accept_all(lp, lfd);
+  }
+  free(pfds);
+  return rc;
+}
+
+int h2_loop_run(const h2_loop_options *o) {
+  loop lp = {.o = o};
+  int lfd = -1, bound, rc = 1;
+  if (catch_stop_signals() != 0 || (lfd = listen_on(o->port, &bound)) < 0)
+    goto out;
+  if (o->port_file && cli_write_port_file(o->port_file, bound) != 0) {
+    perror(o->port_file);
+    goto out;
+  }
+  fprintf(stderr, "%s: listening on 127.0.0.1:%d\n", o->name, bound);
+
+  nghttp2_session_callbacks_new(&lp.cbs);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(lp.cbs,
+                                                          on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(lp.cbs, on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(lp.cbs, on_frame_recv);
+  nghttp2_session_callbacks_set_on_frame_send_callback(lp.cbs, on_frame_send);
+  nghttp2_session_callbacks_set_on_stream_close_callback(lp.cbs,
+                                                         on_stream_close);
+  if (poll_until_stopped(&lp, lfd) == 0)
+    rc = 0;
+
+out:
+  for (size_t i = 0; i < lp.n_conns; i++)
+    conn_free(lp.conns[i]);
+  free(lp.conns);
+  nghttp2_session_callbacks_del(lp.cbs);
+  if (lfd >= 0)
+    close(lfd);
+  for (int i = 0; i < 2; i++)
+    if (stop_pipe[i] >= 0)
+      close(stop_pipe[i]);
+  if (rc == 0)
+    fprintf(stderr, "%s: stopped\n", o->name);
+  return rc;
+}

@@ -32,8 +32,8 @@ inline bool is_bin_key(const char *key, size_t len) {
 
 // Completes rec (the span, op, times and the side's own fields set by the
 // caller) with the method as description and Sentry's status of `code`
-// (a gRPC status code, -1 when not known), and hands it to s.on_record
-// (nothing without one).
+// (a gRPC status code, -1 when not known), and hands it to s.on_record,
+// or without one to the config's record sink (nothing without either).
 void emit_record(const sentry &s, stp_span_record *rec,
                  const std::string &method, int code);
 

@@ -17,13 +17,17 @@ uint64_t now_ns() {
 
 void emit_record(const sentry &s, stp_span_record *rec,
                  const std::string &method, int code) {
-  if (!s.on_record)
+  void *user = s.record_user;
+  stp_span_record_fn fn = s.on_record;
+  if (!fn)
+    fn = stp_config_record_sink(s.cfg, &user);
+  if (!fn)
     return;
   rec->description = method.data();
   rec->description_len = method.size();
   rec->code = code;
   rec->status = code >= 0 ? stp_span_status_grpc(code) : "unknown";
-  s.on_record(s.record_user, rec);
+  fn(user, rec);
 }
 
 }  // namespace internal

@@ -358,6 +358,33 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.param.name);
     });
 
+// ---- where records go ----------------------------------------------------------
+
+// Without a callback of their own, both interceptors hand their records to
+// the config's record sink (stp_options.on_record), as the C layer's do.
+TEST(RecordSink, WithoutACallbackTheConfigSinkGetsTheRecords) {
+  Recorder sink;
+  Config cfg([&](stp_options *o) {
+    o->on_record = Recorder::Fn;
+    o->record_user = &sink;
+  });
+  ServerOptions so;
+  so.cfg = cfg.cfg;
+  so.records_to_config_sink = true;
+  TestServer server(Api::kSync, so);
+  auto stub =
+      stp::test::Echo::NewStub(NewChannel(server.address(), cfg.cfg, nullptr));
+  grpc::ClientContext cc;
+  cc.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  EchoReply reply;
+  ASSERT_TRUE(stub->Unary(&cc, EchoRequest(), &reply).ok());
+  std::vector<Record> all = sink.WaitFor(2);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(sink.Of("grpc.client").size(), 1u);
+  EXPECT_EQ(sink.Of("grpc.server").size(), 1u);
+  EXPECT_TRUE(server.records.All().empty());
+}
+
 // ---- no config ------------------------------------------------------------------
 
 TEST(NoConfig, InterceptorsStandAside) {

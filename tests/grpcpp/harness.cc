@@ -274,8 +274,10 @@ TestServer::TestServer(Api api, const ServerOptions &options)
   if (options.cfg) {
     stp::grpcpp::sentry s;
     s.cfg = options.cfg;
-    s.on_record = Recorder::Fn;
-    s.record_user = &records;
+    if (!options.records_to_config_sink) {
+      s.on_record = Recorder::Fn;
+      s.record_user = &records;
+    }
     std::vector<
         std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         ics;
@@ -318,8 +320,10 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string &address,
   if (cfg) {
     stp::grpcpp::sentry s;
     s.cfg = cfg;
-    s.on_record = Recorder::Fn;
-    s.record_user = records;
+    if (records) {
+      s.on_record = Recorder::Fn;
+      s.record_user = records;
+    }
     ics.push_back(stp::grpcpp::sentry_client_factory(s, address));
   }
   return grpc::experimental::CreateCustomChannelWithInterceptors(

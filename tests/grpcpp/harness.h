@@ -129,6 +129,8 @@ void Handle(const HandlerEnv &env, grpc::ServerContextBase *ctx,
 struct ServerOptions {
   const stp_config *cfg = nullptr; // the server interceptor; null: none
   int max_metadata_size = 0;       // 0: gRPC's default
+  // The records go to the config's record sink, not to `records`.
+  bool records_to_config_sink = false;
 };
 
 // A grpc++ server on 127.0.0.1 (a free port) with the test service.
@@ -174,7 +176,8 @@ std::unique_ptr<TestServer::Impl> NewAsyncService(const HandlerEnv &env);
 std::unique_ptr<TestServer::Impl> NewCallbackService(const HandlerEnv &env);
 
 // A channel to `address`, with the Sentry client interceptor when cfg is
-// not null (records to `records`; authority: the address itself).
+// not null (records to `records`, or to the config's record sink when it
+// is null; authority: the address itself).
 std::shared_ptr<grpc::Channel> NewChannel(const std::string &address,
                                           const stp_config *cfg,
                                           Recorder *records,

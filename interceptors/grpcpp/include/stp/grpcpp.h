@@ -10,7 +10,7 @@
  *
  *   stp::grpcpp::sentry sentry;              (copied by the factories)
  *   sentry.cfg = cfg;                        (must outlive every call)
- *   sentry.on_record = on_record;            (may be NULL)
+ *   sentry.on_record = on_record;  (NULL: the config's record sink)
  *   std::vector<std::unique_ptr<
  *       grpc::experimental::ClientInterceptorFactoryInterface>> ics;
  *   ics.push_back(stp::grpcpp::sentry_client_factory(sentry, "api:443"));
@@ -98,11 +98,14 @@
 namespace stp {
 namespace grpcpp {
 
-/* What the interceptors need. Copied by the factories; cfg must outlive
- * every channel, server and call that uses them. */
+/* What the interceptors need, as stp_grpc_sentry for the C layer. Copied
+ * by the factories; cfg must outlive every channel, server and call that
+ * uses them. */
 struct sentry {
   const stp_config *cfg = nullptr; /* NULL: the interceptors do nothing */
-  stp_span_record_fn on_record = nullptr; /* NULL: no records */
+  /* Where the span records go instead of the config's record sink
+   * (stp_options.on_record); NULL: to that sink (none without one). */
+  stp_span_record_fn on_record = nullptr;
   void *record_user = nullptr;
 };
 

@@ -191,7 +191,7 @@ python3 "$root/scripts/demo_report.py" "${args[@]}" || rc=$?
 
 if [ "$spotlight" = 1 ]; then
   trace_id=$(sed -n 's/^context trace_id=\([0-9a-f]*\).*/\1/p' grpc_client.log)
-  args=("$spot_port" "$trace_id")
+  args=("$spot_port" "$trace_id" --processes 5)
   [ -z "$incoming_parent" ] || args+=(--incoming-parent "$incoming_parent")
   # With --json the document stays alone on stdout.
   [ "$json" = 0 ] || args+=(--out /dev/stderr)

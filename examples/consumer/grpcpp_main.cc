@@ -19,7 +19,7 @@ const char kTraceId[] = "771a43a4192642f0b136d5159a501700";
 
 // Answers every call with the trace id its handler found.
 class Reactor final : public grpc::ServerGenericBidiReactor {
-public:
+ public:
   explicit Reactor(grpc::GenericCallbackServerContext *ctx) {
     std::string id = "none";
     if (stp_context *trace = stp::grpcpp::call_context(ctx)) {
@@ -35,7 +35,7 @@ public:
     delete this;
   }
 
-private:
+ private:
   grpc::ByteBuffer out_;
 };
 
@@ -71,8 +71,9 @@ int main() {
       std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
       cics;
   cics.push_back(stp::grpcpp::sentry_client_factory(sentry, "in-process"));
-  grpc::GenericStub stub(server->experimental().InProcessChannelWithInterceptors(
-      grpc::ChannelArguments(), std::move(cics)));
+  grpc::GenericStub stub(
+      server->experimental().InProcessChannelWithInterceptors(
+          grpc::ChannelArguments(), std::move(cics)));
 
   stp_context parent;
   const std::string incoming = std::string(kTraceId) + "-b1c2d3e4f5a6b7c8-1";

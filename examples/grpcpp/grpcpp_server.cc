@@ -1,9 +1,10 @@
 // A grpc++ service (callback API) that continues the caller's trace for
 // every call and, with --downstream, calls on as a child of its span.
 //
-//   grpcpp_server [--port N] [--port-file FILE] [--dsn DSN] [--release R]
-//                 [--environment E] [--sample-rate X] [--traceparent]
-//                 [--spans FILE] [--downstream HOST:PORT]
+//   grpcpp_server [--port N] [--port-file FILE] [--spans FILE]
+//                 [--dsn DSN] [--release R] [--environment E]
+//                 [--sample-rate X] [--org-id N] [--strict] [--traceparent]
+//                 [--third-party] [--downstream HOST:PORT]
 //                 [--downstream-method /pkg.Svc/M]
 //
 // Listens on 127.0.0.1:N (N = 0, the default, picks a free port; FILE then
@@ -18,7 +19,10 @@
 // `downstream_status=N` and the downstream's own answer. A `grpc.server`
 // record per call, and a `grpc.client` record per downstream call, are
 // printed and appended to the span log (--spans) with the trace headers of
-// the hop. SIGTERM or SIGINT stops the server cleanly (exit 0).
+// the hop, and handed to the config's record sink: with SENTRY_SPOTLIGHT
+// set, an exporter that sends them to Spotlight as transactions (the
+// options and the exporter are the other examples', examples/common/cli.h).
+// SIGTERM or SIGINT stops the server cleanly (exit 0).
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -29,7 +33,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <string>
@@ -39,7 +42,8 @@
 
 #include "stp/grpcpp.h"
 
-extern "C" {  // a C header without a guard of its own
+extern "C" {  // C headers without a guard of their own
+#include "examples/common/cli.h"
 #include "examples/common/span_log.h"
 }
 
@@ -51,55 +55,6 @@ std::atomic<bool> stopping{false};
 
 void OnSignal(int) {
   stopping = true;
-}
-
-struct Options {
-  std::string port = "0", port_file, dsn, release, environment, sample_rate,
-              spans, downstream, downstream_method;
-  bool traceparent = false;
-};
-
-// Consumes argv; false on an unknown option or a missing value.
-bool Parse(int argc, char **argv, Options *o) {
-  const std::map<std::string, std::string *> values = {
-      {"--port", &o->port},
-      {"--port-file", &o->port_file},
-      {"--dsn", &o->dsn},
-      {"--release", &o->release},
-      {"--environment", &o->environment},
-      {"--sample-rate", &o->sample_rate},
-      {"--spans", &o->spans},
-      {"--downstream", &o->downstream},
-      {"--downstream-method", &o->downstream_method},
-  };
-  for (int i = 1; i < argc; i++) {
-    std::string a = argv[i];
-    auto it = values.find(a);
-    if (a == "--traceparent")
-      o->traceparent = true;
-    else if (it != values.end() && i + 1 < argc)
-      *it->second = argv[++i];
-    else
-      return false;
-  }
-  return true;
-}
-
-int NewConfig(stp_config **cfg, const Options &o) {
-  stp_options opts;
-  stp_options_init(&opts);
-  opts.dsn = o.dsn.empty() ? nullptr : o.dsn.c_str();
-  opts.release = o.release.empty() ? nullptr : o.release.c_str();
-  opts.environment = o.environment.empty() ? nullptr : o.environment.c_str();
-  opts.propagate_traceparent = o.traceparent;
-  if (!o.sample_rate.empty()) {
-    char *end;
-    opts.has_sample_rate = true;
-    opts.sample_rate = std::strtod(o.sample_rate.c_str(), &end);
-    if (*end)
-      return STP_ERR_SAMPLE_RATE;
-  }
-  return stp_config_new(cfg, &opts, nullptr);
 }
 
 // A value from the wire as the examples print it: printable ASCII but the
@@ -141,7 +96,8 @@ const char *Sampled(stp_sampled s) {
 // trace headers of the hop.
 class Recorder {
  public:
-  explicit Recorder(std::string spans) : spans_(std::move(spans)) {}
+  Recorder(const char *spans, const stp_config *cfg)
+      : spans_(spans ? spans : ""), cfg_(cfg) {}
 
   static void Fn(void *user, const stp_span_record *rec) {
     static_cast<Recorder *>(user)->Write(rec);
@@ -187,6 +143,7 @@ class Recorder {
     std::fflush(stdout);
     if (!spans_.empty() && span_log_write(spans_.c_str(), &e) != 0)
       std::perror(spans_.c_str());
+    stp_config_emit(cfg_, rec);  // an exporter, with SENTRY_SPOTLIGHT
   }
 
   Headers TakeReceived(const stp_span_id &span) {
@@ -223,6 +180,7 @@ class Recorder {
   }
 
   std::string spans_;
+  const stp_config *cfg_;
   std::mutex mu_;
   std::map<std::string, Headers> received_;
 };
@@ -359,11 +317,13 @@ class Service final : public grpc::CallbackGenericService {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: grpcpp_server [--port N] [--port-file FILE] [--dsn "
-               "DSN] [--release R]\n"
-               "                     [--environment E] [--sample-rate X] "
+               "usage: grpcpp_server [--port N] [--port-file FILE] [--spans "
+               "FILE]\n"
+               "                     [--dsn DSN] [--release R] [--environment "
+               "E]\n"
+               "                     [--sample-rate X] [--org-id N] [--strict] "
                "[--traceparent]\n"
-               "                     [--spans FILE] [--downstream HOST:PORT]\n"
+               "                     [--third-party] [--downstream HOST:PORT]\n"
                "                     [--downstream-method /pkg.Svc/M]\n");
   return 2;
 }
@@ -371,43 +331,52 @@ int Usage() {
 }  // namespace
 
 int main(int argc, char **argv) {
-  Options o;
-  if (!Parse(argc, argv, &o))
-    return Usage();
-  stp_config *cfg;
-  int err = NewConfig(&cfg, o);
-  if (err) {
-    std::fprintf(stderr, "grpcpp_server: %s\n", stp_strerror(err));
-    return 2;
+  cli_options o;
+  cli_options_init(&o, 1, 0);
+  std::string downstream, downstream_method;
+  for (int i = 1; i < argc; i++) {
+    int r = cli_option(&o, argc, argv, &i);
+    if (r == 1)
+      continue;
+    if (r == 0 && i + 1 < argc && std::strcmp(argv[i], "--downstream") == 0)
+      downstream = argv[++i];
+    else if (r == 0 && i + 1 < argc &&
+             std::strcmp(argv[i], "--downstream-method") == 0)
+      downstream_method = argv[++i];
+    else
+      return Usage();
   }
+  stp_config *cfg;
+  if (cli_config(&cfg, &o, "grpcpp_server") != STP_OK)
+    return 2;
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = OnSignal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
 
-  Recorder recorder(o.spans);
+  Recorder recorder(o.spans, cfg);
   stp::grpcpp::sentry sentry;
   sentry.cfg = cfg;
   sentry.on_record = Recorder::Fn;
   sentry.record_user = &recorder;
 
-  App app{&recorder, nullptr, o.downstream_method};
-  if (!o.downstream.empty()) {
+  App app{&recorder, nullptr, downstream_method};
+  if (!downstream.empty()) {
     std::vector<
         std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
         ics;
-    ics.push_back(stp::grpcpp::sentry_client_factory(sentry, o.downstream));
+    ics.push_back(stp::grpcpp::sentry_client_factory(sentry, downstream));
     app.downstream = std::make_unique<grpc::GenericStub>(
         grpc::experimental::CreateCustomChannelWithInterceptors(
-            o.downstream, grpc::InsecureChannelCredentials(),
+            downstream, grpc::InsecureChannelCredentials(),
             grpc::ChannelArguments(), std::move(ics)));
   }
 
   Service service(&app);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:" + o.port,
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(o.port),
                            grpc::InsecureServerCredentials(), &port);
   builder.RegisterCallbackGenericService(&service);
   std::vector<
@@ -417,20 +386,15 @@ int main(int argc, char **argv) {
   builder.experimental().SetInterceptorCreators(std::move(ics));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
-    std::fprintf(stderr, "grpcpp_server: cannot listen on 127.0.0.1:%s\n",
-                 o.port.c_str());
+    std::fprintf(stderr, "grpcpp_server: cannot listen on 127.0.0.1:%d\n",
+                 o.port);
     return 1;
   }
   std::printf("listening on 127.0.0.1:%d\n", port);
   std::fflush(stdout);
-  if (!o.port_file.empty()) {
-    std::ofstream f(o.port_file);
-    f << port << "\n";
-    if (!f.flush()) {
-      std::fprintf(stderr, "grpcpp_server: cannot write %s\n",
-                   o.port_file.c_str());
-      return 1;
-    }
+  if (o.port_file && cli_write_port_file(o.port_file, port) != 0) {
+    std::perror(o.port_file);
+    return 1;
   }
 
   while (!stopping)
@@ -438,7 +402,7 @@ int main(int argc, char **argv) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server.reset();
   app.downstream.reset();
-  stp_config_del(cfg);
+  cli_config_del(&o, cfg);  // the exporter sends what it still holds
   std::printf("stopped\n");
   return 0;
 }

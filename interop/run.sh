@@ -10,9 +10,10 @@
 # (interop/), @sentry/node 11 (interop/node11), @sentry/browser 11 with
 # playwright-core (interop/browser). Builds the C examples and the Go
 # driver, then runs, all on 127.0.0.1:
-#   test.js          C gRPC and HTTP/2 peers against @sentry/node, once per
-#                    version (10.78, then 11), and the rules where the
-#                    versions differ (sdk_rules.js);
+#   test.js          C gRPC and HTTP/2 peers and the grpc++ service
+#                    against @sentry/node, once per version (10.78, then
+#                    11), and the rules where the versions differ
+#                    (sdk_rules.js);
 #   peers.js         the C HTTP/1.1 server and client against sentry-go and
 #                    sentry-ruby, both directions, and the header forms;
 #   browser/test.js  @sentry/browser in headless Chromium reading stp's
@@ -45,12 +46,13 @@ for dir in interop interop/node11 interop/browser; do
     fail "the npm packages of $dir could not be installed (the line above says why)"
 done
 
-echo "interop: building the C examples" >&2
+echo "interop: building the examples" >&2
 timeout 1200 bazel build --jobs=2 --noshow_progress --curses=no --color=no \
   //examples/grpc:grpc_client //examples/grpc:grpc_server \
+  //examples/grpcpp:grpcpp_server \
   //examples/h2:h2_client //examples/h2:h2_server \
   //examples/http1:http1_client //examples/http1:http1_server </dev/null >&2 ||
-  fail "the C examples did not build"
+  fail "the examples did not build"
 bin="$(bazel info --color=no bazel-bin </dev/null 2>/dev/null)/examples"
 
 tmp=$(mktemp -d)

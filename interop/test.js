@@ -1,6 +1,7 @@
 'use strict';
-// Interop tests: stp's C examples against Sentry's own JavaScript SDK
-// (@sentry/node) over gRPC (@grpc/grpc-js) and raw HTTP/2 (node:http2).
+// Interop tests: stp's C and C++ examples against Sentry's own JavaScript
+// SDK (@sentry/node) over gRPC (@grpc/grpc-js) and raw HTTP/2
+// (node:http2).
 //
 //   node test.js BIN_DIR [NAME_FILTER]
 //   STP_SDK_DIR=node11 node test.js BIN_DIR [NAME_FILTER]
@@ -10,12 +11,12 @@
 // every line names it.
 //
 // BIN_DIR holds the built examples: grpc/grpc_client, grpc/grpc_server,
-// h2/h2_client, h2/h2_server. Everything listens on 127.0.0.1 and nothing
-// is sent anywhere: the SDK's transport only records the envelopes it would
-// send, so that the tests can read the transactions the SDK made. Prints
-// one `NAME: ok` or `NAME: FAILED: why` line per test, then
-// `N passed, N failed`; exits 1 when a test failed. Every test, and every
-// process it starts, has a time limit.
+// grpcpp/grpcpp_server, h2/h2_client, h2/h2_server. Everything listens on
+// 127.0.0.1 and nothing is sent anywhere: the SDK's transport only records
+// the envelopes it would send, so that the tests can read the transactions
+// the SDK made. Prints one `NAME: ok` or `NAME: FAILED: why` line per
+// test, then `N passed, N failed`; exits 1 when a test failed. Every test,
+// and every process it starts, has a time limit.
 
 const { createRequire } = require('node:module');
 const path = require('node:path');
@@ -334,10 +335,11 @@ async function transactionFor(spanId) {
   return null;
 }
 
-// The headers the C clients sent, read from their span records (--spans).
-function sentHeaders(spanLog, op) {
+// The headers the C and C++ clients sent, read from their span records
+// (--spans): the first record of `op`, or the first that `pick` accepts.
+function sentHeaders(spanLog, op, pick = () => true) {
   const lines = fs.readFileSync(spanLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  const record = lines.find((r) => r.op === op);
+  const record = lines.find((r) => r.op === op && pick(r));
   check(record, `a ${op} span record in ${spanLog}`);
   const headers = Object.fromEntries(record.headers);
   return { record, sentryTrace: headers['sentry-trace'], baggage: headers.baggage };
@@ -526,6 +528,61 @@ test('chain: JS -> C gRPC server -> C HTTP/2 client -> JS', async () => {
   });
 });
 
+// The grpc++ hop: the SDK's call reaches the grpc++ service
+// (examples/grpcpp), whose handler calls the JavaScript server on through
+// the grpc++ client interceptor, the parent tied with set_parent.
+const CPP_LOG = () => path.join(work, 'grpcpp.jsonl');
+
+test('grpc++: JS client (SDK) -> grpc++ server -> grpc++ client -> JS server (SDK)', async () => {
+  await sdkHead('order', 'task', async (head) => {
+    const before = received.length;
+    const answer = await grpcUnary(env.cppChain.port, '/interop.Orders/Place', head.headers, 'order');
+    const fields = parseLines(answer);
+    checkCContinued(cViewFromLines(fields), head, 'grpc++ server');
+    checkEqual(fields.downstream_status, '0', 'the grpc++ client call (downstream) status');
+    check(received.length === before + 1, 'the JS server behind the grpc++ hop got one call');
+    // The grpc++ client span: a child of the grpc++ server span, and what it
+    // sent is what the SDK continued.
+    const sent = sentHeaders(CPP_LOG(), 'grpc.client', (r) => r.parent_span_id === fields.span_id);
+    checkEqual(sent.record.trace_id, head.traceId, 'grpc++ client span trace id');
+    checkCForwarded(sent, head.headers['sentry-trace'], head.headers.baggage, 'grpc++ client');
+    const last = received[before];
+    checkSdkContinued(last, sent, 'JS gRPC server behind grpc++');
+    checkEqual(last.traceId, head.traceId, 'last hop trace id versus the first hop\'s');
+    checkEqual(sorted(parseBaggage(last.incoming.baggage).dsc), sorted(head.dsc),
+      'DSC the last hop received versus the one the first hop created (frozen)');
+    checkEqual(numeric(last.dsc), numeric(head.dsc), 'DSC the last hop continued with');
+  });
+});
+
+// No trace comes in: the grpc++ service is the head (its DSN, release, rate
+// 1, the method as the transaction), and the SDK continues its trace.
+test('grpc++: head in the grpc++ server, continued by the SDK', async () => {
+  const before = received.length;
+  const answer = await grpcUnary(env.cppChain.port, '/interop.Orders/Place', {}, 'order');
+  const fields = parseLines(answer);
+  checkEqual(fields.continued, 'absent', 'the grpc++ server started the trace');
+  checkEqual(fields.parent_span_id, '-', 'the grpc++ server span is a root');
+  checkEqual(fields.downstream_status, '0', 'the grpc++ client call (downstream) status');
+  check(received.length === before + 1, 'the JS server got one call');
+  const sent = sentHeaders(CPP_LOG(), 'grpc.client', (r) => r.parent_span_id === fields.span_id);
+  const dsc = parseBaggage(sent.baggage).dsc;
+  checkEqual(sorted(dsc), sorted({
+    trace_id: fields.trace_id,
+    public_key: 'c0ffee00c0ffee00c0ffee00c0ffee00',
+    org_id: ORG_ID,
+    sample_rate: '1',
+    sample_rand: dsc.sample_rand,
+    sampled: 'true',
+    release: 'shop@2.0.0',
+    transaction: '/interop.Orders/Place',
+  }), 'the DSC the grpc++ head built');
+  checkEqual(sorted(dscFromLines(fields)), sorted(dsc), 'the DSC the grpc++ server holds');
+  const last = received[before];
+  checkSdkContinued(last, sent, 'JS gRPC server behind grpc++');
+  checkEqual(last.dsc.transaction, '/interop.Orders/Place', 'the transaction the SDK read');
+});
+
 // A trace that starts in C, as the head: DSN, release, environment, rate.
 async function headInC(rate, sampled) {
   const log = path.join(work, `head_${rate}.jsonl`);
@@ -591,6 +648,10 @@ async function main() {
       cH2: await startServer(bin('h2/h2_server'), []),
       cChain: await startServer(bin('grpc/grpc_server'),
         ['--exec', `${bin('h2/h2_client')} --env http://127.0.0.1:${jsH2.port}/chain`]),
+      cppChain: await startServer(bin('grpcpp/grpcpp_server'), [
+        '--dsn', `https://c0ffee00c0ffee00c0ffee00c0ffee00@o${ORG_ID}.ingest.sentry.io/4242`,
+        '--release', 'shop@2.0.0', '--sample-rate', '1', '--spans', CPP_LOG(),
+        '--downstream', `127.0.0.1:${jsGrpc.port}`, '--downstream-method', '/interop.Checkout/Pay']),
     };
   } catch (e) {
     console.log(`[${SDK}] setup: FAILED: ${e.message}`);

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The main job: one trace across four processes on 127.0.0.1.
+# The main job: one trace across five processes on 127.0.0.1.
 #
-#   gRPC client (C) -> gRPC server (C) -> nghttp2 client (C) -> HTTP/2 server (C)
-#        gRPC metadata      SENTRY_TRACE/SENTRY_BAGGAGE     HTTP/2 headers
+#   gRPC client (C) -> grpc++ service (C++) -> gRPC server (C)
+#        gRPC metadata             gRPC metadata
+#   -> nghttp2 client (C) -> HTTP/2 server (C)
+#     SENTRY_TRACE/SENTRY_BAGGAGE     HTTP/2 headers
 #
-# The gRPC server runs the nghttp2 client as a child process for each call,
-# handing it the trace through the environment. Every process appends its
+# The grpc++ service calls the gRPC server on from its handler; the gRPC
+# server runs the nghttp2 client as a child process for each call, handing
+# it the trace through the environment. Every process appends its
 # span records to one span log; the demo then prints the trace id, the tree
 # of spans and the exact trace headers of every hop, and checks that the
 # trace is unbroken (exit 1 when it is not).
@@ -67,10 +70,11 @@ say() { printf '%s\n' "$*" >&2; }
 
 say "== installing what is missing (scripts/setup.sh)"
 bash scripts/setup.sh >&2
-say "== building the four programs"
+say "== building the five programs"
 bazel build --jobs=2 --noshow_progress --curses=no --color=no --show_result=0 \
   --ui_event_filters=-info \
   //examples/grpc:grpc_client //examples/grpc:grpc_server \
+  //examples/grpcpp:grpcpp_server \
   //examples/h2:h2_client //examples/h2:h2_server </dev/null >&2
 bin="$(bazel info --color=no bazel-bin </dev/null 2>/dev/null)/examples"
 if [ "$spotlight" = 1 ]; then
@@ -127,7 +131,7 @@ if [ "$spotlight" = 1 ]; then
 fi
 
 # Servers: ports picked by the kernel, 127.0.0.1 only.
-say "== starting the HTTP/2 server and the gRPC server on 127.0.0.1"
+say "== starting the HTTP/2 server, the gRPC server and the grpc++ service on 127.0.0.1"
 "$bin/h2/h2_server" --port 0 --port-file h2_server.port --spans spans.jsonl \
   --release "$release" --environment "$environment" \
   >h2_server.log 2>&1 &
@@ -143,6 +147,13 @@ PATH="$bin/h2:$PATH" "$bin/grpc/grpc_server" --port 0 \
 pids+=($!)
 grpc_port=$(wait_port grpc_server.port "${pids[-1]}")
 
+# The grpc++ service in front of it: each call goes on to the gRPC server.
+"$bin/grpcpp/grpcpp_server" --port 0 --port-file grpcpp_server.port \
+  --spans spans.jsonl --release "$release" --environment "$environment" \
+  --downstream "127.0.0.1:$grpc_port" >grpcpp_server.log 2>&1 &
+pids+=($!)
+grpcpp_port=$(wait_port grpcpp_server.port "${pids[-1]}")
+
 # The client: the head of the trace, or the continuation of the one given.
 client=("$bin/grpc/grpc_client" --spans spans.jsonl --method /shop.Orders/Checkout
   --release "$release" --environment "$environment")
@@ -155,8 +166,8 @@ if [ -n "$sentry_trace" ]; then
 else
   client+=(--dsn "$dsn" --sample-rate "$sample_rate")
 fi
-say "== calling: grpc_client -> grpc_server -> h2_client -> h2_server"
-if ! timeout 30 "${client[@]}" "127.0.0.1:$grpc_port" >grpc_client.log 2>&1; then
+say "== calling: grpc_client -> grpcpp_server -> grpc_server -> h2_client -> h2_server"
+if ! timeout 30 "${client[@]}" "127.0.0.1:$grpcpp_port" >grpc_client.log 2>&1; then
   say "demo: the gRPC call failed; the client's output:"
   cat grpc_client.log >&2
   exit 1
@@ -180,7 +191,7 @@ python3 "$root/scripts/demo_report.py" "${args[@]}" || rc=$?
 
 if [ "$spotlight" = 1 ]; then
   trace_id=$(sed -n 's/^context trace_id=\([0-9a-f]*\).*/\1/p' grpc_client.log)
-  args=("$spot_port" "$trace_id")
+  args=("$spot_port" "$trace_id" --processes 5)
   [ -z "$incoming_parent" ] || args+=(--incoming-parent "$incoming_parent")
   # With --json the document stays alone on stdout.
   [ "$json" = 0 ] || args+=(--out /dev/stderr)

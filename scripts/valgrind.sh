@@ -3,7 +3,8 @@
 # read or write, use of uninitialised memory or leak fails the run. Then the
 # gRPC tests, for invalid accesses and uninitialised memory only (the
 # Sentry interceptors' call data is not zeroed; gRPC's own caches would
-# show up as leaks).
+# show up as leaks). Then the grpc++ tests, leaks included: cancelled,
+# timed-out and abandoned calls must leave nothing behind.
 #   bash scripts/valgrind.sh
 # Prints one line per binary and exits non-zero when any of them failed.
 set -uo pipefail
@@ -15,8 +16,10 @@ targets=$(bazel query --noshow_progress \
   'kind(cc_test, //tests:all + //tests/hostile/...)' 2>/dev/null)
 grpc_targets=$(bazel query --noshow_progress 'kind(cc_test, //tests/grpc:all)' \
   2>/dev/null)
+grpcpp_targets=$(bazel query --noshow_progress \
+  'kind(cc_test, //tests/grpcpp:all)' 2>/dev/null)
 bazel build --jobs=2 --noshow_progress --curses=no --color=no $targets \
-  $grpc_targets </dev/null || exit 1
+  $grpc_targets $grpcpp_targets </dev/null || exit 1
 bin=$(bazel info bazel-bin 2>/dev/null)
 
 status=0
@@ -49,5 +52,9 @@ for t in $targets; do
 done
 for t in $grpc_targets; do
   memcheck "$t" --leak-check=no
+done
+for t in $grpcpp_targets; do
+  memcheck "$t" --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    --show-leak-kinds=definite,indirect
 done
 exit $status

@@ -1,0 +1,35 @@
+// Span records: what the interceptors know of a finished call, handed to
+// the application's callback as the core's stp_span_record.
+#include <time.h>
+
+#include "internal.h"
+
+namespace stp {
+namespace grpcpp {
+namespace internal {
+
+uint64_t now_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u +
+         static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void emit_record(const sentry &s, stp_span_record *rec,
+                 const std::string &method, int code) {
+  void *user = s.record_user;
+  stp_span_record_fn fn = s.on_record;
+  if (!fn)
+    fn = stp_config_record_sink(s.cfg, &user);
+  if (!fn)
+    return;
+  rec->description = method.data();
+  rec->description_len = method.size();
+  rec->code = code;
+  rec->status = code >= 0 ? stp_span_status_grpc(code) : "unknown";
+  fn(user, rec);
+}
+
+}  // namespace internal
+}  // namespace grpcpp
+}  // namespace stp

@@ -1,0 +1,168 @@
+// The Sentry server interceptor: the call's trace, continued from the
+// request metadata before the handler runs; one grpc.server record.
+#include <grpc/grpc.h>
+#include <grpc/support/time.h>
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/support/time.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "internal.h"
+
+namespace stp {
+namespace grpcpp {
+namespace internal {
+
+namespace {
+
+// The method path. grpc++ names it in the ServerRpcInfo, except for the
+// asynchronous generic service, whose context holds it.
+std::string method_of(grpc::experimental::ServerRpcInfo *info) {
+  if (info->method() && *info->method())
+    return info->method();
+  grpc::ServerContextBase *sc = info->server_context();
+  if (auto *g = dynamic_cast<grpc::GenericServerContext *>(sc))
+    return g->method();
+  if (auto *g = dynamic_cast<grpc::GenericCallbackServerContext *>(sc))
+    return g->method();
+  return std::string();
+}
+
+// A time point as Unix time in nanoseconds (a call without a deadline has
+// the largest time point: about the year 2262).
+uint64_t unix_ns(std::chrono::system_clock::time_point t) {
+  auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch())
+          .count();
+  return ns < 0 ? 0 : static_cast<uint64_t>(ns);
+}
+
+}  // namespace
+
+server_call::server_call(const sentry &s,
+                         grpc::experimental::ServerRpcInfo *info)
+    : sentry_(s), info_(info), start_ns_(0) {}
+
+server_call::~server_call() {
+  end();  // a call that closed without POST_RECV_CLOSE
+}
+
+void server_call::Intercept(batch *m) {
+  if (m->QueryInterceptionHookPoint(hook::POST_RECV_INITIAL_METADATA))
+    start(m->GetRecvInitialMetadata());
+  if (m->QueryInterceptionHookPoint(hook::POST_SEND_MESSAGE) &&
+      !m->GetSendMessageStatus())
+    cut_.store(true, std::memory_order_release);
+  if (m->QueryInterceptionHookPoint(hook::PRE_SEND_STATUS)) {
+    sent_ns_.store(now_ns(), std::memory_order_relaxed);
+    sent_status_.store(static_cast<int>(m->GetSendStatus().error_code()),
+                       std::memory_order_release);
+  }
+  if (m->QueryInterceptionHookPoint(hook::PRE_SEND_CANCEL))
+    cut_.store(true, std::memory_order_release);
+  if (m->QueryInterceptionHookPoint(hook::POST_RECV_CLOSE))
+    end();
+  m->Proceed();
+}
+
+void server_call::start(std::multimap<grpc::string_ref, grpc::string_ref> *md) {
+  if (started_)
+    return;
+  // The asynchronous API makes the interceptor when the request is
+  // posted: the call begins now.
+  start_ns_ = now_ns();
+  method_ = method_of(info_);
+  grpc::ServerContextBase *sc = info_->server_context();
+  deadline_ = sc->raw_deadline();
+  call_ = sc->c_call();
+  stp_context_begin(&ctx_, sentry_.cfg);
+  if (md) {
+    for (const auto &kv : *md) {
+      const char *key = kv.first.data();
+      size_t key_len = kv.first.size();
+      // Binary values are base64 on the wire and never carry a trace.
+      if (!stp_header_is_candidate(key, key_len) || is_bin_key(key, key_len))
+        continue;
+      stp_context_feed(&ctx_, key, key_len, kv.second.data(), kv.second.size());
+    }
+  }
+  // A new head: this call is its transaction.
+  if (stp_context_finish(&ctx_) != STP_OK)
+    stp_context_set_transaction(&ctx_, method_.data(), method_.size());
+  // From now on the context is only read: any thread may use it.
+  stp_context_freeze(&ctx_);
+  started_ = true;
+  if (md)
+    register_call(md, this);
+}
+
+// From when on (Unix ns) the call counts as past its deadline; UINT64_MAX
+// for a call without one. The server's deadline is the client's as it
+// arrived: rounded up and counted from the arrival, so the client's own
+// timer ends the call before it, by as much as the request took to
+// arrive. The last 5 % of the timeout (at least 20 ms) before the
+// deadline counts.
+uint64_t server_call::late_ns() const {
+  if (gpr_time_cmp(deadline_, gpr_inf_future(deadline_.clock_type)) == 0)
+    return UINT64_MAX;
+  uint64_t deadline = unix_ns(grpc::Timespec2Timepoint(deadline_));
+  uint64_t timeout = deadline > start_ns_ ? deadline - start_ns_ : 0;
+  uint64_t grace = std::max<uint64_t>(20000000, timeout / 20);
+  return deadline > grace ? deadline - grace : 0;
+}
+
+// The status the client got, as far as the server can tell: what the
+// handler sent, unless the call was cut short (a cancel, a message that
+// could not be sent or received, no status by the time the call closed,
+// or a status sent past the deadline, which gRPC had already ended the
+// call at).
+void server_call::end() {
+  if (!started_ || ended_)
+    return;
+  ended_ = true;
+  uint64_t end_ns = now_ns();
+  uint64_t late = late_ns();
+  int code = sent_status_.load(std::memory_order_acquire);
+  bool cut = code < 0 || cut_.load(std::memory_order_acquire) ||
+             grpc_call_failed_before_recv_message(call_) ||
+             sent_ns_.load(std::memory_order_relaxed) >= late;
+  if (cut)
+    code = static_cast<int>(end_ns >= late ? grpc::StatusCode::DEADLINE_EXCEEDED
+                                           : grpc::StatusCode::CANCELLED);
+  stp_span_record rec{};
+  rec.span = *stp_context_span(&ctx_);
+  rec.op = "grpc.server";
+  rec.start_ns = start_ns_;
+  rec.end_ns = end_ns;
+  rec.local_root = true;
+  rec.continue_status = stp_context_status(&ctx_);
+  rec.ctx = &ctx_;
+  emit_record(sentry_, &rec, method_, code);
+}
+
+namespace {
+
+class server_factory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit server_factory(const sentry &s) : sentry_(s) {}
+  grpc::experimental::Interceptor *
+  CreateServerInterceptor(grpc::experimental::ServerRpcInfo *info) override {
+    return sentry_.cfg ? new server_call(sentry_, info) : nullptr;
+  }
+
+ private:
+  sentry sentry_;
+};
+
+}  // namespace
+}  // namespace internal
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+sentry_server_factory(const sentry &s) {
+  return std::make_unique<internal::server_factory>(s);
+}
+
+}  // namespace grpcpp
+}  // namespace stp

@@ -13,6 +13,7 @@
  *
  *   h2_bench_server --mode stp|off|hand [--port N|0] [--port-file FILE]
  *                   [the stp options of examples/common/cli.h]
+ *                   [the limits of examples/h2/server_loop.h]
  *
  * Stream states (about 9 KiB, the same size in every mode) freed by closed
  * streams are kept for the next ones, as a busy server would. */
@@ -45,7 +46,7 @@ typedef struct request {
   } u;
 } request;
 
-enum { POOL_MAX = 2 * H2_LOOP_MAX_CONCURRENT_STREAMS };
+enum { POOL_MAX = 200 }; /* twice what a connection opens by default */
 
 typedef struct server {
   enum mode mode;
@@ -173,7 +174,8 @@ static void on_close(void *user, h2_stream *s) {
 
 static int usage(void) {
   fprintf(stderr, "usage: h2_bench_server --mode stp|off|hand [--port N|0] "
-                  "[--port-file FILE]\n");
+                  "[--port-file FILE]\n"
+                  "                       [the options of h2_server]\n");
   return 2;
 }
 
@@ -181,29 +183,30 @@ int main(int argc, char **argv) {
   cli_options o;
   cli_options_init(&o, 1, 0);
   static server srv; /* its pool is 1.6 KiB */
+  static const h2_stream_handler handler = {on_open, on_header, on_frame,
+                                            on_close, NULL};
+  h2_loop_options lo = {0, NULL, "h2_bench_server", &handler, &srv, {0}};
   for (int i = 1; i < argc; i++) {
     int r = cli_option(&o, argc, argv, &i);
-    const char *v = i + 1 < argc ? argv[i + 1] : "";
-    if (r < 0)
-      return usage();
+    if (r == 0)
+      r = h2_loop_option(&lo.limits, argc, argv, &i);
     if (r == 1)
       continue;
-    if (strcmp(argv[i], "--mode") != 0)
+    if (r < 0 || strcmp(argv[i], "--mode") != 0 || i + 1 == argc)
       return usage();
+    const char *v = argv[++i];
     srv.mode = strcmp(v, "stp") == 0    ? MODE_STP
                : strcmp(v, "off") == 0  ? MODE_OFF
                : strcmp(v, "hand") == 0 ? MODE_HAND
                                         : MODE_UNSET;
-    i++;
   }
   if (srv.mode == MODE_UNSET)
     return usage();
   if (cli_config(&srv.cfg, &o, "h2_bench_server") != STP_OK)
     return 2;
   srv.rng = 0x9e3779b97f4a7c15u;
-  static const h2_stream_handler handler = {on_open, on_header, on_frame,
-                                            on_close, NULL};
-  h2_loop_options lo = {o.port, o.port_file, "h2_bench_server", &handler, &srv};
+  lo.port = o.port;
+  lo.port_file = o.port_file;
   int rc = h2_loop_run(&lo);
   while (srv.n_free)
     free(srv.free[--srv.n_free]);

@@ -14,8 +14,7 @@ void cli_options_init(cli_options *o, int server, int default_port) {
   o->port = default_port;
 }
 
-/* The decimal number v in [lo, hi], or -1. */
-static int number(const char *v, long lo, long hi) {
+int cli_number(const char *v, long lo, long hi) {
   char *end;
   errno = 0;
   long n = strtol(v, &end, 10);
@@ -57,7 +56,7 @@ int cli_option(cli_options *o, int argc, char **argv, int *i) {
   if (text) {
     *text = v;
   } else if (is_port) {
-    if ((o->port = number(v, 0, 65535)) < 0)
+    if ((o->port = cli_number(v, 0, 65535)) < 0)
       return -1;
   } else {
     char *end;

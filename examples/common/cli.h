@@ -31,6 +31,10 @@ void cli_options_init(cli_options *o, int server, int default_port);
  * when its value is missing or not a number in range (print the usage). */
 int cli_option(cli_options *o, int argc, char **argv, int *i);
 
+/* All of v read as a decimal number (strtol's syntax) when that is in
+ * [lo, hi] (0 <= lo <= hi <= INT_MAX), else -1. */
+int cli_number(const char *v, long lo, long hi);
+
 /* The config of the options: stp_config_new(cfg, &o->stp, NULL). With
  * SENTRY_SPOTLIGHT set, first an exporter (o->exporter) that sends every
  * transaction to Spotlight, and to Spotlight only (the examples' DSNs

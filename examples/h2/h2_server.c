@@ -6,15 +6,16 @@
  *   h2_server [--port N|0] [--port-file FILE] [--spans FILE]
  *             [--dsn DSN] [--sample-rate X] [--release R] [--environment E]
  *             [--org-id N] [--strict] [--traceparent] [--third-party]
+ *             [the limits of server_loop.h: --conn-streams N ...]
  *
  * What stp asks of an nghttp2 server is in the four stream handlers below:
  * an stp_nghttp2_stream inside each stream, fed every request header, and
  * the stream's stp_context once the headers are complete. The sockets,
- * the poll() loop and the limits that keep the server up against hostile
- * peers are in server_loop.c. Listens on 127.0.0.1 (port 0 picks a free
- * port, written to --port-file); SIGTERM or SIGINT frees everything and
- * exits 0. --spans appends an `http.server` span record per request to the
- * span log, with the trace headers the request carried. */
+ * the poll() loop and the limits and timeouts that keep the server up
+ * against hostile peers are in server_loop.c and guard.c. Listens on 127.0.0.1
+ * (port 0 picks a free port, written to --port-file); SIGTERM or SIGINT frees
+ * everything and exits 0. --spans appends an `http.server` span record per
+ * request to the span log, with the trace headers the request carried. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
@@ -139,29 +140,41 @@ static void on_close(void *user, h2_stream *s) {
 
 /* ---- main ---------------------------------------------------------------- */
 
-static int usage(void) {
-  fprintf(stderr,
-          "usage: h2_server [--port N|0] [--port-file FILE] [--spans FILE]\n"
-          "                 [--dsn DSN] [--sample-rate X] [--release R] "
-          "[--environment E]\n"
-          "                 [--org-id N] [--strict] [--traceparent] "
-          "[--third-party]\n");
-  return 2;
+/* The usage text to f (stdout for --help); returns the exit status. */
+static int usage(FILE *f, int rc) {
+  fprintf(f, "usage: h2_server [--port N|0] [--port-file FILE] [--spans FILE]\n"
+             "                 [--dsn DSN] [--sample-rate X] [--release R] "
+             "[--environment E]\n"
+             "                 [--org-id N] [--strict] [--traceparent] "
+             "[--third-party]\n"
+             "                 [LIMITS]\n"
+             "LIMITS, against peers that would hold the server "
+             "(defaults):\n" H2_LOOP_USAGE);
+  return rc;
 }
 
 int main(int argc, char **argv) {
   cli_options o;
   cli_options_init(&o, 1, 8080);
-  for (int i = 1; i < argc; i++)
-    if (cli_option(&o, argc, argv, &i) != 1)
-      return usage();
-
-  server srv = {NULL, o.spans};
-  if (cli_config(&srv.cfg, &o, "h2_server") != STP_OK)
-    return 2;
   static const h2_stream_handler handler = {on_open, on_header, on_frame,
                                             on_close, on_sent};
-  h2_loop_options lo = {o.port, o.port_file, "h2_server", &handler, &srv};
+  server srv = {NULL, NULL};
+  h2_loop_options lo = {0, NULL, "h2_server", &handler, &srv, {0}};
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0)
+      return usage(stdout, 0);
+    int r = cli_option(&o, argc, argv, &i);
+    if (r == 0)
+      r = h2_loop_option(&lo.limits, argc, argv, &i);
+    if (r != 1)
+      return usage(stderr, 2);
+  }
+
+  srv.spans = o.spans;
+  if (cli_config(&srv.cfg, &o, "h2_server") != STP_OK)
+    return 2;
+  lo.port = o.port;
+  lo.port_file = o.port_file;
   int rc = h2_loop_run(&lo);
   cli_config_del(&o, srv.cfg);
   return rc;

@@ -1,7 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
 
-#include "server_loop.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "examples/common/cli.h"
+#include "loop_internal.h"
 
 /* After accept() fails for want of descriptors or memory, the listening
  * socket is left alone this long (it stays readable: polling it at once
@@ -27,26 +27,11 @@
  * send, not one send per frame. */
 #define OUT_BATCH (64 * 1024)
 
-typedef struct loop loop;
-
-typedef struct conn {
-  int fd;
-  int dead;
-  nghttp2_session *session;
-  h2_stream *streams; /* every stream nghttp2 still knows about */
-  uint8_t *out;       /* bytes the socket has not taken yet */
-  size_t out_len, out_off, out_cap;
-  loop *lp;
-} conn;
-
-struct loop {
-  const h2_loop_options *o;
-  nghttp2_session_callbacks *cbs;
-  conn **conns;
-  size_t n_conns, cap_conns;
-  size_t live_streams; /* at most H2_LOOP_MAX_LIVE_STREAMS */
-  int accept_paused;   /* accept() failed: wait ACCEPT_PAUSE_MS */
-};
+static uint64_t monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* ---- streams ------------------------------------------------------------- */
 
@@ -56,13 +41,20 @@ void h2_stream_init(h2_stream *s, nghttp2_session *session, int32_t id) {
   s->id = id;
 }
 
+static h2_stream *stream_of(nghttp2_session *session, int32_t id) {
+  return nghttp2_session_get_stream_user_data(session, id);
+}
+
+/* The stream is looked up, not taken from source: the limits may have
+ * reset and freed it since the answer was submitted. */
 static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
                          uint8_t *buf, size_t len, uint32_t *flags,
                          nghttp2_data_source *source, void *user) {
-  (void)session;
-  (void)stream_id;
+  (void)source;
   (void)user;
-  h2_stream *s = source->ptr;
+  h2_stream *s = stream_of(session, stream_id);
+  if (!s)
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   size_t n = s->body_len - s->body_sent;
   if (n > len)
     n = len;
@@ -87,7 +79,7 @@ int h2_stream_respond(h2_stream *s, const char *content_type, const char *body,
   s->body = body;
   s->body_len = len;
   s->body_sent = 0;
-  nghttp2_data_provider provider = {{.ptr = s}, read_body};
+  nghttp2_data_provider provider = {{.ptr = NULL}, read_body};
   return nghttp2_submit_response(s->session, s->id, hdrs, 3, &provider);
 }
 
@@ -96,22 +88,37 @@ int h2_stream_reset(h2_stream *s) {
                                    NGHTTP2_INTERNAL_ERROR);
 }
 
-static void stream_close(conn *c, h2_stream *s) {
-  c->lp->live_streams--;
+/* Appends a new stream to its connection's list (oldest first, so the
+ * first ones are the first past their deadline) and the counts. */
+static void stream_add(conn *c, h2_stream *s) {
+  s->deadline_ms = c->lp->now_ms + c->lp->lim.stream_timeout_ms;
+  s->next = NULL;
+  s->prev = c->tail;
+  if (c->tail)
+    c->tail->next = s;
+  else
+    c->head = s;
+  c->tail = s;
+  c->n_streams++;
+  c->lp->live_streams++;
+}
+
+void loop_stream_close(conn *c, h2_stream *s) {
   if (s->prev)
     s->prev->next = s->next;
   else
-    c->streams = s->next;
+    c->head = s->next;
   if (s->next)
     s->next->prev = s->prev;
+  else
+    c->tail = s->prev;
+  c->lp->live_streams--;
+  if (--c->n_streams == 0)
+    c->idle_since_ms = c->lp->now_ms;
   c->lp->o->handler->close(c->lp->o->user, s);
 }
 
 /* ---- nghttp2 callbacks --------------------------------------------------- */
-
-static h2_stream *stream_of(nghttp2_session *session, int32_t id) {
-  return nghttp2_session_get_stream_user_data(session, id);
-}
 
 static int on_begin_headers(nghttp2_session *session,
                             const nghttp2_frame *frame, void *user) {
@@ -119,18 +126,17 @@ static int on_begin_headers(nghttp2_session *session,
   if (frame->hd.type != NGHTTP2_HEADERS ||
       frame->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0;
-  if (c->lp->live_streams >= H2_LOOP_MAX_LIVE_STREAMS)
-    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+  if (!guard_admit_stream(c)) {
+    /* Not processed at all, so the peer may try it again later. */
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                              NGHTTP2_REFUSED_STREAM);
+    return 0; /* the rest of its frames find no stream */
+  }
   const h2_loop_options *o = c->lp->o;
   h2_stream *s = o->handler->open(o->user, session, frame->hd.stream_id);
   if (!s)
-    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-  s->prev = NULL;
-  s->next = c->streams;
-  if (c->streams)
-    c->streams->prev = s;
-  c->streams = s;
-  c->lp->live_streams++;
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+  stream_add(c, s);
   nghttp2_session_set_stream_user_data(session, s->id, s);
   return 0;
 }
@@ -150,6 +156,7 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
                          void *user) {
   conn *c = user;
+  c->handshaken = 1; /* a frame came, so the preface and SETTINGS did */
   h2_stream *s = stream_of(session, frame->hd.stream_id);
   if (s && c->lp->o->handler->frame(c->lp->o->user, s, frame) != 0)
     return NGHTTP2_ERR_CALLBACK_FAILURE;
@@ -171,7 +178,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id,
   if (s) {
     s->error_code = error_code;
     nghttp2_session_set_stream_user_data(session, stream_id, NULL);
-    stream_close(user, s);
+    loop_stream_close(user, s);
   }
   return 0;
 }
@@ -180,9 +187,9 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id,
 
 static void conn_free(conn *c) {
   nghttp2_session_del(c->session); /* calls no on_stream_close */
-  while (c->streams) {
-    c->streams->error_code = NGHTTP2_CANCEL;
-    stream_close(c, c->streams);
+  while (c->head) {
+    c->head->error_code = NGHTTP2_CANCEL;
+    loop_stream_close(c, c->head);
   }
   close(c->fd);
   free(c->out);
@@ -241,6 +248,11 @@ static int conn_flush(conn *c) {
   }
 }
 
+void loop_conn_flush(conn *c) {
+  if (!c->dead && conn_flush(c) != 0)
+    c->dead = 1;
+}
+
 static int conn_read(conn *c) {
   uint8_t buf[16384];
   ssize_t n = recv(c->fd, buf, sizeof buf, 0);
@@ -268,8 +280,9 @@ static conn *conn_new(loop *lp, int fd) {
   }
   c->fd = fd;
   c->lp = lp;
-  nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
-                                        H2_LOOP_MAX_CONCURRENT_STREAMS}};
+  c->idle_since_ms = lp->now_ms; /* the handshake's start */
+  nghttp2_settings_entry settings[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, lp->lim.conn_streams}};
   nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings, 1);
   if (conn_flush(c) != 0)
     c->dead = 1;
@@ -285,6 +298,10 @@ static void accept_all(loop *lp, int lfd) {
         lp->accept_paused = 1;
       return;
     }
+    if (lp->n_conns >= lp->lim.max_conns && !guard_make_room(lp)) {
+      close(fd); /* every connection is busy: this one is told at once */
+      continue;
+    }
     if (lp->n_conns == lp->cap_conns) {
       size_t cap = lp->cap_conns ? 2 * lp->cap_conns : 16;
       conn **p = realloc(lp->conns, cap * sizeof *p);
@@ -299,6 +316,13 @@ static void accept_all(loop *lp, int lfd) {
     else
       close(fd);
   }
+}
+
+void loop_conn_drop(loop *lp, size_t i) {
+  conn_free(lp->conns[i]);
+  memmove(lp->conns + i, lp->conns + i + 1,
+          (lp->n_conns - i - 1) * sizeof *lp->conns);
+  lp->n_conns--;
 }
 
 /* Reads and writes what poll() said each connection is ready for, then
@@ -373,6 +397,20 @@ static int listen_on(int port, int *bound_port) {
   return fd;
 }
 
+/* How long poll() may wait: until the next sweep of the timeouts while
+ * there are connections; ACCEPT_PAUSE_MS at most after accept() failed
+ * (the listening socket is not polled then). */
+static int poll_timeout(const loop *lp, int paused) {
+  int wait = paused ? ACCEPT_PAUSE_MS : -1;
+  if (lp->n_conns > 0) {
+    uint64_t until =
+        lp->next_sweep_ms > lp->now_ms ? lp->next_sweep_ms - lp->now_ms : 0;
+    if (wait < 0 || until < (uint64_t)wait)
+      wait = (int)until;
+  }
+  return wait;
+}
+
 /* Polls the stop pipe, the listening socket and every connection until a
  * stop signal. Returns 0 then, -1 on failure. */
 static int poll_until_stopped(loop *lp, int lfd) {
@@ -397,12 +435,14 @@ static int poll_until_stopped(loop *lp, int lfd) {
     }
     int paused = lp->accept_paused;
     lp->accept_paused = 0; /* tried again after this poll */
-    if (poll(pfds, n + 2, paused ? ACCEPT_PAUSE_MS : -1) < 0 && errno != EINTR)
+    if (poll(pfds, n + 2, poll_timeout(lp, paused)) < 0 && errno != EINTR)
       break;
+    lp->now_ms = monotonic_ms();
     if (pfds[0].revents) {
       rc = 0; /* SIGTERM / SIGINT */
       break;
     }
+    guard_sweep(lp);
     serve_conns(lp, pfds + 2, n);
     if (pfds[1].revents & POLLIN)
       accept_all(lp, lfd);
@@ -412,7 +452,8 @@ static int poll_until_stopped(loop *lp, int lfd) {
 }
 
 int h2_loop_run(const h2_loop_options *o) {
-  loop lp = {.o = o};
+  loop lp = {.o = o, .now_ms = monotonic_ms()};
+  h2_loop_limits_resolve(&lp.lim, &o->limits);
   int lfd = -1, bound, rc = 1;
   if (catch_stop_signals() != 0 || (lfd = listen_on(o->port, &bound)) < 0)
     goto out;

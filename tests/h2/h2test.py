@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 
 TRACE = "771a43a4192642f0b136d5159a501700"
 SPAN = "b1c2d3e4f5a6b7c8"
@@ -108,12 +109,12 @@ def free_port():
 
 
 class Server:
-    """The example server on a random port."""
+    """The example server on a random port; keywords go to Popen."""
 
-    def __init__(self, binary, *args):
+    def __init__(self, binary, *args, **kw):
         self.port_file = os.path.join(tmpdir(), "port")
         self.proc = start([binary, "--port", "0", "--port-file",
-                           self.port_file] + list(args))
+                           self.port_file] + list(args), **kw)
         deadline = time.time() + 20
         while not os.path.exists(self.port_file):
             if self.proc.poll() is not None or time.time() > deadline:
@@ -179,8 +180,12 @@ def json_line(text):
 # ---- raw HTTP/2 frames -----------------------------------------------------------
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-DATA, HEADERS, RST_STREAM, SETTINGS, GOAWAY, WINDOW_UPDATE, CONTINUATION = (
-    0, 1, 3, 4, 7, 8, 9)
+DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE = (
+    0, 1, 3, 4, 6, 7, 8)
+CONTINUATION = 9
+# Error codes (RFC 9113, 7) and the setting the server's limits show in.
+NO_ERROR, REFUSED_STREAM, CANCEL, ENHANCE_YOUR_CALM = 0x0, 0x7, 0x8, 0xb
+MAX_CONCURRENT_STREAMS = 0x3
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
 
 
@@ -295,6 +300,91 @@ def read_frames(s, until_stream=None, timeout=10):
             return frames
         buf += chunk
     return frames
+
+
+# Bytes read_until read past the frame it stopped at, by socket.
+_unread = weakref.WeakKeyDictionary()
+
+
+def read_until(s, done, timeout=10, ack=True):
+    """Frames from s until done(frame) is true for one of them (it is the
+    last one returned), the connection's end or the timeout. Returns
+    (frames, how): how is "done", "closed" (the peer ended the
+    connection) or "timeout". SETTINGS from the server are acknowledged
+    unless ack is false; what was read past the last frame returned is
+    kept for the next call."""
+    buf = _unread.pop(s, b"")
+    frames = []
+    deadline = time.time() + timeout
+    while True:
+        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+            length = int.from_bytes(buf[:3], "big")
+            f = (buf[3], buf[4], int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF,
+                 buf[9:9 + length])
+            buf = buf[9 + length:]
+            frames.append(f)
+            if ack and f[0] == SETTINGS and not f[1] & ACK:
+                try:
+                    s.sendall(frame(SETTINGS, ACK, 0))
+                except OSError:
+                    pass
+            if done(f):
+                _unread[s] = buf
+                return frames, "done"
+        left = deadline - time.time()
+        if left <= 0:
+            return frames, "timeout"
+        s.settimeout(left)
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            return frames, "timeout"
+        except ConnectionError:
+            return frames, "closed"
+        if not chunk:
+            return frames, "closed"
+        buf += chunk
+
+
+def sync(s, timeout=30):
+    """Waits until the server has handled everything sent before on s and
+    sent all it had to say about it; returns the frames read meanwhile.
+    Two PINGs: the answer to the first may overtake frames queued with it
+    (nghttp2 sends PING answers first), the second is answered after
+    those have left."""
+    frames = []
+    for _ in range(2):
+        s.sendall(frame(PING, 0, 0, b"syncsync"))
+        got, how = read_until(s, lambda f: f[0] == PING and f[1] & ACK,
+                              timeout)
+        if how != "done":
+            raise AssertionError("no PING answer (%s)" % how)
+        frames += got
+    return frames
+
+
+def error_code(f):
+    """The error code of a RST_STREAM or GOAWAY frame."""
+    return int.from_bytes(f[3][:4] if f[0] == RST_STREAM else f[3][4:8], "big")
+
+
+def settings_of(frames):
+    """The settings of the server's first SETTINGS frame, as a dict."""
+    for ftype, flags, _, payload in frames:
+        if ftype == SETTINGS and not flags & ACK:
+            return {int.from_bytes(payload[i:i + 2], "big"):
+                    int.from_bytes(payload[i + 2:i + 6], "big")
+                    for i in range(0, len(payload), 6)}
+    raise AssertionError("no SETTINGS from the server")
+
+
+def rss_kib(pid):
+    """The resident set of a process, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
 
 
 def body_of(frames, stream_id):

@@ -261,22 +261,7 @@ def test():
         s.close()
     still_answering(port, "40 connections dropped")
 
-    # Streams opened and never finished, over many connections: past the
-    # server's bound on live streams (4096), new ones are reset, so that
-    # such peers cannot take all its memory; once they leave, it answers.
-    socks = []
-    for _ in range(41):  # 100 streams each (the concurrency it allows)
-        s = t.open_h2(port)
-        s.sendall(b"".join(t.headers_frames(sid, block, end_stream=False)
-                           for sid in range(1, 200, 2)))
-        socks.append(s)
-    time.sleep(2)
-    frames, _ = ask(port, [GOOD_TRACE])
-    t.eq(ended(frames), "reset", "4100 unfinished streams: a new one reset")
-    for s in socks:
-        s.close()
-    time.sleep(0.5)
-    still_answering(port, "4100 unfinished streams dropped")
+    # Streams never finished, past the server's bounds: limits_test.py.
 
     slow_reader(port)
 
@@ -308,12 +293,14 @@ def cpu_ticks(pid):
 def out_of_descriptors(binary):
     """A server that runs out of file descriptors leaves its listening
     socket alone for a while instead of polling it in a busy loop, and
-    takes connections again once descriptors are free."""
+    takes connections again once descriptors are free. (Its connection
+    cap is set past its 64 descriptors here: the default stays below
+    them, see limits_test.py.)"""
     def low_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
     port_file = os.path.join(t.tmpdir(), "port-nofile")
-    proc = t.start([binary, "--port", "0", "--port-file", port_file],
-                   preexec_fn=low_limit)
+    proc = t.start([binary, "--port", "0", "--port-file", port_file,
+                    "--max-conns", "1000"], preexec_fn=low_limit)
     deadline = time.time() + 20
     while not os.path.exists(port_file):
         t.check(proc.poll() is None and time.time() < deadline,

@@ -34,6 +34,29 @@ const char *span_log_trace_header(const char *name, size_t len) {
   return NULL;
 }
 
+int span_log_keep(span_log_kept *k, const char *name, size_t name_len,
+                  const char *value, size_t value_len) {
+  const char *kept = span_log_trace_header(name, name_len);
+  size_t room = SPAN_LOG_KEPT_BYTES - k->bytes;
+  if (!kept || k->n_headers == SPAN_LOG_KEPT_HEADERS)
+    return 0;
+  size_t n = value_len < room ? value_len : room;
+  char *v = malloc(n ? n : 1);
+  if (!v)
+    return 0;
+  memcpy(v, value, n);
+  k->headers[k->n_headers++] = (span_log_header){kept, name_len, v, n};
+  k->bytes += n;
+  return 1;
+}
+
+void span_log_kept_free(span_log_kept *k) {
+  for (size_t i = 0; i < k->n_headers; i++)
+    free((char *)k->headers[i].value);
+  k->n_headers = 0;
+  k->bytes = 0;
+}
+
 /* `"key":"value",` with a NUL-terminated value. */
 static void field(json_buf *j, const char *key, const char *value) {
   json_key(j, key);

@@ -65,6 +65,31 @@ void span_log_json_span(json_buf *j, const stp_span *span);
  * that name as a static string. Otherwise NULL. */
 const char *span_log_trace_header(const char *name, size_t len);
 
+/* The trace headers of one hop, copied for a record written later (a
+ * server keeps those of each request until its stream closes): at most
+ * SPAN_LOG_KEPT_HEADERS of them, and SPAN_LOG_KEPT_BYTES of their values
+ * in all (the longest `baggage` the W3C limits allow), so that what a
+ * request holds does not grow with what a peer sends; a value past that
+ * is cut. Starts zeroed. */
+#define SPAN_LOG_KEPT_HEADERS 3
+#define SPAN_LOG_KEPT_BYTES 8192
+
+typedef struct span_log_kept {
+  span_log_header headers[SPAN_LOG_KEPT_HEADERS]; /* values owned */
+  size_t n_headers;
+  size_t bytes; /* of values, at most SPAN_LOG_KEPT_BYTES */
+} span_log_kept;
+
+/* Copies the header into k when name[0, name_len) is a trace header (see
+ * span_log_trace_header) and k has room left, cut to what is left of
+ * SPAN_LOG_KEPT_BYTES. Returns 1 when kept, 0 when not (not a trace
+ * header, no room, no memory). */
+int span_log_keep(span_log_kept *k, const char *name, size_t name_len,
+                  const char *value, size_t value_len);
+
+/* Frees the values k holds and empties it. */
+void span_log_kept_free(span_log_kept *k);
+
 /* Appends the record to the file at path (created when missing). A NULL
  * path does nothing. Returns 0, or -1 with errno set. */
 int span_log_write(const char *path, const span_log_entry *e);

@@ -15,7 +15,8 @@
  * against hostile peers are in server_loop.c and guard.c. Listens on 127.0.0.1
  * (port 0 picks a free port, written to --port-file); SIGTERM or SIGINT frees
  * everything and exits 0. --spans appends an `http.server` span record per
- * request to the span log, with the trace headers the request carried. */
+ * request to the span log, with the trace headers the request carried (at most
+ * 8 KiB of them: span_log_keep). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
@@ -36,8 +37,7 @@ typedef struct request {
   /* With --spans only: what the span record shows. */
   uint64_t start_ns;
   char description[256]; /* "METHOD PATH", cut to fit */
-  span_log_header headers[3];
-  size_t n_headers; /* their names are literals, values owned */
+  span_log_kept headers;
 } request;
 
 typedef struct server {
@@ -57,22 +57,18 @@ static h2_stream *on_open(void *user, nghttp2_session *session, int32_t id) {
   r->answer = (json_buf){0};
   r->start_ns = span_log_now_ns();
   r->description[0] = '\0';
-  r->n_headers = 0;
+  r->headers = (span_log_kept){0};
   return &r->base;
 }
 
 /* With --spans: keeps what the span record of the request shows. */
 static void note_header(request *r, const uint8_t *name, size_t namelen,
                         const uint8_t *value, size_t valuelen) {
-  const char *kept = span_log_trace_header((const char *)name, namelen);
-  if (kept) {
-    char *v = r->n_headers < 3 ? malloc(valuelen ? valuelen : 1) : NULL;
-    if (!v)
-      return;
-    memcpy(v, value, valuelen);
-    r->headers[r->n_headers++] = (span_log_header){kept, namelen, v, valuelen};
-  } else if ((namelen == 7 && memcmp(name, ":method", 7) == 0) ||
-             (namelen == 5 && memcmp(name, ":path", 5) == 0)) {
+  if (span_log_keep(&r->headers, (const char *)name, namelen,
+                    (const char *)value, valuelen))
+    return;
+  if ((namelen == 7 && memcmp(name, ":method", 7) == 0) ||
+      (namelen == 5 && memcmp(name, ":path", 5) == 0)) {
     size_t len = strlen(r->description);
     snprintf(r->description + len, sizeof r->description - len, "%s%.*s",
              len ? " " : "", (int)valuelen, (const char *)value);
@@ -127,13 +123,12 @@ static void on_close(void *user, h2_stream *s) {
                             s->body_sent == s->body_len ? "ok" : "cancelled",
                         .start_ns = r->start_ns,
                         .end_ns = span_log_now_ns(),
-                        .headers = r->headers,
-                        .n_headers = r->n_headers};
+                        .headers = r->headers.headers,
+                        .n_headers = r->headers.n_headers};
     if (span_log_write(srv->spans, &e) != 0)
       perror(srv->spans);
   }
-  for (size_t i = 0; i < r->n_headers; i++)
-    free((char *)r->headers[i].value);
+  span_log_kept_free(&r->headers);
   free(r->answer.buf);
   free(r);
 }

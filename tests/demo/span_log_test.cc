@@ -153,4 +153,47 @@ TEST(SpanLog, ConcurrentWritersKeepLinesWhole) {
   }
 }
 
+TEST(SpanLogKeep, KeepsTraceHeadersOnly) {
+  span_log_kept k = {};
+  EXPECT_EQ(span_log_keep(&k, "sentry-trace", 12, "abc-def-1", 9), 1);
+  EXPECT_EQ(span_log_keep(&k, "x-other", 7, "v", 1), 0);
+  EXPECT_EQ(span_log_keep(&k, "Baggage", 7, "k=v", 3), 0); // not lowercase
+  ASSERT_EQ(k.n_headers, 1u);
+  EXPECT_STREQ(k.headers[0].name, "sentry-trace");
+  EXPECT_EQ(std::string(k.headers[0].value, k.headers[0].value_len),
+            "abc-def-1");
+  span_log_kept_free(&k);
+  EXPECT_EQ(k.n_headers, 0u);
+}
+
+TEST(SpanLogKeep, HoldsAtMostItsBoundWhateverIsSent) {
+  // What a peer sends does not decide what a request holds: 3 values of
+  // 40 KB keep 8 KiB in all, the first cut to it and the rest empty.
+  std::string big(40000, 'v');
+  span_log_kept k = {};
+  EXPECT_EQ(span_log_keep(&k, "sentry-trace", 12, big.data(), big.size()), 1);
+  EXPECT_EQ(span_log_keep(&k, "baggage", 7, big.data(), big.size()), 1);
+  EXPECT_EQ(span_log_keep(&k, "traceparent", 11, big.data(), big.size()), 1);
+  EXPECT_EQ(span_log_keep(&k, "baggage", 7, "a=1", 3), 0); // a 4th: no room
+  ASSERT_EQ(k.n_headers, size_t{SPAN_LOG_KEPT_HEADERS});
+  EXPECT_EQ(k.headers[0].value_len, size_t{SPAN_LOG_KEPT_BYTES});
+  EXPECT_EQ(k.headers[1].value_len, 0u);
+  EXPECT_EQ(k.headers[2].value_len, 0u);
+  EXPECT_EQ(k.bytes, size_t{SPAN_LOG_KEPT_BYTES});
+  span_log_kept_free(&k);
+}
+
+TEST(SpanLogKeep, SharesTheBoundInOrder) {
+  std::string a(5000, 'a'), b(5000, 'b');
+  span_log_kept k = {};
+  span_log_keep(&k, "baggage", 7, a.data(), a.size());
+  span_log_keep(&k, "baggage", 7, b.data(), b.size());
+  ASSERT_EQ(k.n_headers, 2u);
+  EXPECT_EQ(k.headers[0].value_len, 5000u);
+  EXPECT_EQ(k.headers[1].value_len, size_t{SPAN_LOG_KEPT_BYTES - 5000});
+  EXPECT_EQ(std::string(k.headers[1].value, k.headers[1].value_len),
+            b.substr(0, SPAN_LOG_KEPT_BYTES - 5000));
+  span_log_kept_free(&k);
+}
+
 } // namespace

@@ -58,8 +58,18 @@ size_t append_escaped(char *buf, size_t len, size_t cap, const char *s,
   return len;
 }
 
+/* Per thread: a server serves several calls at once. */
+static _Thread_local const span_log_header *hop_headers;
+static _Thread_local size_t hop_n_headers;
+
+void print_record_headers(const span_log_header *headers, size_t n) {
+  hop_headers = headers;
+  hop_n_headers = n;
+}
+
 void print_record(void *user, const stp_span_record *r) {
   example_recorder *rec = user;
+  flockfile(rec->out); /* one line, whole */
   fprintf(rec->out, "span op=%s description=", r->op);
   print_escaped(rec->out, r->description, r->description_len);
   print_span(rec->out, "", &r->span);
@@ -67,6 +77,7 @@ void print_record(void *user, const stp_span_record *r) {
           r->code >= 0 ? r->code : GRPC_STATUS_UNKNOWN,
           (unsigned long long)((r->end_ns - r->start_ns) / 1000));
   fflush(rec->out);
+  funlockfile(rec->out);
 
   span_log_entry e = {.process = rec->process,
                       .op = r->op,
@@ -76,8 +87,8 @@ void print_record(void *user, const stp_span_record *r) {
                       .status = r->status,
                       .start_ns = r->start_ns,
                       .end_ns = r->end_ns,
-                      .headers = rec->headers,
-                      .n_headers = rec->n_headers};
+                      .headers = hop_headers,
+                      .n_headers = hop_n_headers};
   if (span_log_write(rec->log_path, &e) != 0)
     perror(rec->log_path);
   stp_config_emit(rec->cfg, r);

@@ -33,18 +33,22 @@ size_t append_escaped(char *buf, size_t len, size_t cap, const char *s,
 /* Where the interceptors' span records go (stp_grpc_sentry.on_record =
  * print_record, .record_user = the recorder): a line on `out`, the span
  * log at `log_path` (when not NULL) with the trace headers of the hop,
- * which the program sets before the span ends, and the record sink of
- * `cfg` (an exporter, say). */
+ * which the program sets with print_record_headers before the span ends,
+ * and the record sink of `cfg` (an exporter, say). Records of calls on
+ * several threads at once do not mix. */
 typedef struct example_recorder {
   FILE *out;
   const char *log_path;
   const char *process;
-  const span_log_header *headers;
-  size_t n_headers;
   const stp_config *cfg;
 } example_recorder;
 
 void print_record(void *user, const stp_span_record *r);
+
+/* The trace headers for the records this thread prints next (a call's
+ * record comes on the thread that unrefs it), or NULL, 0 for none. They
+ * must stay valid until then. */
+void print_record_headers(const span_log_header *headers, size_t n);
 
 /* A message holding a copy of s[0, len). */
 grpc_byte_buffer *message_new(const char *s, size_t len);

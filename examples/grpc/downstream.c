@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -102,11 +103,11 @@ static pid_t spawn(char *const *argv, char **env, int *out_fd) {
 }
 
 /* Reads the output of pid from fd into out (cut at cap - 1) until the
- * program ends (what it left running may hold the pipe open), the time
- * is up or *stopping is set. Returns 1 when it ended, 0 when not. */
+ * program ends (what it left running may hold the pipe open), timeout_ms
+ * have passed or *stopping is set. Returns 1 when it ended, 0 when not. */
 static int collect(pid_t pid, int fd, char *out, size_t cap, size_t *out_len,
-                   volatile sig_atomic_t *stopping) {
-  uint64_t deadline = now_ms() + DOWNSTREAM_TIMEOUT_MS;
+                   int timeout_ms, const atomic_int *stopping) {
+  uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
   bool ended = false, eof = false;
   siginfo_t info;
   for (;;) {
@@ -115,7 +116,7 @@ static int collect(pid_t pid, int fd, char *out, size_t cap, size_t *out_len,
         waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
         info.si_pid == pid)
       ended = true; /* not reaped yet: its group id stays its own */
-    if (now_ms() >= deadline || *stopping)
+    if (now_ms() >= deadline || atomic_load(stopping))
       return ended;
     if (eof && ended)
       return 1;
@@ -142,8 +143,9 @@ static int collect(pid_t pid, int fd, char *out, size_t cap, size_t *out_len,
 
 /* Runs argv with the trace in its environment, its standard output into
  * out (NUL-terminated). Returns its exit status, or -1. */
-static int run_program(const downstream *d, char *env_trace, char *env_baggage,
-                       char *out, size_t cap, size_t *out_len) {
+static int run_program(const downstream *d, int timeout_ms, char *env_trace,
+                       char *env_baggage, char *out, size_t cap,
+                       size_t *out_len) {
   *out_len = 0;
   out[0] = '\0';
   char **env = trace_environment(env_trace, env_baggage);
@@ -152,7 +154,7 @@ static int run_program(const downstream *d, char *env_trace, char *env_baggage,
   free(env);
   if (pid < 0)
     return -1;
-  int ended = collect(pid, fd, out, cap, out_len, d->stopping);
+  int ended = collect(pid, fd, out, cap, out_len, timeout_ms, d->stopping);
   close(fd);
   out[*out_len] = '\0';
   if (!ended)
@@ -164,15 +166,15 @@ static int run_program(const downstream *d, char *env_trace, char *env_baggage,
   return ended && WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
 }
 
-size_t downstream_run(const downstream *d, stp_context *ctx, char *body,
-                      size_t len, size_t cap) {
+size_t downstream_run(const downstream *d, stp_context *ctx, int timeout_ms,
+                      char *body, size_t len, size_t cap) {
   /* The program's work is a child span of the call's, reported to the
    * config's record sink as a span of your own. */
   stp_local_span sub;
   stp_local_span_start(&sub, ctx, NULL, "subprocess", d->command,
                        strlen(d->command));
   const stp_span child = sub.span;
-  static char env_trace[STP_ENV_TRACE_MAX_LEN + 1],
+  char env_trace[STP_ENV_TRACE_MAX_LEN + 1],
       env_baggage[STP_ENV_BAGGAGE_MAX_LEN + 1];
   if (stp_context_env_sentry_trace(ctx, env_trace, sizeof env_trace, NULL,
                                    &child) != STP_OK ||
@@ -180,11 +182,13 @@ size_t downstream_run(const downstream *d, stp_context *ctx, char *body,
           STP_OK)
     return append(body, len, cap, "downstream_exit=-1\n");
 
-  static char output[64 * 1024];
-  size_t out_len;
+  enum { OUTPUT_MAX = 64 * 1024 };
+  char *output = malloc(OUTPUT_MAX);
+  size_t out_len = 0;
   uint64_t start = span_log_now_ns();
-  int code =
-      run_program(d, env_trace, env_baggage, output, sizeof output, &out_len);
+  int code = output ? run_program(d, timeout_ms, env_trace, env_baggage, output,
+                                  OUTPUT_MAX, &out_len)
+                    : -1;
   uint64_t end = span_log_now_ns();
   stp_local_span_set_status(&sub, code == 0 ? "ok" : "internal_error");
   stp_local_span_finish(&sub);
@@ -206,5 +210,8 @@ size_t downstream_run(const downstream *d, stp_context *ctx, char *body,
     perror(d->spans);
 
   len = append(body, len, cap, "downstream_exit=%d\n", code);
-  return append(body, len, cap, "%s", output);
+  if (output)
+    len = append(body, len, cap, "%s", output);
+  free(output);
+  return len;
 }

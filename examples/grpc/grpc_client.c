@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
   static stp_grpc_sentry sentry;
   sentry.cfg = cfg;
   static example_recorder recorder;
-  recorder = (example_recorder){stdout, o.spans, "grpc_client", NULL, 0, cfg};
+  recorder = (example_recorder){stdout, o.spans, "grpc_client", cfg};
   sentry.on_record = print_record;
   sentry.record_user = &recorder;
   stp_grpc_channel *ch;
@@ -164,8 +164,7 @@ int main(int argc, char **argv) {
     printf("sending traceparent: %s\n", tp);
     sent[n_sent++] = (span_log_header){"traceparent", 11, tp, tp_len};
   }
-  recorder.headers = sent;
-  recorder.n_headers = n_sent;
+  print_record_headers(sent, n_sent);
   fflush(stdout);
 
   grpc_metadata_array initial_md, trailing_md;

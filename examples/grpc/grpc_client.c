@@ -62,6 +62,20 @@ static int client_context(stp_context *ctx, const stp_config *cfg, int use_env,
   return stp_context_finish(ctx);
 }
 
+/* Frees what main made for the call, gRPC last. */
+static void close_channel(grpc_completion_queue *cq, stp_grpc_channel *ch,
+                          grpc_channel *channel, cli_options *o,
+                          stp_config *cfg) {
+  grpc_completion_queue_shutdown(cq);
+  grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME),
+                              NULL);
+  grpc_completion_queue_destroy(cq);
+  stp_grpc_channel_del(ch);
+  grpc_channel_destroy(channel);
+  grpc_shutdown_blocking();
+  cli_config_del(o, cfg);
+}
+
 int main(int argc, char **argv) {
   const char *headers[MAX_HEADERS];
   size_t n_headers = 0;
@@ -135,6 +149,7 @@ int main(int argc, char **argv) {
   if (stp_grpc_channel_create_call(ch, &call, &ctx, cq, method, deadline) !=
       STP_OK) {
     fprintf(stderr, "grpc_client: cannot create the call\n");
+    close_channel(cq, ch, channel, &o, cfg);
     return 1;
   }
   print_span(stdout, "call", stp_grpc_call_span(call));
@@ -223,13 +238,6 @@ int main(int argc, char **argv) {
                          0};
   if (span_log_write(o.spans, &task) != 0)
     perror(o.spans);
-  grpc_completion_queue_shutdown(cq);
-  grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME),
-                              NULL);
-  grpc_completion_queue_destroy(cq);
-  stp_grpc_channel_del(ch);
-  grpc_channel_destroy(channel);
-  grpc_shutdown_blocking();
-  cli_config_del(&o, cfg);
+  close_channel(cq, ch, channel, &o, cfg);
   return status == GRPC_STATUS_OK ? 0 : 1;
 }

@@ -14,6 +14,10 @@ do to it:
 - pool:       at most --max-calls at once, each cancelled (DEADLINE_EXCEEDED)
               --call-timeout ms after it began; a call past the pool waits
               for a free place;
+- options:    bad option values are refused (exit 2 with the usage), --help
+              lists the limits; a server that cannot start exits 1, and a
+              client with a bad -H exits 2, without a leak (under
+              --config=asan a leak report would change the exit status).
 
 usage: grpc_server_test.py GRPC_SERVER GRPC_CLIENT [PART...]"""
 
@@ -209,8 +213,43 @@ def pool():
     expect(stop(server) == 0, "--max-calls 1: server stopped cleanly")
 
 
+def run(args):
+    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60, text=True, errors="replace")
+    return r.returncode, r.stdout, r.stderr
+
+
+def options():
+    for args in (["--port", "99999"], ["--port", "-1"],
+                 ["--max-calls", "0"], ["--max-calls", "257"],
+                 ["--max-calls", "x"], ["--call-timeout", "0"],
+                 ["--call-timeout"], ["--exec", "true", "--bogus"]):
+        rc, _, err = run([SERVER] + args)
+        expect(rc == 2 and "usage" in err,
+               "grpc_server %s: refused with the usage (exit %s)" %
+               (" ".join(args), rc))
+    rc, out, _ = run([SERVER, "--help"])
+    expect(rc == 0 and "--max-calls" in out and "--call-timeout" in out,
+           "grpc_server --help: lists the limits (exit %s)" % rc)
+
+    rc, _, err = run([SERVER, "--port-file", "/nonexistent/x"])
+    expect(rc == 1 and "cannot write /nonexistent/x" in err and
+           "Sanitizer" not in err,
+           "--port-file in a missing directory: exit 1, nothing leaked "
+           "(exit %s)" % rc)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        rc, _, err = run([SERVER, "--port", str(taken.getsockname()[1])])
+    expect(rc == 1 and "cannot listen" in err and "Sanitizer" not in err,
+           "a port in use: exit 1, nothing leaked (exit %s)" % rc)
+    rc, _, err = run([CLIENT, "-H", "nocolon", "127.0.0.1:1"])
+    expect(rc == 2 and "usage" in err and "Sanitizer" not in err,
+           "grpc_client -H nocolon: exit 2, nothing leaked (exit %s)" % rc)
+
+
 PARTS = {"escape": escape, "exec": exec_job, "concurrent": concurrent,
-         "pool": pool}
+         "pool": pool, "options": options}
 
 try:
     for name in sys.argv[3:] or PARTS:

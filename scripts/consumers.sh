@@ -54,6 +54,16 @@ check exports-stp-nghttp2 exports_only "$libdir/libstp-nghttp2.so" '^stp_nghttp2
 check exports-stp-grpc exports_only "$libdir/libstp-grpc.so" '^stp_grpc_'
 check exports-stp-exporter exports_only "$libdir/libstp-exporter.so" \
   '^stp_exporter_'
+# C++ names, demangled: the stp::grpcpp namespace, nothing of its internal
+# one.
+exports_cpp() { # LIBRARY
+  local bad
+  bad=$(nm -D --defined-only -C "$1" | cut -d' ' -f3- |
+    grep -Ev '^stp::grpcpp::' ; nm -D --defined-only -C "$1" |
+    grep 'stp::grpcpp::internal')
+  [ -z "$bad" ] || { echo "exported besides stp::grpcpp:"; echo "$bad"; return 1; }
+}
+check exports-stp-grpcpp exports_cpp "$libdir/libstp-grpcpp.so"
 soname() { objdump -p "$1" | awk '/SONAME/ {print $2}'; }
 check soname-versioned test "$(soname "$libdir/libstp.so")" = \
   "libstp.so.$(sed -n 's/^#define STP_VERSION_MAJOR //p' include/stp/version.h).$(sed -n 's/^#define STP_VERSION_MINOR //p' include/stp/version.h)"
@@ -75,6 +85,10 @@ check pkg-config-static sh -c "cc ${cflags[*]} -static '$consumer/main.c' \
 check pkg-config-layers sh -c "cc ${cflags[*]} '$consumer/layers.c' \
   -o '$work/layers' \$(pkg-config --cflags --libs stp-nghttp2 stp-grpc) &&
   LD_LIBRARY_PATH='$libdir' '$work/layers'"
+check pkg-config-grpcpp sh -c "c++ -std=c++17 -Wall -Wextra -Werror \
+  '$consumer/grpcpp_main.cc' -o '$work/grpcpp' \
+  \$(pkg-config --cflags --libs stp-grpcpp) &&
+  LD_LIBRARY_PATH='$libdir' '$work/grpcpp'"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

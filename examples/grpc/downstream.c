@@ -179,8 +179,11 @@ size_t downstream_run(const downstream *d, stp_context *ctx, int timeout_ms,
   if (stp_context_env_sentry_trace(ctx, env_trace, sizeof env_trace, NULL,
                                    &child) != STP_OK ||
       stp_context_env_baggage(ctx, env_baggage, sizeof env_baggage, NULL) !=
-          STP_OK)
+          STP_OK) {
+    stp_local_span_set_status(&sub, "internal_error");
+    stp_local_span_finish(&sub);
     return append(body, len, cap, "downstream_exit=-1\n");
+  }
 
   enum { OUTPUT_MAX = 64 * 1024 };
   char *output = malloc(OUTPUT_MAX);

@@ -71,10 +71,13 @@ int pool_call_run(pool_call *pc, const grpc_op *ops, size_t n) {
     pc->cancelled = 1;
     if (late)
       fprintf(stderr, "grpc_server: call past its deadline, cancelled\n");
-    grpc_call_cancel_with_status(
-        stp_grpc_call_get(pc->call),
-        late ? GRPC_STATUS_DEADLINE_EXCEEDED : GRPC_STATUS_UNAVAILABLE,
-        late ? "call timeout" : "server stopping", NULL);
+    grpc_status_code status =
+        late ? GRPC_STATUS_DEADLINE_EXCEEDED : GRPC_STATUS_UNAVAILABLE;
+    /* The span record says why, not just "cancelled". */
+    stp_grpc_call_set_status(pc->call, status);
+    grpc_call_cancel_with_status(stp_grpc_call_get(pc->call), status,
+                                 late ? "call timeout" : "server stopping",
+                                 NULL);
   }
 }
 

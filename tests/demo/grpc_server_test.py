@@ -195,8 +195,9 @@ def pool():
         span = [l for l in lines if l.startswith("span ") and
                 "/x.Y/Stalled%d " % i in l]
         took = int(span[0].rsplit("duration_us=", 1)[1]) if span else 0
-        expect(span and "status=0 " not in span[0] and 900000 <= took < 3e6,
-               "stalled call %d: its record not OK, %d us long" % (i, took))
+        expect(span and "status=4 " in span[0] and 900000 <= took < 3e6,
+               "stalled call %d: its record DEADLINE_EXCEEDED (4), %d us long"
+               % (i, took))
 
     # The timeout is the call's own, from its start: a call within it is
     # served whatever the others do.

@@ -29,9 +29,13 @@ const SDK = `@sentry/node ${sdkRequire('@sentry/node/package.json').version}`;
 const SDK_MAJOR = Number(SDK.split(' ')[1].split('.')[0]);
 const grpc = require('@grpc/grpc-js');
 const http2 = require('node:http2');
-const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
+const lib = require('./lib');
+const {
+  check, checkEqual, withTimeout, parseBaggage, parseSentryTrace, sorted, numeric, run,
+  expectRun, stopServers, runTests,
+} = lib;
 
 // The SDK's side of every trace: one organisation (77) on both sides, as
 // in a real deployment. The SDK starts a new trace when the incoming
@@ -52,9 +56,6 @@ Sentry.init({
     }),
 });
 
-const TEST_TIMEOUT_MS = 30000;
-const PROCESS_TIMEOUT_MS = 20000;
-
 const binDir = process.argv[2];
 const filter = process.argv[3] || '';
 if (!binDir) {
@@ -65,63 +66,6 @@ const bin = (name) => path.join(binDir, name);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'stp-interop-'));
 
 // ---- small helpers ---------------------------------------------------------
-
-class CheckError extends Error {}
-
-function check(cond, what) {
-  if (!cond) throw new CheckError(what);
-}
-
-function checkEqual(actual, expected, what) {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  check(a === e, `${what}: got ${a}, want ${e}`);
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
-
-// The `sentry-*` members of a baggage header, keys without the prefix and
-// values percent-decoded (what a DSC holds); other members apart.
-function parseBaggage(header) {
-  const dsc = {};
-  const others = [];
-  for (const raw of String(header || '').split(',')) {
-    const member = raw.trim();
-    if (!member) continue;
-    const eq = member.indexOf('=');
-    const key = member.slice(0, eq).trim();
-    const value = member.slice(eq + 1).split(';')[0].trim();
-    if (key.startsWith('sentry-')) dsc[key.slice(7)] = decodeURIComponent(value);
-    else others.push(member);
-  }
-  return { dsc, others };
-}
-
-function parseSentryTrace(header) {
-  const m = /^([0-9a-f]{32})-([0-9a-f]{16})(?:-([01]))?$/.exec(String(header || '').trim());
-  check(m, `a well-formed sentry-trace, got ${JSON.stringify(header)}`);
-  return { traceId: m[1], spanId: m[2], sampled: m[3] === undefined ? null : m[3] === '1' };
-}
-
-// A DSC object with sorted keys, so that two DSCs compare as JSON.
-function sorted(obj) {
-  return Object.fromEntries(Object.entries(obj).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
-
-// The same, with sample_rand as the number it denotes: the SDK re-writes
-// the value it continues from ("0.369240", as stp and Sentry's Python SDK
-// write it, comes out of @sentry/node as "0.36924").
-function numeric(dsc) {
-  const out = sorted(dsc);
-  if ('sample_rand' in out) out.sample_rand = String(Number(out.sample_rand));
-  return out;
-}
 
 // `key=value` lines (the C gRPC server's answer) into an object; the first
 // occurrence of a key wins.
@@ -140,56 +84,9 @@ function dscFromLines(fields) {
   return dsc;
 }
 
-// Runs a program to its end (at most PROCESS_TIMEOUT_MS).
-function run(file, args, env) {
-  return new Promise((resolve) => {
-    childProcess.execFile(
-      file,
-      args,
-      { timeout: PROCESS_TIMEOUT_MS, killSignal: 'SIGKILL', env: { ...process.env, ...env } },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (error.code ?? error.signal ?? 'error') : 0, stdout, stderr });
-      }
-    );
-  });
-}
-
-function expectRun(result, what) {
-  check(result.code === 0, `${what} exited ${result.code}: ${result.stderr || result.stdout}`);
-  return result;
-}
-
 // Starts one of the C servers on a free port; resolves to {port, stop()}.
-const servers = [];
-async function startServer(file, args) {
-  const portFile = path.join(work, `port.${servers.length}`);
-  const log = fs.openSync(path.join(work, `server.${servers.length}.log`), 'w');
-  const child = childProcess.spawn(file, ['--port', '0', '--port-file', portFile, ...args], {
-    stdio: ['ignore', log, log],
-  });
-  fs.closeSync(log);
-  let exited = false;
-  const done = new Promise((resolve) => child.on('exit', () => { exited = true; resolve(); }));
-  const server = {
-    child,
-    async stop() {
-      if (exited) return;
-      child.kill('SIGTERM');
-      await withTimeout(done, 5000, 'server stop').catch(() => child.kill('SIGKILL'));
-    },
-  };
-  servers.push(server);
-  for (let i = 0; i < 100; i++) {
-    const text = fs.existsSync(portFile) ? fs.readFileSync(portFile, 'utf8').trim() : '';
-    if (text) {
-      server.port = Number(text);
-      return server;
-    }
-    if (exited) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${path.basename(file)} did not start: ${fs.readFileSync(path.join(work, `server.${servers.length - 1}.log`), 'utf8')}`);
-}
+const startServer = (file, args) =>
+  lib.startServer(work, file, (portFile) => ['--port', '0', '--port-file', portFile, ...args]);
 
 // ---- JavaScript peers --------------------------------------------------------
 
@@ -658,19 +555,11 @@ async function main() {
     failed++;
   }
   if (env) {
-    for (const t of tests) {
-      if (!t.name.includes(filter)) continue;
-      try {
-        await withTimeout(Promise.resolve().then(t.fn), TEST_TIMEOUT_MS, t.name);
-        console.log(`[${SDK}] ${t.name}: ok`);
-        passed++;
-      } catch (e) {
-        console.log(`[${SDK}] ${t.name}: FAILED: ${e.message}`);
-        failed++;
-      }
-    }
+    const r = await runTests(tests.map((t) => ({ label: SDK, ...t })), filter);
+    passed += r.passed;
+    failed += r.failed;
   }
-  for (const s of servers) await s.stop();
+  await stopServers();
   if (env) await Promise.all([env.jsGrpc.stop(), env.jsH2.stop()]);
   fs.rmSync(work, { recursive: true, force: true });
   console.log(`${passed} passed, ${failed} failed`);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "examples/common/cli.h"
+#include "examples/common/listen.h"
 #include "loop_internal.h"
 
 /* After accept() fails for want of descriptors or memory, the listening
@@ -361,39 +362,23 @@ static void on_signal(int sig) {
   errno = saved;
 }
 
-static int catch_stop_signals(void) {
+/* A stop signal writes to a pipe the loop polls. */
+static int catch_stops(void) {
   if (pipe(stop_pipe) != 0 || set_nonblocking(stop_pipe[0]) != 0 ||
       set_nonblocking(stop_pipe[1]) != 0)
     return -1;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  catch_stop_signals(on_signal);
   return 0;
 }
 
+/* The non-blocking listening socket the loop polls. */
 static int listen_on(int port, int *bound_port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  struct sockaddr_in a;
-  socklen_t alen = sizeof a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
-      bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 512) != 0 ||
-      set_nonblocking(fd) != 0 ||
-      getsockname(fd, (struct sockaddr *)&a, &alen) != 0) {
+  int fd = listen_loopback(port, 512, bound_port);
+  if (fd >= 0 && set_nonblocking(fd) != 0) {
     perror("listen");
-    if (fd >= 0)
-      close(fd);
+    close(fd);
     return -1;
   }
-  *bound_port = ntohs(a.sin_port);
   return fd;
 }
 
@@ -455,7 +440,7 @@ int h2_loop_run(const h2_loop_options *o) {
   loop lp = {.o = o, .now_ms = monotonic_ms()};
   h2_loop_limits_resolve(&lp.lim, &o->limits);
   int lfd = -1, bound, rc = 1;
-  if (catch_stop_signals() != 0 || (lfd = listen_on(o->port, &bound)) < 0)
+  if (catch_stops() != 0 || (lfd = listen_on(o->port, &bound)) < 0)
     goto out;
   if (o->port_file && cli_write_port_file(o->port_file, bound) != 0) {
     perror(o->port_file);

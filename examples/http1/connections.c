@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "examples/common/cli.h"
+#include "examples/common/listen.h"
 
 /* The live connections, so that a stop can wake their threads. */
 typedef struct registry {
@@ -36,37 +37,6 @@ static volatile sig_atomic_t stopping;
 static void on_signal(int sig) {
   (void)sig;
   stopping = 1;
-}
-
-static void catch_stop_signals(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
-}
-
-static int listen_on(int port, int *bound_port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  struct sockaddr_in a;
-  socklen_t alen = sizeof a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
-      bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 128) != 0 ||
-      getsockname(fd, (struct sockaddr *)&a, &alen) != 0) {
-    perror("listen");
-    if (fd >= 0)
-      close(fd);
-    return -1;
-  }
-  *bound_port = ntohs(a.sin_port);
-  return fd;
 }
 
 static void unregister(registry *reg, int fd) {
@@ -156,8 +126,8 @@ static void stop_all(registry *reg) {
 
 int conn_serve(const conn_options *o) {
   int bound, lfd;
-  catch_stop_signals();
-  if ((lfd = listen_on(o->port, &bound)) < 0)
+  catch_stop_signals(on_signal);
+  if ((lfd = listen_loopback(o->port, 128, &bound)) < 0)
     return 1;
   if (o->port_file && cli_write_port_file(o->port_file, bound) != 0) {
     perror(o->port_file);

@@ -7,7 +7,8 @@
  * are in docs/SPEC.md.
  *
  * The API convention, followed by every function of stp and of its
- * interceptor layers (stp/nghttp2.h, stp/grpc.h):
+ * layers (stp/nghttp2.h, stp/grpc.h, stp/exporter.h; stp/grpcpp.h in
+ * C++'s own terms):
  * - Names are stp_<object>_<verb>; types stp_<noun>; macros and enum
  *   values STP_*. Parameters come in the order: the object, then outputs,
  *   then inputs. A function that makes something (`_new`, `_parse`,

@@ -20,7 +20,7 @@
 // Every mode has a server and a connection of its own, each server its own
 // thread, all in this process; (a) and (b) call servers with no stp code
 // at all. A round makes `calls_per_round` calls in each mode, in slices of
-// kSlice calls taken in turn (a, b, p, m, c, then b, p, m, c, a, ...), so that
+// 100 calls taken in turn (a, b, p, m, c, then b, p, m, c, a, ...), so that
 // drift and the cost of switching connections hit every mode alike. Each
 // round reports calls per second and the CPU time the whole process
 // (client, servers, gRPC's own threads) spent per call: on a shared
@@ -44,6 +44,7 @@
 
 #include <time.h>
 
+#include "bench/ab_rounds.h"
 #include "stp/grpc.h"
 
 namespace {
@@ -243,8 +244,7 @@ int main(int argc, char **argv) {
   // Five servers, one per mode: gRPC core only (a, b); gRPC core that
   // continues the trace by hand (p); stp with no interceptor (m); stp with
   // the Sentry server interceptor (c).
-  enum { kA, kB, kP, kM, kC, kModes };
-  const char letters[] = "abpmc";
+  using namespace ab;
   Server servers[kModes];
   grpc_channel *channels[kModes];
   for (int i = 0; i < kModes; i++) {
@@ -311,12 +311,6 @@ int main(int argc, char **argv) {
   const char *names[kModes] = {"a: no metadata", "b: by hand",
                                "p: stp by hand", "m: stp, no icpt",
                                "c: interceptors"};
-  std::vector<double> rates[kModes], cpus[kModes];
-  auto now_us = [](clockid_t clock) {
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-  };
   int failures = 0;
   // One call in mode m.
   auto call = [&](int m) {
@@ -350,88 +344,11 @@ int main(int argc, char **argv) {
     }
     failures += !ok;
   };
-  bool run[kModes];
-  for (int m = 0; m < kModes; m++)
-    run[m] = strchr(run_modes, letters[m]) != nullptr;
-  for (int i = 0; i < 200; i++) // warm up the connections
-    for (int m = 0; m < kModes; m++)
-      if (run[m])
-        call(m);
-  enum { kSlice = 100 };
-  for (int r = 0; r < rounds; r++) {
-    double wall[kModes] = {0}, cpu[kModes] = {0};
-    for (int done = 0, turn = 0; done < per_round; done += kSlice, turn++) {
-      int n = std::min<int>(kSlice, per_round - done);
-      for (int k = 0; k < kModes; k++) {
-        int m = (turn + k) % kModes;
-        if (!run[m])
-          continue;
-        double t0 = now_us(CLOCK_MONOTONIC);
-        double c0 = now_us(CLOCK_PROCESS_CPUTIME_ID);
-        for (int i = 0; i < n; i++)
-          call(m);
-        cpu[m] += now_us(CLOCK_PROCESS_CPUTIME_ID) - c0;
-        wall[m] += now_us(CLOCK_MONOTONIC) - t0;
-      }
-    }
-    for (int m = 0; m < kModes; m++) {
-      if (!run[m])
-        continue;
-      rates[m].push_back(per_round / (wall[m] / 1e6));
-      cpus[m].push_back(cpu[m] / per_round);
-      printf("round %d  %-16s %9.0f calls/s  %7.2f us CPU/call\n", r + 1,
-             names[m], rates[m].back(), cpus[m].back());
-    }
-  }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2]
-                        : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-  };
-  double med[kModes], cpu[kModes];
-  for (int m = 0; m < kModes; m++) {
-    if (rates[m].empty()) {
-      med[m] = cpu[m] = 0;
-      continue;
-    }
-    med[m] = median(rates[m]);
-    cpu[m] = median(cpus[m]);
-    printf("median   %-16s %9.0f calls/s  %7.2f us/call  %7.2f us CPU/call\n",
-           names[m], med[m], 1e6 / med[m], cpu[m]);
-  }
-  // Ratios and CPU differences of the pairs whose modes both ran.
-  const int pairs[][2] = {{kC, kB}, {kC, kP}, {kP, kB},
-                          {kC, kA}, {kB, kA}, {kM, kB}};
-  printf("calls/s ratios (c/b target: 0.98; c/p: interceptors against the "
-         "same propagation by hand; m/b: machinery):");
-  for (auto &q : pairs)
-    if (med[q[0]] && med[q[1]])
-      printf(" %c/%c %.3f", letters[q[0]], letters[q[1]],
-             med[q[0]] / med[q[1]]);
-  printf("\nCPU per call:");
-  for (auto &q : pairs)
-    if (med[q[0]] && med[q[1]])
-      printf(" %c-%c %+.2f us (%+.1f%%)", letters[q[0]], letters[q[1]],
-             cpu[q[0]] - cpu[q[1]], 100 * (cpu[q[0]] / cpu[q[1]] - 1));
-  printf("\n");
-  // Pairs of neighbouring rounds cancel slow drift better than medians
-  // taken apart.
-  for (int base : {kB, kP}) {
-    if (rates[base].empty() || rates[kC].empty())
-      continue;
-    std::vector<double> ratios, diffs;
-    for (size_t r = 0; r < rates[kC].size(); r++) {
-      ratios.push_back(rates[kC][r] / rates[base][r]);
-      diffs.push_back(cpus[kC][r] - cpus[base][r]);
-    }
-    printf("per round: c/%c median %.3f (from %.3f to %.3f), CPU c-%c median "
-           "%+.2f us\n",
-           letters[base], median(ratios),
-           *std::min_element(ratios.begin(), ratios.end()),
-           *std::max_element(ratios.begin(), ratios.end()), letters[base],
-           median(diffs));
-  }
-  printf("failed calls: %d\n", failures);
+  Rounds r = Run(run_modes, names, per_round, rounds, call);
+  Report(r, names,
+         "c/b target: 0.98; c/p: interceptors against the same propagation "
+         "by hand; m/b: machinery",
+         failures);
 
   grpc_completion_queue_shutdown(cq);
   grpc_completion_queue_pluck(cq, nullptr, Forever(), nullptr);

@@ -57,6 +57,22 @@ inline std::string Hex(const stp_span_id &id) {
 
 inline std::string ErrName(int err) { return stp_error_name(err); }
 
+// Hostile inputs: s n times over; n bytes of every value, none printable
+// for long.
+inline std::string Repeat(const std::string &s, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; i++)
+    out += s;
+  return out;
+}
+
+inline std::string Binary(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; i++)
+    out += static_cast<char>((i * 37 + 11) & 0xff);
+  return out;
+}
+
 // ---- configs ---------------------------------------------------------------
 
 struct ConfigDeleter {

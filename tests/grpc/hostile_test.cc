@@ -14,19 +14,8 @@ const char kTrace[] = "771a43a4192642f0b136d5159a501700";
 const char kSpan[] = "b9d6f6a3cf7b7a4a";
 const std::string kGood = std::string(kTrace) + "-" + kSpan + "-1";
 
-std::string Repeat(const std::string &s, size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; i++)
-    out += s;
-  return out;
-}
-
-std::string Binary(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; i++)
-    out += static_cast<char>((i * 37 + 11) & 0xff);
-  return out;
-}
+using stp_test::Binary;
+using stp_test::Repeat;
 
 struct HostileCase {
   const char *name;

@@ -16,7 +16,7 @@
 //       Sentry server interceptor (continue, the call entry, the record).
 // Every mode has a server (synchronous API, its own threads) and a
 // channel of its own, all in this process. A round makes
-// `calls_per_round` calls in each mode, in slices of kSlice calls taken in
+// `calls_per_round` calls in each mode, in slices of 100 calls taken in
 // turn (a, b, p, m, c, then b, p, m, c, a, ...), so that drift hits every
 // mode alike. Each round reports calls per second and the CPU time of the
 // whole process per call.
@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/ab_rounds.h"
 #include "stp/grpcpp.h"
 #include "tests/grpcpp/echo.grpc.pb.h"
 
@@ -90,8 +91,8 @@ struct PassServer final
 
 void NoRecord(void *, const stp_span_record *) {}
 
-enum { kA, kB, kP, kM, kC, kModes };
-const char kLetters[] = "abpmc";
+using namespace ab;
+
 const char *const kNames[kModes] = {"a: no metadata", "b: by hand",
                                     "p: stp by hand", "m: pass-through",
                                     "c: interceptors"};
@@ -135,18 +136,6 @@ Mode Start(int m, const stp_config *cfg) {
           target, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(),
           std::move(cics)));
   return mode;
-}
-
-double NowUs(clockid_t clock) {
-  struct timespec ts;
-  clock_gettime(clock, &ts);
-  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2]
-                      : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 }  // namespace
@@ -220,75 +209,11 @@ int main(int argc, char **argv) {
     EchoReply reply;
     failures += !modes[m].stub->Unary(&cc, req, &reply).ok();
   };
-  for (int i = 0; i < 200; i++)  // warm up the connections
-    for (int m = 0; m < kModes; m++)
-      if (run[m])
-        call(m);
-
-  enum { kSlice = 100 };
-  std::vector<double> rates[kModes], cpus[kModes];
-  for (int r = 0; r < rounds; r++) {
-    double wall[kModes] = {0}, cpu[kModes] = {0};
-    for (int done = 0, turn = 0; done < per_round; done += kSlice, turn++) {
-      int n = std::min<int>(kSlice, per_round - done);
-      for (int k = 0; k < kModes; k++) {
-        int m = (turn + k) % kModes;
-        if (!run[m])
-          continue;
-        double t0 = NowUs(CLOCK_MONOTONIC);
-        double c0 = NowUs(CLOCK_PROCESS_CPUTIME_ID);
-        for (int i = 0; i < n; i++)
-          call(m);
-        cpu[m] += NowUs(CLOCK_PROCESS_CPUTIME_ID) - c0;
-        wall[m] += NowUs(CLOCK_MONOTONIC) - t0;
-      }
-    }
-    for (int m = 0; m < kModes; m++) {
-      if (!run[m])
-        continue;
-      rates[m].push_back(per_round / (wall[m] / 1e6));
-      cpus[m].push_back(cpu[m] / per_round);
-      std::printf("round %d  %-16s %9.0f calls/s  %7.2f us CPU/call\n", r + 1,
-                  kNames[m], rates[m].back(), cpus[m].back());
-    }
-  }
-  double med[kModes] = {0}, cpu[kModes] = {0};
-  for (int m = 0; m < kModes; m++) {
-    if (rates[m].empty())
-      continue;
-    med[m] = Median(rates[m]);
-    cpu[m] = Median(cpus[m]);
-    std::printf("median   %-16s %9.0f calls/s  %7.2f us/call  %7.2f us "
-                "CPU/call\n",
-                kNames[m], med[m], 1e6 / med[m], cpu[m]);
-  }
-  const int pairs[][2] = {{kC, kB}, {kC, kP}, {kP, kB},
-                          {kC, kA}, {kB, kA}, {kM, kB}};
-  std::printf("calls/s ratios (c/b target: 0.98; c/p: interceptors against "
-              "the same propagation by hand; m/b: machinery):");
-  for (auto &q : pairs)
-    if (med[q[0]] && med[q[1]])
-      std::printf(" %c/%c %.3f", kLetters[q[0]], kLetters[q[1]],
-                  med[q[0]] / med[q[1]]);
-  std::printf("\nCPU per call:");
-  for (auto &q : pairs)
-    if (med[q[0]] && med[q[1]])
-      std::printf(" %c-%c %+.2f us (%+.1f%%)", kLetters[q[0]], kLetters[q[1]],
-                  cpu[q[0]] - cpu[q[1]], 100 * (cpu[q[0]] / cpu[q[1]] - 1));
-  std::printf("\n");
-  // Neighbouring rounds cancel slow drift better than medians apart.
-  if (!rates[kB].empty() && !rates[kC].empty()) {
-    std::vector<double> ratios, diffs;
-    for (size_t r = 0; r < rates[kC].size(); r++) {
-      ratios.push_back(rates[kC][r] / rates[kB][r]);
-      diffs.push_back(cpus[kC][r] - cpus[kB][r]);
-    }
-    std::printf("per round: c/b median %.3f (from %.3f to %.3f), CPU c-b "
-                "median %+.2f us\n",
-                Median(ratios), *std::min_element(ratios.begin(), ratios.end()),
-                *std::max_element(ratios.begin(), ratios.end()), Median(diffs));
-  }
-  std::printf("failed calls: %d\n", failures);
+  Rounds r = Run(run_modes, kNames, per_round, rounds, call);
+  Report(r, kNames,
+         "c/b target: 0.98; c/p: interceptors against the same propagation "
+         "by hand; m/b: machinery",
+         failures);
 
   stp_detach(token);
   for (int m = 0; m < kModes; m++)

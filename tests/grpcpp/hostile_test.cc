@@ -18,19 +18,8 @@ using stp_test::kTrace;
 const std::string kGood = kTrace + "-b9d6f6a3cf7b7a4a-1";
 constexpr int kMaxMetadata = 1 << 20;
 
-std::string Repeat(const std::string &s, size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; i++)
-    out += s;
-  return out;
-}
-
-std::string Binary(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; i++)
-    out += static_cast<char>((i * 37 + 11) & 0xff);
-  return out;
-}
+using stp_test::Binary;
+using stp_test::Repeat;
 
 Metadata ManyBaggage(int n, bool with_trace) {
   Metadata md;

@@ -41,15 +41,87 @@ void stp_context_copy(stp_context *dst, const stp_context *src) {
   const stp__ctx *s = stp__cctx_of(src);
   /* The used part only: the fields, the member records, the store. */
   memcpy(d, s, offsetof(stp__ctx, members));
+  stp__full_capacity(d);
   memcpy(d->members, s->members, s->n_members * sizeof *s->members);
-  memcpy(d->store, s->store, s->store_len);
+  memcpy(stp__store(d), stp__cstore(s), s->store_len);
+}
+
+/* ---- compact copies ------------------------------------------------------ */
+
+/* Member records a compact copy of ctx has room for: its own and one more
+ * (a transaction name set later), within the most any context holds. */
+static size_t compact_records(const stp__ctx *ctx) {
+  return ctx->n_members < STP_BAGGAGE_MAX_MEMBERS ? ctx->n_members + 1u
+                                                  : ctx->n_members;
+}
+
+/* Rounded up to STP_CONTEXT_ALIGN, so that copies can be laid end to end. */
+static size_t aligned(size_t n) {
+  return (n + STP_CONTEXT_ALIGN - 1) & ~(size_t)(STP_CONTEXT_ALIGN - 1);
+}
+
+size_t stp_context_compact_size(const stp_context *context) {
+  const stp__ctx *ctx = stp__cctx_of(context);
+  if (!ctx)
+    return 0;
+  return aligned(STP__CTX_BYTES(compact_records(ctx), ctx->store_len));
+}
+
+int stp_context_compact(stp_context **out, void *mem, size_t size,
+                        const stp_context *src) {
+  if (!out)
+    return STP_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  const stp__ctx *s = stp__cctx_of(src);
+  if (!s || !mem || (uintptr_t)mem % STP_CONTEXT_ALIGN != 0)
+    return STP_ERR_INVALID_ARGUMENT;
+  if (s->feeding || !s->cfg)
+    return STP_ERR_STATE;
+  if (size < stp_context_compact_size(src))
+    return STP_ERR_BUFFER_TOO_SMALL;
+  size_t records = compact_records(s);
+  size_t store_at = offsetof(stp__ctx, members) + records * sizeof(stp__member);
+  size_t room = size - store_at - STP__STORE_PAD; /* >= s->store_len */
+  if (room > STP_BAGGAGE_MAX_BYTES)
+    room = STP_BAGGAGE_MAX_BYTES;
+  stp__ctx *d = mem;
+  memcpy(d, s, offsetof(stp__ctx, members));
+  d->member_cap = (uint16_t)records;
+  d->store_cap = (uint16_t)room;
+  d->store_at = (uint16_t)store_at;
+  memcpy(d->members, s->members, s->n_members * sizeof *s->members);
+  memcpy(stp__store(d), stp__cstore(s), s->store_len);
+  memset(stp__store(d) + room, 0, STP__STORE_PAD);
+  *out = stp__public(d);
+  return STP_OK;
+}
+
+int stp_context_clone(stp_context **out, const stp_context *src,
+                      const stp_allocator *alloc) {
+  if (!out)
+    return STP_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  if (!src || (alloc && (!alloc->malloc || !alloc->free)))
+    return STP_ERR_INVALID_ARGUMENT;
+  if (stp__cctx_of(src)->feeding || !stp__cctx_of(src)->cfg)
+    return STP_ERR_STATE;
+  if (!alloc)
+    alloc = stp_allocator_default();
+  size_t size = stp_context_compact_size(src);
+  heap_context *h =
+      alloc->malloc(offsetof(heap_context, ctx) + size, alloc->user_data);
+  if (!h)
+    return STP_ERR_NOMEM;
+  h->alloc = *alloc;
+  stp_context_compact(out, &h->ctx, size, src);
+  return STP_OK;
 }
 
 /* ---- reading ------------------------------------------------------------- */
 
 const char *stp__context_store(const stp_context *ctx, size_t *out_len) {
   *out_len = stp__cctx_of(ctx)->store_len;
-  return stp__cctx_of(ctx)->store;
+  return stp__cstore(stp__cctx_of(ctx));
 }
 
 const stp_config *stp_context_config(const stp_context *ctx) {

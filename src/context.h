@@ -31,6 +31,7 @@ typedef struct stp__ctx {
   bool feeding;
   bool have_trace;
   bool have_traceparent;
+  uint16_t store_at; /* the store: this many bytes from the context */
   int status;
   int trace_error;
   int traceparent_error;
@@ -43,16 +44,32 @@ typedef struct stp__ctx {
   uint32_t dropped;
   uint16_t n_members;
   uint16_t store_len;
+  /* What this context has room for: STP_BAGGAGE_MAX_MEMBERS and
+   * STP_BAGGAGE_MAX_BYTES in a context of STP_CONTEXT_SIZE, what it holds
+   * (and what room it was given) in a compact copy. */
+  uint16_t member_cap;
+  uint16_t store_cap;
   uint64_t dsc_keys;  /* a bit per hash of every Sentry key stored */
   uint8_t dsc_at[64]; /* per bit set: the first Sentry member with it */
-  stp__member members[STP_BAGGAGE_MAX_MEMBERS];
-  /* 16 bytes more than the members may use: zeros after a value being
-   * scanned in the store, where every run of the scanner stops. */
-  char store[STP_BAGGAGE_MAX_BYTES + 16];
+  /* member_cap records, then the store: store_cap bytes and STORE_PAD
+   * more, zeros after a value being scanned in the store, where every run
+   * of the scanner stops. */
+  stp__member members[];
 } stp__ctx;
 
-_Static_assert(sizeof(stp__ctx) == STP_CONTEXT_SIZE,
-               "STP_CONTEXT_SIZE (stp.h) is the size of the private layout");
+/* The store's bytes past store_cap: room for the pad of an input scanned
+ * in the store (scan.h). */
+enum { STP__STORE_PAD = 16 };
+
+/* The bytes of a context with room for this many members and store bytes. */
+#define STP__CTX_BYTES(n_records, n_bytes)                                     \
+  (offsetof(stp__ctx, members) + (n_records) * sizeof(stp__member) +           \
+   (n_bytes) + STP__STORE_PAD)
+
+_Static_assert(STP__CTX_BYTES(STP_BAGGAGE_MAX_MEMBERS, STP_BAGGAGE_MAX_BYTES) <=
+                   STP_CONTEXT_SIZE,
+               "STP_CONTEXT_SIZE (stp.h) holds the private layout at its "
+               "largest");
 _Static_assert(_Alignof(stp__ctx) <= STP_CONTEXT_ALIGN &&
                    _Alignof(stp_context) == STP_CONTEXT_ALIGN,
                "STP_CONTEXT_ALIGN (stp.h) suits the private layout");
@@ -71,15 +88,26 @@ static inline stp_context *stp__public(stp__ctx *c) {
   return (stp_context *)(void *)c;
 }
 
-/* The store's bytes past STP_BAGGAGE_MAX_BYTES: room for the pad of an
- * input scanned in the store (scan.h). */
-enum { STP__STORE_PAD = sizeof((stp__ctx *)0)->store - STP_BAGGAGE_MAX_BYTES };
-_Static_assert(STP__STORE_PAD >= 16, "a scanned input needs a 16-byte pad");
+/* The member store's bytes. */
+static inline char *stp__store(stp__ctx *c) { return (char *)c + c->store_at; }
+
+static inline const char *stp__cstore(const stp__ctx *c) {
+  return (const char *)c + c->store_at;
+}
+
+/* Room for the most a context may hold: what stp_context_init and
+ * stp_context_begin give a context of STP_CONTEXT_SIZE. */
+static inline void stp__full_capacity(stp__ctx *c) {
+  c->member_cap = STP_BAGGAGE_MAX_MEMBERS;
+  c->store_cap = STP_BAGGAGE_MAX_BYTES;
+  c->store_at = (uint16_t)(offsetof(stp__ctx, members) +
+                           STP_BAGGAGE_MAX_MEMBERS * sizeof(stp__member));
+}
 
 enum { STP__RAND_SCALE = 1000000 }; /* sample_rand has 6 decimals */
 
 /* ---- the member store (store.c) ------------------------------------------
- * Members are kept as their bytes in ctx->store, one comma apart, and a
+ * Members are kept as their bytes in the store, one comma apart, and a
  * record each in ctx->members. Sentry members are found by the hash of
  * their key: ctx->dsc_keys has a bit per hash stored, and ctx->dsc_at the
  * first member with each bit. */
@@ -113,7 +141,7 @@ STP__INLINE int stp__find_dsc_among(const stp__ctx *ctx, uint64_t keys,
   for (size_t i = ctx->dsc_at[h & 63]; i < count; i++) {
     const stp__member *m = &ctx->members[i];
     if (m->hash == h && m->sentry && m->key_len == n &&
-        memcmp(ctx->store + m->off, key, n) == 0)
+        memcmp(stp__cstore(ctx) + m->off, key, n) == 0)
       return (int)i;
   }
   return -1;
@@ -167,7 +195,7 @@ STP__INLINE scanned stp__member_scanned(const stp__ctx *ctx,
                                         const stp__member *m) {
   if (m->plain) {
     size_t value_end = (size_t)m->key_len + 1 + m->value_len;
-    scanned sc = key_value(ctx->store + m->off, m->key_len, m->value_len);
+    scanned sc = key_value(stp__cstore(ctx) + m->off, m->key_len, m->value_len);
     if (m->len > value_end) {
       sc.len = m->len;
       sc.props_off = value_end + 1;
@@ -175,7 +203,7 @@ STP__INLINE scanned stp__member_scanned(const stp__ctx *ctx,
     }
     return sc;
   }
-  return (scanned){.key = ctx->store + m->off,
+  return (scanned){.key = stp__cstore(ctx) + m->off,
                    .len = m->len,
                    .key_len = m->key_len,
                    .value_off = m->value_off,

@@ -73,11 +73,12 @@ static member_set member_bit(size_t i) {
 static member_set member_sets(const stp__ctx *ctx, member_set *joined) {
   member_set sentry = 0, join = 0;
   size_t next = SIZE_MAX; /* where a member joined to the last would start */
+  const char *store = stp__cstore(ctx);
   for (size_t i = 0; i < ctx->n_members; i++) {
     const stp__member *m = &ctx->members[i];
     size_t off = m->off;
     sentry |= (member_set)m->sentry << i;
-    if (off == next && m->plain && ctx->store[off - 1] == ',')
+    if (off == next && m->plain && store[off - 1] == ',')
       join |= member_bit(i);
     next = m->plain ? off + m->len + 1 : SIZE_MAX;
   }
@@ -108,7 +109,7 @@ STP__HOT static void put_stored(stp__buf *b, const stp__ctx *ctx,
     size_t to = (size_t)ctx->members[last].off + ctx->members[last].len;
     if (b->len > 0)
       stp__putc(b, ',');
-    stp__put(b, ctx->store + from, to - from);
+    stp__put(b, stp__cstore(ctx) + from, to - from);
     set &= ~(((member_set)2 << last) - 1); /* 0 when last is 63 */
   }
 }

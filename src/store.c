@@ -11,13 +11,14 @@ static inline void dsc_note(stp__ctx *ctx, size_t i, uint8_t hash) {
  * behind in the store. */
 void stp__member_remove(stp__ctx *ctx, size_t i) {
   stp__member *m = &ctx->members[i];
+  char *store = stp__store(ctx);
   size_t from = m->off, to = from + m->len;
-  if (to < ctx->store_len && ctx->store[to] == ',')
+  if (to < ctx->store_len && store[to] == ',')
     to++;
-  else if (from > 0 && ctx->store[from - 1] == ',')
+  else if (from > 0 && store[from - 1] == ',')
     from--;
   size_t gap = to - from;
-  memmove(ctx->store + from, ctx->store + to, ctx->store_len - to);
+  memmove(store + from, store + to, ctx->store_len - to);
   ctx->store_len = (uint16_t)(ctx->store_len - gap);
   for (size_t j = i + 1; j < ctx->n_members; j++)
     ctx->members[j].off = (uint16_t)(ctx->members[j].off - gap);
@@ -36,13 +37,13 @@ void stp__member_remove(stp__ctx *ctx, size_t i) {
  * apart, as the members of an incoming header are, and the outgoing
  * baggage sends a run of them in one copy (outgoing.c). */
 static size_t comma_before_next(const stp__ctx *ctx) {
-  return ctx->store_len > 0 && ctx->store[ctx->store_len - 1] != ',';
+  return ctx->store_len > 0 && stp__cstore(ctx)[ctx->store_len - 1] != ',';
 }
 
 /* Whether one more member of `len` bytes (and its comma) fits. */
 static bool member_fits(const stp__ctx *ctx, size_t len) {
-  return ctx->n_members < STP_BAGGAGE_MAX_MEMBERS &&
-         ctx->store_len + comma_before_next(ctx) + len <= STP_BAGGAGE_MAX_BYTES;
+  return ctx->n_members < ctx->member_cap &&
+         ctx->store_len + comma_before_next(ctx) + len <= ctx->store_cap;
 }
 
 /* The store is full for one more member of `len` bytes: a Sentry member
@@ -58,8 +59,8 @@ static bool member_make_room(stp__ctx *ctx, size_t len, bool sentry) {
       third++;
       third_bytes += ctx->members[i].len;
     }
-  if (ctx->n_members - third == STP_BAGGAGE_MAX_MEMBERS ||
-      ctx->store_len - third_bytes + len > STP_BAGGAGE_MAX_BYTES)
+  if (ctx->n_members - third == ctx->member_cap ||
+      ctx->store_len - third_bytes + len > ctx->store_cap)
     return false;
   for (size_t i = ctx->n_members; i-- > 0 && !member_fits(ctx, len);)
     if (!ctx->members[i].sentry) {
@@ -75,12 +76,12 @@ static bool member_make_room(stp__ctx *ctx, size_t len, bool sentry) {
  * or NULL. */
 static stp__member *member_reserve(stp__ctx *ctx, size_t len, bool sentry,
                                    uint8_t hash) {
-  if (len > STP_BAGGAGE_MAX_BYTES)
+  if (len > ctx->store_cap)
     return NULL;
   if (!member_fits(ctx, len) && !member_make_room(ctx, len, sentry))
     return NULL;
   if (comma_before_next(ctx))
-    ctx->store[ctx->store_len++] = ',';
+    stp__store(ctx)[ctx->store_len++] = ',';
   size_t i = ctx->n_members++;
   if (sentry)
     dsc_note(ctx, i, hash);
@@ -96,7 +97,7 @@ int stp__member_add(stp__ctx *ctx, const char *key, size_t kl, const char *val,
       member_reserve(ctx, kl + 1 + vl, sentry, stp__key_hash(key, kl));
   if (!m)
     return STP_ERR_LIMIT;
-  char *p = ctx->store + m->off;
+  char *p = stp__store(ctx) + m->off;
   memcpy(p, key, kl);
   p[kl] = '=';
   if (vl)
@@ -111,7 +112,7 @@ int stp__member_add_copy(stp__ctx *ctx, const scanned *in, bool sentry,
   stp__member *m = member_reserve(ctx, in->len, sentry, hash);
   if (!m)
     return STP_ERR_LIMIT;
-  memcpy(ctx->store + m->off, in->key, in->len);
+  memcpy(stp__store(ctx) + m->off, in->key, in->len);
   stp__member_slices_from(m, in);
   return STP_OK;
 }

@@ -439,15 +439,51 @@ int stp_context_init(stp_context *ctx, const stp_config *cfg);
 int stp_context_new(stp_context **out, const stp_config *cfg,
                     const stp_allocator *alloc);
 
-/* Free a context made by stp_context_new (only those: a context of your
- * own storage needs no freeing). NULL does nothing. */
+/* Free a context made by stp_context_new or stp_context_clone (only
+ * those: a context of your own storage needs no freeing). NULL does
+ * nothing. */
 void stp_context_del(stp_context *ctx);
 
-/* Makes dst an independent copy of src (same span, decision, DSC and
- * members, same config pointer), copying only the part of the store src
- * uses: a few hundred bytes for a typical trace rather than the whole
- * structure. dst and src must not overlap. */
+/* Makes dst (storage of STP_CONTEXT_SIZE) an independent copy of src (same
+ * span, decision, DSC and members, same config pointer), copying only the
+ * part of the store src uses: a few hundred bytes for a typical trace
+ * rather than the whole structure. src may be a compact copy; dst is a
+ * whole context. dst and src must not overlap. */
 void stp_context_copy(stp_context *dst, const stp_context *src);
+
+/* Compact copies: a context kept per request at the size of what the
+ * request brought. A context of STP_CONTEXT_SIZE has room for the most any
+ * request may carry; a compact copy has room for what its source holds
+ * (a few hundred bytes for usual trace headers), one more member, and any
+ * storage it is given past stp_context_compact_size. Copy a context once
+ * it is decided (after stp_context_finish or _continue, or a new head)
+ * and keep the copy for the request's life.
+ *
+ * A compact copy is a context like any other for reading it, sending the
+ * trace on (stp_context_sentry_trace, _baggage, _inject, child spans),
+ * attaching it, freezing it and setting its transaction name
+ * (STP_ERR_LIMIT when the name does not fit its room). It is not begun,
+ * continued or initialised again: those need storage of STP_CONTEXT_SIZE
+ * (stp_context_copy makes a whole context from a compact copy). */
+
+/* The bytes a compact copy of ctx needs, a multiple of STP_CONTEXT_ALIGN
+ * (0 for NULL). */
+size_t stp_context_compact_size(const stp_context *ctx);
+
+/* Copy src into `size` bytes at mem (aligned to STP_CONTEXT_ALIGN, owned
+ * by you: an arena, a request struct's tail); *out is the copy, at mem.
+ * Returns 0, STP_ERR_INVALID_ARGUMENT (NULL, or mem misaligned),
+ * STP_ERR_STATE (src is between begin and finish, or was never made), or
+ * STP_ERR_BUFFER_TOO_SMALL (size < stp_context_compact_size(src)). */
+int stp_context_compact(stp_context **out, void *mem, size_t size,
+                        const stp_context *src);
+
+/* A heap compact copy of src (one allocation through alloc, NULL for
+ * malloc): free it with stp_context_del. Returns 0,
+ * STP_ERR_INVALID_ARGUMENT, STP_ERR_STATE (as stp_context_compact) or
+ * STP_ERR_NOMEM (*out is then NULL). */
+int stp_context_clone(stp_context **out, const stp_context *src,
+                      const stp_allocator *alloc);
 
 /* Incremental continuation, for servers that see headers one at a time
  * (nghttp2's on_header_callback): begin, feed every request header, then

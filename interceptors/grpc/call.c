@@ -70,6 +70,7 @@ stp_grpc_call *stp__grpc_call_alloc(grpc_call *gc, const stp__grpc_ic_list *l,
     c->call_data[i] = l->items[i].call_data_size ? base + data_off[i] : NULL;
   c->status = GRPC_STATUS_UNKNOWN;
   c->start_ns = stp__grpc_now_ns();
+  c->arena_bytes = size;
   *strings = base + str_off;
   return c;
 }
@@ -104,6 +105,17 @@ const char *stp_grpc_call_authority(const stp_grpc_call *call,
 const char *stp_grpc_call_target(const stp_grpc_call *call, size_t *out_len) {
   *out_len = call->target_len;
   return call->target;
+}
+
+void *stp_grpc_call_arena_alloc(stp_grpc_call *call, size_t size) {
+  if (!call)
+    return NULL;
+  call->arena_bytes += size;
+  return grpc_call_arena_alloc(call->call, size);
+}
+
+size_t stp_grpc_call_arena_bytes(const stp_grpc_call *call) {
+  return call ? call->arena_bytes : 0;
 }
 
 stp_context *stp_grpc_call_context(const stp_grpc_call *call) {
@@ -199,7 +211,7 @@ static grpc_call_error start_batch(stp_grpc_call *call, const grpc_op *ops,
   const struct grpc_op_send_initial_metadata *in =
       &ops[send_md].data.send_initial_metadata;
   stp_grpc_metadata md;
-  md.call = call->call;
+  md.call = call;
   md.owned = md.owned_first;
   md.n_owned = 0;
   md.cap_owned = sizeof md.owned_first / sizeof md.owned_first[0];
@@ -208,7 +220,7 @@ static grpc_call_error start_batch(stp_grpc_call *call, const grpc_op *ops,
     md.items = call->md_room;
   } else {
     md.cap = in->count + 4;
-    md.items = grpc_call_arena_alloc(call->call, md.cap * sizeof *md.items);
+    md.items = stp_grpc_call_arena_alloc(call, md.cap * sizeof *md.items);
   }
   if (in->count)
     memcpy(md.items, in->metadata, in->count * sizeof *md.items);

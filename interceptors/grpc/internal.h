@@ -36,6 +36,7 @@ struct stp_grpc_call {
    * (MD_ROOM of them, not zeroed); NULL when no interceptor has a
    * send_initial_metadata hook. */
   grpc_metadata *md_room;
+  size_t arena_bytes; /* taken from the call's arena by this layer */
 
   uint64_t start_ns;
   uint64_t end_ns;
@@ -63,7 +64,7 @@ stp_grpc_call *stp__grpc_call_alloc(grpc_call *gc, const stp__grpc_ic_list *l,
 void stp__grpc_run_start(stp_grpc_call *c);
 
 struct stp_grpc_metadata {
-  grpc_call *call;
+  stp_grpc_call *call;
   grpc_metadata *items;
   size_t count;
   size_t cap;

@@ -4,15 +4,28 @@
 
 #include "internal.h"
 
+/* Each call keeps a compact copy of its context in the call's arena,
+ * sized by what it holds: a few hundred bytes for usual trace headers,
+ * where a whole context is STP_CONTEXT_SIZE. The whole context that is
+ * decided first lives on the stack of the start hook. */
+
 typedef struct client_data {
-  stp_context ctx; /* frozen copy of the caller's context, or a new head */
-  stp_span span;   /* the client span */
+  stp_context *ctx; /* a copy of the caller's context, or a new head */
+  stp_span span;    /* the client span */
   bool injected;
 } client_data;
 
 typedef struct server_data {
-  stp_context ctx;
+  stp_context *ctx;
 } server_data;
+
+/* A compact copy of a decided context in the call's arena. */
+static stp_context *keep(stp_grpc_call *call, const stp_context *ctx) {
+  size_t size = stp_context_compact_size(ctx);
+  stp_context *copy = NULL;
+  stp_context_compact(&copy, stp_grpc_call_arena_alloc(call, size), size, ctx);
+  return copy;
+}
 
 static void emit(const stp_grpc_sentry *s, stp_grpc_call *call,
                  const stp_context *ctx, const stp_span *span, bool server,
@@ -48,21 +61,22 @@ static void emit(const stp_grpc_sentry *s, stp_grpc_call *call,
 
 static void client_start(void *user, stp_grpc_call *call, void *data) {
   const stp_grpc_sentry *s = user;
-  client_data *cd = data; /* not zeroed: call_data_raw */
-  cd->injected = false;
+  client_data *cd = data;
   stp_context *parent = stp_grpc_call_parent(call);
   if (parent) {
     /* The DSC leaves the process with this call: freeze it in the parent
      * too, so that every call of the unit of work carries the same one. */
     stp_context_freeze(parent);
-    stp_context_copy(&cd->ctx, parent);
-    stp_context_child_span(&cd->ctx, &cd->span);
+    cd->ctx = keep(call, parent);
+    stp_context_child_span(cd->ctx, &cd->span);
   } else {
-    if (stp_context_init(&cd->ctx, s->cfg) != STP_OK)
+    stp_context head;
+    if (stp_context_init(&head, s->cfg) != STP_OK)
       return;
-    cd->span = *stp_context_span(&cd->ctx);
+    cd->ctx = keep(call, &head);
+    cd->span = *stp_context_span(cd->ctx);
   }
-  stp_grpc_call_set_context(call, &cd->ctx, &cd->span);
+  stp_grpc_call_set_context(call, cd->ctx, &cd->span);
 }
 
 static void client_send_md(void *user, stp_grpc_call *call, void *data,
@@ -79,20 +93,19 @@ static void client_send_md(void *user, stp_grpc_call *call, void *data,
     return;
   stp_carrier carrier;
   stp__grpc_trace_carrier(md, &carrier);
-  cd->injected = stp_context_inject(&cd->ctx, &carrier, &cd->span) == STP_OK;
+  cd->injected = stp_context_inject(cd->ctx, &carrier, &cd->span) == STP_OK;
 }
 
 static void client_end(void *user, stp_grpc_call *call, void *data) {
   client_data *cd = data;
   if (stp_grpc_call_context(call))
-    emit(user, call, &cd->ctx, &cd->span, false, cd->injected);
+    emit(user, call, cd->ctx, &cd->span, false, cd->injected);
 }
 
 void stp_grpc_sentry_client(stp_grpc_interceptor *out,
                             const stp_grpc_sentry *sentry) {
   memset(out, 0, sizeof *out);
   out->call_data_size = sizeof(client_data);
-  out->call_data_raw = true; /* 9 KiB, mostly unused: set by client_start */
   out->start = client_start;
   out->send_initial_metadata = client_send_md;
   out->end = client_end;
@@ -106,31 +119,33 @@ static void server_start(void *user, stp_grpc_call *call, void *data) {
   server_data *sd = data;
   size_t n;
   const grpc_metadata *md = stp_grpc_call_request_metadata(call, &n);
-  stp_context_begin(&sd->ctx, s->cfg);
+  stp_context whole;
+  stp_context_begin(&whole, s->cfg);
   for (size_t i = 0; i < n; i++) {
     const char *key = (const char *)GRPC_SLICE_START_PTR(md[i].key);
     size_t key_len = GRPC_SLICE_LENGTH(md[i].key);
     /* Binary values are base64 on the wire and never carry a trace. */
     if (stp__grpc_is_bin_key(key, key_len))
       continue;
-    stp_context_feed(&sd->ctx, key, key_len,
+    stp_context_feed(&whole, key, key_len,
                      (const char *)GRPC_SLICE_START_PTR(md[i].value),
                      GRPC_SLICE_LENGTH(md[i].value));
   }
-  stp_context_finish(&sd->ctx);
-  stp_grpc_call_set_context(call, &sd->ctx, stp_context_span(&sd->ctx));
+  stp_context_finish(&whole);
+  sd->ctx = keep(call, &whole);
+  stp_grpc_call_set_context(call, sd->ctx, stp_context_span(sd->ctx));
 }
 
 static void server_end(void *user, stp_grpc_call *call, void *data) {
   server_data *sd = data;
-  emit(user, call, &sd->ctx, stp_context_span(&sd->ctx), true, false);
+  if (sd->ctx)
+    emit(user, call, sd->ctx, stp_context_span(sd->ctx), true, false);
 }
 
 void stp_grpc_sentry_server(stp_grpc_interceptor *out,
                             const stp_grpc_sentry *sentry) {
   memset(out, 0, sizeof *out);
   out->call_data_size = sizeof(server_data);
-  out->call_data_raw = true; /* set by server_start (stp_context_begin) */
   out->start = server_start;
   out->end = server_end;
   out->user = (void *)sentry;

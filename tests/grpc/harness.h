@@ -135,6 +135,8 @@ struct CallResult {
   bool has_span = false;
   stp_span span{};          // the client span
   uint64_t deadline_ns = 0; // the call's deadline, Unix time in ns
+  size_t arena_bytes = 0;   // stp_grpc_call_arena_bytes at the end
+  size_t context_bytes = 0; // the size of the call's context
 };
 
 // A client channel to the server with (or without) the Sentry client

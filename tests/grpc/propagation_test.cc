@@ -1,10 +1,15 @@
 // Client interceptor -> server interceptor over a real loopback connection.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <cstring>
+#include <iostream>
 #include <map>
 #include <ostream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "harness.h"
 
@@ -428,6 +433,85 @@ TEST(PropagationOptions, DefaultTargetsSeeTheChannelsAuthority) {
   EXPECT_EQ(std::string(t, len), "/test.Echo/Unary");
   stp_grpc_call_unref(call);
   DestroyPluckQueue(cq);
+}
+
+// The reference request: sentry-trace and the 321-byte baggage of
+// bench/core_bench.cc. Each side keeps a compact copy of the context in
+// the call's arena, sized by what the call carried.
+TEST_F(PropagationTest, EachSideKeepsAContextOfUnderOneKibibyte) {
+  const std::string baggage =
+      "sentry-trace_id=771a43a4192642f0b136d5159a501700,"
+      "sentry-public_key=49d0f7386ad645858ae85020e393bef3,"
+      "sentry-sample_rate=0.25,sentry-sampled=true,"
+      "sentry-release=backend%401.2.3,sentry-environment=production,"
+      "sentry-transaction=GET%20%2Fapi%2Fusers,sentry-sample_rand=0.123456,"
+      "vendor-a=a;prop1=1;prop2,vendor-b=beta%20two;p=x";
+  ASSERT_EQ(baggage.size(), 321u);
+  Incoming in(cfg_.cfg, std::string(kTrace) + "-" + kSpan + "-1", baggage);
+  TestClient client(server_.address(), cfg_.cfg);
+  CallOptions o;
+  o.parent = &in.ctx;
+  CallResult r = client.Call(o);
+  ASSERT_EQ(r.status, GRPC_STATUS_OK) << r.details;
+  ASSERT_EQ(r.responses.size(), 1u);
+  auto body = ParseBody(r.responses[0]);
+  EXPECT_EQ(One(body, "trace"), kTrace);
+  size_t server_ctx = std::stoul(One(body, "context_bytes"));
+  size_t server_arena = std::stoul(One(body, "arena_bytes"));
+  EXPECT_GT(server_ctx, 321u);
+  EXPECT_LE(server_ctx, 1024u);
+  EXPECT_GT(r.context_bytes, 321u);
+  EXPECT_LE(r.context_bytes, 1024u);
+  // The context is part of what the layer took from each call's arena.
+  EXPECT_GE(server_arena, server_ctx);
+  EXPECT_GE(r.arena_bytes, r.context_bytes);
+  std::cout << "stp's arena bytes per call: client " << r.arena_bytes
+            << " (context " << r.context_bytes << "), server " << server_arena
+            << " (context " << server_ctx << ")\n";
+}
+
+// A large baggage still travels whole: the copy grows with what was
+// received.
+TEST_F(PropagationTest, ALargeBaggageTravelsWhole) {
+  std::string baggage = "sentry-trace_id=" + std::string(kTrace) +
+                        ",sentry-sample_rand=0.5";
+  for (int i = 0; baggage.size() < 7000; i++) // 35 members, of the 64 kept
+    baggage += ",k" + std::to_string(i) + "=" + std::string(200, 'v');
+  Config third_party{[](stp_options *o) {
+    o->dsn = kDsn;
+    o->propagate_third_party_baggage = true;
+  }};
+  TestServer server(third_party.cfg);
+  Incoming in(third_party.cfg, std::string(kTrace) + "-" + kSpan + "-1",
+              baggage);
+  TestClient client(server.address(), third_party.cfg);
+  CallOptions o;
+  o.parent = &in.ctx;
+  CallResult r = client.Call(o);
+  ASSERT_EQ(r.status, GRPC_STATUS_OK) << r.details;
+  ASSERT_EQ(r.responses.size(), 1u);
+  auto body = ParseBody(r.responses[0]);
+  // The same members (the DSC goes out after the others).
+  auto sorted = [](const std::string &list) {
+    std::vector<std::string> out;
+    std::stringstream in(list);
+    for (std::string m; std::getline(in, m, ',');)
+      out.push_back(m);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::vector<std::string> got = sorted(One(body, "baggage")),
+                           sent = sorted(baggage), missing, extra;
+  std::set_difference(sent.begin(), sent.end(), got.begin(), got.end(),
+                      std::back_inserter(missing));
+  std::set_difference(got.begin(), got.end(), sent.begin(), sent.end(),
+                      std::back_inserter(extra));
+  EXPECT_TRUE(missing.empty()) << missing.size() << " missing, first "
+                               << (missing.empty() ? "" : missing[0]);
+  EXPECT_TRUE(extra.empty()) << extra.size() << " extra, first "
+                             << (extra.empty() ? "" : extra[0]);
+  EXPECT_GT(std::stoul(One(body, "context_bytes")), 7000u);
+  EXPECT_GT(r.context_bytes, 7000u);
 }
 
 } // namespace

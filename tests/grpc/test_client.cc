@@ -171,6 +171,9 @@ CallResult TestClient::Call(const CallOptions &o) {
     grpc_slice_unref(m.key);
     grpc_slice_unref(m.value);
   }
+  res.arena_bytes = stp_grpc_call_arena_bytes(call);
+  res.context_bytes =
+      stp_context_compact_size(stp_grpc_call_context(call));
   stp_grpc_call_unref(call);
   DestroyPluckQueue(cq);
   return res;

@@ -41,6 +41,8 @@ std::string Describe(stp_grpc_call *call, int received) {
     line("sampled", std::to_string(static_cast<int>(span->sampled)));
     line("status", std::to_string(stp_context_status(ctx)));
     line("continued", stp_context_continued(ctx) ? "1" : "0");
+    line("context_bytes", std::to_string(stp_context_compact_size(ctx)));
+    line("arena_bytes", std::to_string(stp_grpc_call_arena_bytes(call)));
     // What a handler sees once the call's context is current.
     stp_token tok = stp_attach(ctx);
     char buf[STP_BAGGAGE_MAX_BYTES + 1];

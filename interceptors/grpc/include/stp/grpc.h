@@ -145,6 +145,17 @@ bool stp_grpc_call_status(const stp_grpc_call *call, grpc_status_code *out);
  * `status`, whatever the status ops say. */
 void stp_grpc_call_set_status(stp_grpc_call *call, grpc_status_code status);
 
+/* size bytes in the call's arena, alive as long as the call and freed with
+ * it (gRPC aligns them for any type; it aborts rather than fail): for
+ * call state sized by what the call carries, such as a compact copy of a
+ * context (stp_context_compact). NULL only for a NULL call. */
+void *stp_grpc_call_arena_alloc(stp_grpc_call *call, size_t size);
+
+/* The bytes this layer has taken from the call's arena: the call's state,
+ * the interceptors' call data, room for metadata, and what the hooks took
+ * with stp_grpc_call_arena_alloc. 0 for NULL. */
+size_t stp_grpc_call_arena_bytes(const stp_grpc_call *call);
+
 /* Start and end (0 until the call ends) as Unix time in nanoseconds. */
 uint64_t stp_grpc_call_start_ns(const stp_grpc_call *call);
 uint64_t stp_grpc_call_end_ns(const stp_grpc_call *call);
@@ -209,9 +220,7 @@ void stp_grpc_metadata_carrier(stp_grpc_metadata *md, stp_carrier *out);
 typedef struct stp_grpc_interceptor {
   size_t call_data_size;
   /* true: call_data is left as the arena gives it, not zeroed; the start
-   * hook (which every call runs) must set what the other hooks read. For
-   * large call data that is mostly unused, such as a whole stp_context:
-   * the Sentry interceptors set it. */
+   * hook (which every call runs) must set what the other hooks read. */
   bool call_data_raw;
   /* Client: the call was created (parent context available). Server: the
    * call was accepted (request metadata available). */

@@ -3,7 +3,7 @@
  * request answered with the same 22-byte body, and one of three ways of
  * handling the trace headers:
  *
- *   --mode stp   continue each request's trace (stp_nghttp2_stream) and
+ *   --mode stp   continue each request's trace (stp_nghttp2_session) and
  *                compute the `sentry-trace` and `baggage` of a call made
  *                from here: the work of a propagating server (A);
  *   --mode off   no stp code at all (B);
@@ -15,8 +15,9 @@
  *                   [the stp options of examples/common/cli.h]
  *                   [the limits of examples/h2/server_loop.h]
  *
- * Stream states (about 9 KiB, the same size in every mode) freed by closed
- * streams are kept for the next ones, as a busy server would. */
+ * Requests (about 8 KiB, the room of --mode hand) freed by closed streams
+ * are kept for the next ones, as a busy server would; --mode stp adds its
+ * stream state, one allocation per request. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
@@ -41,8 +42,11 @@ typedef struct hand {
 typedef struct request {
   h2_stream base;
   union {
-    stp_nghttp2_stream trace; /* --mode stp */
-    hand hand;                /* --mode hand */
+    struct {
+      stp_nghttp2_session *traces; /* its connection's */
+      stp_nghttp2_stream *trace;   /* once its headers are complete */
+    } stp;     /* --mode stp */
+    hand hand; /* --mode hand */
   } u;
 } request;
 
@@ -119,14 +123,34 @@ static int stp_child(stp_nghttp2_stream *trace) {
              : -1;
 }
 
-static h2_stream *on_open(void *user, nghttp2_session *session, int32_t id) {
+/* --mode stp: a session per connection; the others need nothing, but a
+ * connection given NULL is refused. */
+static void *on_conn_open(void *user) {
+  server *srv = user;
+  stp_nghttp2_session *traces = NULL;
+  if (srv->mode != MODE_STP)
+    return srv;
+  return stp_nghttp2_session_new(&traces, srv->cfg, NULL) == 0 ? traces
+                                                                 : NULL;
+}
+
+static void on_conn_close(void *user, void *conn) {
+  server *srv = user;
+  if (srv->mode == MODE_STP)
+    stp_nghttp2_session_del(conn);
+}
+
+static h2_stream *on_open(void *user, void *conn, nghttp2_session *session,
+                          const nghttp2_frame *frame) {
   server *srv = user;
   request *r = srv->n_free ? srv->free[--srv->n_free] : malloc(sizeof *r);
   if (!r)
     return NULL;
-  h2_stream_init(&r->base, session, id);
+  h2_stream_init(&r->base, session, frame->hd.stream_id);
   if (srv->mode == MODE_STP) {
-    stp_nghttp2_stream_begin(&r->u.trace, srv->cfg, id);
+    r->u.stp.traces = conn;
+    r->u.stp.trace = NULL;
+    stp_nghttp2_session_on_begin_headers(conn, frame);
   } else if (srv->mode == MODE_HAND) {
     r->u.hand.trace[STP_TRACE_ID_HEX_LEN] = '-'; /* none seen */
     r->u.hand.bag_len = 0;
@@ -140,8 +164,8 @@ static void on_header(void *user, h2_stream *s, const nghttp2_frame *frame,
   server *srv = user;
   request *r = (request *)s;
   if (srv->mode == MODE_STP)
-    stp_nghttp2_stream_on_header(&r->u.trace, frame, name, namelen, value,
-                                 valuelen);
+    stp_nghttp2_session_on_header(r->u.stp.traces, frame, name, namelen,
+                                  value, valuelen);
   else if (srv->mode == MODE_HAND)
     hand_header(&r->u.hand, name, namelen, value, valuelen);
 }
@@ -149,14 +173,16 @@ static void on_header(void *user, h2_stream *s, const nghttp2_frame *frame,
 static int on_frame(void *user, h2_stream *s, const nghttp2_frame *frame) {
   server *srv = user;
   request *r = (request *)s;
-  if (srv->mode == MODE_STP)
-    stp_nghttp2_stream_on_frame_recv(&r->u.trace, frame);
+  if (srv->mode == MODE_STP && !r->u.stp.trace &&
+      stp_nghttp2_session_on_frame_recv(r->u.stp.traces, &r->u.stp.trace,
+                                        frame) != 0)
+    return h2_stream_reset(s) == 0 ? 0 : -1;
   if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
       !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) || s->body)
     return 0;
   int err = 0;
   if (srv->mode == MODE_STP)
-    err = stp_child(&r->u.trace);
+    err = stp_child(r->u.stp.trace);
   else if (srv->mode == MODE_HAND)
     hand_child(srv, &r->u.hand);
   err = err ? h2_stream_reset(s)
@@ -166,6 +192,8 @@ static int on_frame(void *user, h2_stream *s, const nghttp2_frame *frame) {
 
 static void on_close(void *user, h2_stream *s) {
   server *srv = user;
+  if (srv->mode == MODE_STP)
+    stp_nghttp2_stream_del(((request *)s)->u.stp.trace);
   if (srv->n_free < POOL_MAX)
     srv->free[srv->n_free++] = (request *)s;
   else
@@ -183,8 +211,9 @@ int main(int argc, char **argv) {
   cli_options o;
   cli_options_init(&o, 1, 0);
   static server srv; /* its pool is 1.6 KiB */
-  static const h2_stream_handler handler = {on_open, on_header, on_frame,
-                                            on_close, NULL};
+  static const h2_stream_handler handler = {
+      on_open, on_header, on_frame, on_close, NULL, on_conn_open,
+      on_conn_close};
   h2_loop_options lo = {0, NULL, "h2_bench_server", &handler, &srv, {0}};
   for (int i = 1; i < argc; i++) {
     int r = cli_option(&o, argc, argv, &i);

@@ -8,9 +8,9 @@
  *             [--org-id N] [--strict] [--traceparent] [--third-party]
  *             [the limits of server_loop.h: --conn-streams N ...]
  *
- * What stp asks of an nghttp2 server is in the four stream handlers below:
- * an stp_nghttp2_stream inside each stream, fed every request header, and
- * the stream's stp_context once the headers are complete. The sockets,
+ * What stp asks of an nghttp2 server is in the handlers below: an
+ * stp_nghttp2_session per connection, fed every request header, and each
+ * stream's state, with its stp_context, once its headers are complete. The sockets,
  * the poll() loop and the limits and timeouts that keep the server up
  * against hostile peers are in server_loop.c and guard.c. Listens on 127.0.0.1
  * (port 0 picks a free port, written to --port-file); SIGTERM or SIGINT frees
@@ -31,8 +31,9 @@
 #include "stp/nghttp2.h"
 
 typedef struct request {
-  h2_stream base;           /* first: the loop's part */
-  stp_nghttp2_stream trace; /* the trace of the request, about 9 KiB */
+  h2_stream base;              /* first: the loop's part */
+  stp_nghttp2_session *traces; /* its connection's */
+  stp_nghttp2_stream *trace;   /* once its headers are complete */
   json_buf answer;
   /* With --spans only: what the span record shows. */
   uint64_t start_ns;
@@ -45,15 +46,31 @@ typedef struct server {
   const char *spans; /* the span log, or NULL */
 } server;
 
-/* ---- the four stream handlers ------------------------------------------- */
+/* ---- the handlers --------------------------------------------------------- */
 
-static h2_stream *on_open(void *user, nghttp2_session *session, int32_t id) {
+/* Each connection feeds its streams' request headers into a session. */
+static void *on_conn_open(void *user) {
   server *srv = user;
+  stp_nghttp2_session *traces;
+  return stp_nghttp2_session_new(&traces, srv->cfg, NULL) == 0 ? traces
+                                                                 : NULL;
+}
+
+static void on_conn_close(void *user, void *conn) {
+  (void)user;
+  stp_nghttp2_session_del(conn);
+}
+
+static h2_stream *on_open(void *user, void *conn, nghttp2_session *session,
+                          const nghttp2_frame *frame) {
+  (void)user;
   request *r = malloc(sizeof *r);
   if (!r)
     return NULL;
-  h2_stream_init(&r->base, session, id);
-  stp_nghttp2_stream_begin(&r->trace, srv->cfg, id);
+  h2_stream_init(&r->base, session, frame->hd.stream_id);
+  r->traces = conn;
+  r->trace = NULL;
+  stp_nghttp2_session_on_begin_headers(r->traces, frame);
   r->answer = (json_buf){0};
   r->start_ns = span_log_now_ns();
   r->description[0] = '\0';
@@ -80,8 +97,8 @@ static void on_header(void *user, h2_stream *s, const nghttp2_frame *frame,
                       size_t valuelen) {
   server *srv = user;
   request *r = (request *)s;
-  stp_nghttp2_stream_on_header(&r->trace, frame, name, namelen, value,
-                               valuelen);
+  stp_nghttp2_session_on_header(r->traces, frame, name, namelen, value,
+                                valuelen);
   if (srv->spans)
     note_header(r, name, namelen, value, valuelen);
 }
@@ -89,9 +106,11 @@ static void on_header(void *user, h2_stream *s, const nghttp2_frame *frame,
 static int on_frame(void *user, h2_stream *s, const nghttp2_frame *frame) {
   (void)user;
   request *r = (request *)s;
-  stp_nghttp2_stream_on_frame_recv(&r->trace, frame);
+  if (!r->trace &&
+      stp_nghttp2_session_on_frame_recv(r->traces, &r->trace, frame) != 0)
+    return h2_stream_reset(s) == 0 ? 0 : -1; /* no memory for its trace */
   /* Answer once the request is complete (a GET: its HEADERS frame). */
-  stp_context *ctx = stp_nghttp2_stream_context(&r->trace);
+  stp_context *ctx = stp_nghttp2_stream_context(r->trace);
   if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
       !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) || !ctx || s->body)
     return 0;
@@ -105,14 +124,14 @@ static int on_frame(void *user, h2_stream *s, const nghttp2_frame *frame) {
 /* The :status the stream sent, for its span record. */
 static void on_sent(void *user, h2_stream *s, const nghttp2_frame *frame) {
   (void)user;
-  stp_nghttp2_stream_on_frame_send(&((request *)s)->trace, frame);
+  stp_nghttp2_stream_on_frame_send(((request *)s)->trace, frame);
 }
 
 static void on_close(void *user, h2_stream *s) {
   server *srv = user;
   request *r = (request *)s;
-  stp_nghttp2_stream_on_close(&r->trace, s->error_code); /* its record */
-  stp_context *ctx = stp_nghttp2_stream_context(&r->trace);
+  stp_nghttp2_stream_on_close(r->trace, s->error_code); /* its record */
+  stp_context *ctx = stp_nghttp2_stream_context(r->trace);
   if (srv->spans && ctx && s->body) {
     span_log_entry e = {.process = "h2_server",
                         .op = "http.server",
@@ -129,6 +148,7 @@ static void on_close(void *user, h2_stream *s) {
       perror(srv->spans);
   }
   span_log_kept_free(&r->headers);
+  stp_nghttp2_stream_del(r->trace);
   free(r->answer.buf);
   free(r);
 }
@@ -151,8 +171,9 @@ static int usage(FILE *f, int rc) {
 int main(int argc, char **argv) {
   cli_options o;
   cli_options_init(&o, 1, 8080);
-  static const h2_stream_handler handler = {on_open, on_header, on_frame,
-                                            on_close, on_sent};
+  static const h2_stream_handler handler = {
+      on_open, on_header, on_frame, on_close, on_sent, on_conn_open,
+      on_conn_close};
   server srv = {NULL, NULL};
   h2_loop_options lo = {0, NULL, "h2_server", &handler, &srv, {0}};
   for (int i = 1; i < argc; i++) {

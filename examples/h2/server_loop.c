@@ -134,7 +134,7 @@ static int on_begin_headers(nghttp2_session *session,
     return 0; /* the rest of its frames find no stream */
   }
   const h2_loop_options *o = c->lp->o;
-  h2_stream *s = o->handler->open(o->user, session, frame->hd.stream_id);
+  h2_stream *s = o->handler->open(o->user, c->user, session, frame);
   if (!s)
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
   stream_add(c, s);
@@ -192,6 +192,8 @@ static void conn_free(conn *c) {
     c->head->error_code = NGHTTP2_CANCEL;
     loop_stream_close(c, c->head);
   }
+  if (c->lp->o->handler->conn_close)
+    c->lp->o->handler->conn_close(c->lp->o->user, c->user);
   close(c->fd);
   free(c->out);
   free(c);
@@ -274,8 +276,15 @@ static conn *conn_new(loop *lp, int fd) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   conn *c = calloc(1, sizeof *c);
+  const h2_stream_handler *h = lp->o->handler;
+  if (c && h->conn_open && !(c->user = h->conn_open(lp->o->user))) {
+    free(c);
+    return NULL;
+  }
   if (!c || set_nonblocking(fd) != 0 ||
       nghttp2_session_server_new(&c->session, lp->cbs, c) != 0) {
+    if (c && h->conn_close)
+      h->conn_close(lp->o->user, c->user);
     free(c);
     return NULL;
   }

@@ -53,9 +53,11 @@ typedef struct h2_stream {
  * the same names (see stp/nghttp2.h for the stp calls in each). `user` is
  * h2_loop_options.user. */
 typedef struct h2_stream_handler {
-  /* on_begin_headers (a request): the new stream, begun with
-   * h2_stream_init, or NULL to reset it. */
-  h2_stream *(*open)(void *user, nghttp2_session *session, int32_t id);
+  /* on_begin_headers (a request): the new stream of frame->hd.stream_id,
+   * begun with h2_stream_init, or NULL to reset it. conn is what
+   * conn_open gave its connection. */
+  h2_stream *(*open)(void *user, void *conn, nghttp2_session *session,
+                     const nghttp2_frame *frame);
   /* on_header: a header of the stream (its request, or trailers). */
   void (*header)(void *user, h2_stream *s, const nghttp2_frame *frame,
                  const uint8_t *name, size_t namelen, const uint8_t *value,
@@ -68,6 +70,11 @@ typedef struct h2_stream_handler {
   void (*close)(void *user, h2_stream *s);
   /* on_frame_send: a frame of the stream went out. May be NULL. */
   void (*sent)(void *user, h2_stream *s, const nghttp2_frame *frame);
+  /* A connection was accepted: what the server keeps for it (NULL refuses
+   * it). conn_close frees it, after the connection's streams are closed.
+   * Both may be NULL. */
+  void *(*conn_open)(void *user);
+  void (*conn_close)(void *user, void *conn);
 } h2_stream_handler;
 
 /* The limits above. A field left 0 takes its default. */

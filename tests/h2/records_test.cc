@@ -42,7 +42,11 @@ struct Pair {
   std::vector<Seen> records;
   stp_config *cfg = nullptr;
   nghttp2_session *client = nullptr, *server = nullptr;
-  std::map<int32_t, std::unique_ptr<stp_nghttp2_stream>> streams;
+  struct StreamDel {
+    void operator()(stp_nghttp2_stream *st) const { stp_nghttp2_stream_del(st); }
+  };
+  stp_nghttp2_session *traces = nullptr;
+  std::map<int32_t, std::unique_ptr<stp_nghttp2_stream, StreamDel>> streams;
   std::map<int32_t, stp_nghttp2_request *> requests;
   const char *answer = "200"; // the :status the server sends; "" resets
 
@@ -54,6 +58,7 @@ struct Pair {
     o.on_record = Record;
     o.record_user = &records;
     EXPECT_EQ(stp_config_new(&cfg, &o, nullptr), STP_OK);
+    EXPECT_EQ(stp_nghttp2_session_new(&traces, cfg, nullptr), STP_OK);
     nghttp2_session_callbacks *cbs;
     nghttp2_session_callbacks_new(&cbs);
     nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, SBegin);
@@ -74,29 +79,29 @@ struct Pair {
   ~Pair() {
     nghttp2_session_del(client);
     nghttp2_session_del(server);
+    streams.clear();
+    stp_nghttp2_session_del(traces);
     stp_config_del(cfg);
   }
 
   static Pair *Of(void *u) { return static_cast<Pair *>(u); }
 
   static int SBegin(nghttp2_session *, const nghttp2_frame *f, void *u) {
-    auto &st = Of(u)->streams[f->hd.stream_id];
-    st.reset(new stp_nghttp2_stream);
-    stp_nghttp2_stream_begin(st.get(), Of(u)->cfg, f->hd.stream_id);
+    stp_nghttp2_session_on_begin_headers(Of(u)->traces, f);
     return 0;
   }
   static int SHeader(nghttp2_session *, const nghttp2_frame *f,
                      const uint8_t *n, size_t nl, const uint8_t *v, size_t vl,
                      uint8_t, void *u) {
-    stp_nghttp2_stream_on_header(Of(u)->streams[f->hd.stream_id].get(), f, n,
-                                 nl, v, vl);
+    stp_nghttp2_session_on_header(Of(u)->traces, f, n, nl, v, vl);
     return 0;
   }
   static int SFrameRecv(nghttp2_session *s, const nghttp2_frame *f, void *u) {
-    auto it = Of(u)->streams.find(f->hd.stream_id);
-    if (it == Of(u)->streams.end() ||
-        !stp_nghttp2_stream_on_frame_recv(it->second.get(), f))
+    stp_nghttp2_stream *st = nullptr;
+    EXPECT_EQ(stp_nghttp2_session_on_frame_recv(Of(u)->traces, &st, f), STP_OK);
+    if (!st)
       return 0;
+    Of(u)->streams[f->hd.stream_id].reset(st);
     if (!*Of(u)->answer)
       return nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, f->hd.stream_id,
                                        NGHTTP2_CANCEL);
@@ -241,10 +246,25 @@ TEST(Records, NoSinkNoRecordAndNoCost) {
   stp_options_init(&o);
   stp_config *cfg;
   ASSERT_EQ(stp_config_new(&cfg, &o, nullptr), STP_OK);
-  stp_nghttp2_stream st;
-  ASSERT_EQ(stp_nghttp2_stream_begin(&st, cfg, 1), STP_OK);
-  EXPECT_EQ(stp_nghttp2_stream_on_close(&st, 0), STP_ERR_STATE)
-      << "headers never completed";
+  stp_nghttp2_session *sess = nullptr;
+  ASSERT_EQ(stp_nghttp2_session_new(&sess, cfg, nullptr), STP_OK);
+  nghttp2_frame f;
+  memset(&f, 0, sizeof f);
+  f.hd.type = NGHTTP2_HEADERS;
+  f.hd.stream_id = 1;
+  f.headers.cat = NGHTTP2_HCAT_REQUEST;
+  ASSERT_EQ(stp_nghttp2_session_on_begin_headers(sess, &f), STP_OK);
+  const char path[] = "/not/kept";
+  stp_nghttp2_session_on_header(sess, &f, (const uint8_t *)":path", 5,
+                                (const uint8_t *)path, sizeof path - 1);
+  stp_nghttp2_stream *st = nullptr;
+  ASSERT_EQ(stp_nghttp2_session_on_frame_recv(sess, &st, &f), STP_OK);
+  ASSERT_NE(st, nullptr);
+  EXPECT_EQ(stp_nghttp2_stream_on_close(st, 0), STP_OK);
+  EXPECT_EQ(stp_nghttp2_stream_on_close(st, 0), STP_ERR_STATE)
+      << "closed already";
+  stp_nghttp2_stream_del(st);
+  stp_nghttp2_session_del(sess);
   stp_config_del(cfg);
 }
 

@@ -3,16 +3,17 @@
  *
  * Client side: stp_nghttp2_inject() adds `sentry-trace`, `baggage` (and
  * `traceparent` when the config propagates it) to the nghttp2_nv array of
- * a request. Server side: an stp_nghttp2_stream per incoming stream is fed
- * from nghttp2's header callback and yields the stream's stp_context once
- * the request headers are complete.
+ * a request. Server side: an stp_nghttp2_session per connection is fed
+ * from nghttp2's header callback and yields each stream's state, with its
+ * stp_context, once the stream's request headers are complete.
  *
  * Span records (stp.h) go to the record sink of the context's config
  * (stp_options.on_record): one `http.client` record per request begun with
  * stp_nghttp2_request_begin, one `http.server` record per stream closed
  * with stp_nghttp2_stream_on_close.
  *
- * Nothing here allocates except stp_nghttp2_stream_new (and, through
+ * Nothing here allocates except stp_nghttp2_session_new and
+ * stp_nghttp2_session_on_frame_recv (and, through
  * stp_config_should_propagate, stp_nghttp2_inject for a URL of 512 bytes or
  * more when the config has propagation targets). The API convention is
  * that of stp/stp.h.
@@ -154,62 +155,76 @@ int stp_nghttp2_request_end(stp_nghttp2_request *req, uint32_t error_code);
 /* ------------------------------------------------------------------------ */
 /* Server: incoming streams.                                                */
 
-/* Per-stream state. Plain storage of a fixed size (STP_CONTEXT_SIZE, about
- * 9 KiB, plus the span record's method and path), owning no memory: embed it in
- * your own stream object, or use stp_nghttp2_stream_new. Its size is public so
- * that you can; its fields are not. Hostile headers (a huge baggage, thousands
- * of members, junk bytes) cost no more memory than this: the context keeps at
- * most STP_BAGGAGE_MAX_MEMBERS members in STP_BAGGAGE_MAX_BYTES and examines at
- * most STP_BAGGAGE_SCAN_MAX_BYTES of baggage per stream.
+/* A connection's session feeds each stream's request headers into one
+ * whole context (STP_CONTEXT_SIZE, about 9 KiB, per connection: HTTP/2
+ * sends the frames of one header block back to back, so one block is fed
+ * at a time). When a stream's block is complete, the stream gets its own
+ * state, one allocation sized by what the request brought: its record
+ * fields and a compact copy of its context (stp_context_compact), under
+ * 1 KiB for usual trace headers. Hostile headers (a huge baggage,
+ * thousands of members, junk bytes) cost no more than a whole context
+ * per stream: the context keeps at most STP_BAGGAGE_MAX_MEMBERS members
+ * in STP_BAGGAGE_MAX_BYTES and examines at most
+ * STP_BAGGAGE_SCAN_MAX_BYTES of baggage per stream.
  *
  * Use, in the nghttp2 server callbacks:
- *   on_begin_headers_callback  (HEADERS, cat NGHTTP2_HCAT_REQUEST):
- *       create your stream object, stp_nghttp2_stream_begin(),
- *       nghttp2_session_set_stream_user_data();
- *   on_header_callback:     stp_nghttp2_stream_on_header();
- *   on_frame_recv_callback: stp_nghttp2_stream_on_frame_recv() returns the
- *       context when the request headers are complete;
- *   on_frame_send_callback: stp_nghttp2_stream_on_frame_send() (for the
+ *   per connection: stp_nghttp2_session_new() with the nghttp2 session,
+ *       stp_nghttp2_session_del() with it;
+ *   on_begin_headers_callback: stp_nghttp2_session_on_begin_headers();
+ *   on_header_callback:        stp_nghttp2_session_on_header();
+ *   on_frame_recv_callback:    stp_nghttp2_session_on_frame_recv() gives
+ *       the stream's state when its request headers are complete: keep it
+ *       with your stream object;
+ *   on_frame_send_callback:    stp_nghttp2_stream_on_frame_send() (for the
  *       :status of the span record);
- *   on_stream_close_callback: stp_nghttp2_stream_on_close() (the span
- *       record), then free your stream object.
+ *   on_stream_close_callback:  stp_nghttp2_stream_on_close() (the span
+ *       record), then stp_nghttp2_stream_del().
  * nghttp2_session_del() does not call on_stream_close_callback for the
- * streams still open: when a connection is dropped, free the stream
- * objects it still holds yourself (keep them in a per-connection list). */
-#define STP_NGHTTP2_STREAM_SIZE (STP_CONTEXT_SIZE + 296)
+ * streams still open: when a connection is dropped, delete the stream
+ * states it still holds yourself (keep them in a per-connection list). */
+typedef struct stp_nghttp2_session stp_nghttp2_session;
+typedef struct stp_nghttp2_stream stp_nghttp2_stream;
 
-typedef struct stp_nghttp2_stream {
-  union {
-    uint64_t align_;
-    double align_double_;
-    void *align_pointer_;
-    unsigned char bytes_[STP_NGHTTP2_STREAM_SIZE];
-  } private_;
-} stp_nghttp2_stream;
+/* A session for one connection (one allocation through alloc, NULL for
+ * malloc/free, which it remembers: the streams' states come from it too).
+ * cfg must outlive the session and its streams. Returns 0,
+ * STP_ERR_INVALID_ARGUMENT or STP_ERR_NOMEM (*out is then NULL). */
+int stp_nghttp2_session_new(stp_nghttp2_session **out, const stp_config *cfg,
+                            const stp_allocator *alloc);
+/* Free a session. Its streams' states are separate allocations, freed
+ * with stp_nghttp2_stream_del before or after. NULL does nothing. */
+void stp_nghttp2_session_del(stp_nghttp2_session *s);
 
-/* Start collecting the request headers of stream_id. cfg must outlive the
- * stream state. Returns 0 or STP_ERR_INVALID_ARGUMENT (st or cfg NULL). */
-int stp_nghttp2_stream_begin(stp_nghttp2_stream *st, const stp_config *cfg,
-                             int32_t stream_id);
+/* From on_begin_headers_callback: a request header block begins (other
+ * blocks are ignored). Returns 0 or STP_ERR_INVALID_ARGUMENT. */
+int stp_nghttp2_session_on_begin_headers(stp_nghttp2_session *s,
+                                         const nghttp2_frame *frame);
 
 /* Feed one header from on_header_callback. Only the request header block
- * of this stream is used (trailers and other frames are ignored); repeated
+ * begun last is used (trailers and other frames are ignored); repeated
  * headers are handled as SPEC section 1 says. Returns 0, or
- * STP_ERR_INVALID_ARGUMENT for NULL st or frame. Malformed values are
+ * STP_ERR_INVALID_ARGUMENT for NULL s or frame. Malformed values are
  * recorded in the context, never returned: return 0 from the callback. */
-int stp_nghttp2_stream_on_header(stp_nghttp2_stream *st,
-                                 const nghttp2_frame *frame,
-                                 const uint8_t *name, size_t namelen,
-                                 const uint8_t *value, size_t valuelen);
+int stp_nghttp2_session_on_header(stp_nghttp2_session *s,
+                                  const nghttp2_frame *frame,
+                                  const uint8_t *name, size_t namelen,
+                                  const uint8_t *value, size_t valuelen);
 
-/* From on_frame_recv_callback. When frame completes this stream's request
- * header block, decides (stp_context_finish) and returns the context;
- * otherwise NULL. The context is valid as long as st. */
-stp_context *stp_nghttp2_stream_on_frame_recv(stp_nghttp2_stream *st,
-                                              const nghttp2_frame *frame);
+/* From on_frame_recv_callback. When frame completes the request header
+ * block begun, decides (stp_context_finish) and makes *out, the stream's
+ * state, with a compact copy of the context: free it with
+ * stp_nghttp2_stream_del. Otherwise *out is NULL. Returns 0,
+ * STP_ERR_INVALID_ARGUMENT or STP_ERR_NOMEM (*out NULL; the stream then
+ * has no trace: answer it or reset it as you see fit). */
+int stp_nghttp2_session_on_frame_recv(stp_nghttp2_session *s,
+                                      stp_nghttp2_stream **out,
+                                      const nghttp2_frame *frame);
 
-/* The stream's context once its request headers are complete, else NULL. */
+/* The stream's context, valid as long as st (NULL for NULL). */
 stp_context *stp_nghttp2_stream_context(stp_nghttp2_stream *st);
+
+/* The bytes of the stream's state (0 for NULL): what stp keeps for it. */
+size_t stp_nghttp2_stream_bytes(const stp_nghttp2_stream *st);
 
 /* From on_frame_send_callback: notes the :status of the response
  * HEADERS this stream sent. Other frames are ignored. */
@@ -220,17 +235,10 @@ void stp_nghttp2_stream_on_frame_send(stp_nghttp2_stream *st,
  * local root: `METHOD /path` without the query, the :status sent, else
  * the status of error_code as for requests; the continue status), to the
  * sink of the config. Returns 0, STP_ERR_INVALID_ARGUMENT, or
- * STP_ERR_STATE when the request headers never completed (no context, no
- * record) or the stream was closed already. */
+ * STP_ERR_STATE when the stream was closed already. */
 int stp_nghttp2_stream_on_close(stp_nghttp2_stream *st, uint32_t error_code);
 
-/* A heap stream state (one allocation, a little over its size),
- * begun for stream_id. alloc may be NULL for malloc/free; free with
- * stp_nghttp2_stream_del, which frees it with the allocator it remembers.
- * Returns 0, STP_ERR_INVALID_ARGUMENT or STP_ERR_NOMEM (*out is then
- * NULL). */
-int stp_nghttp2_stream_new(stp_nghttp2_stream **out, const stp_config *cfg,
-                           int32_t stream_id, const stp_allocator *alloc);
+/* Free a stream's state. NULL does nothing. */
 void stp_nghttp2_stream_del(stp_nghttp2_stream *st);
 
 #ifdef __cplusplus

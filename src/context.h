@@ -89,7 +89,9 @@ static inline stp_context *stp__public(stp__ctx *c) {
 }
 
 /* The member store's bytes. */
-static inline char *stp__store(stp__ctx *c) { return (char *)c + c->store_at; }
+static inline char *stp__store(stp__ctx *c) {
+  return (char *)c + c->store_at;
+}
 
 static inline const char *stp__cstore(const stp__ctx *c) {
   return (const char *)c + c->store_at;

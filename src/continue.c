@@ -83,8 +83,8 @@ STP__INLINE const char *feed_scan(stp__ctx *ctx, const char *value, size_t len,
       if (sentry)
         keys = stp__dsc_noted(ctx, keys, n, hash);
       stp__member_slices_from(stp__member_place(&ctx->members[n++],
-                                                (size_t)(m.key - store),
-                                                m.len, sentry, hash),
+                                                (size_t)(m.key - store), m.len,
+                                                sentry, hash),
                               &m);
     } else {
       if (stp__member_add_copy(ctx, &m, sentry, hash) != STP_OK)

@@ -10,8 +10,8 @@
  *
  * What stp asks of an nghttp2 server is in the handlers below: an
  * stp_nghttp2_session per connection, fed every request header, and each
- * stream's state, with its stp_context, once its headers are complete. The sockets,
- * the poll() loop and the limits and timeouts that keep the server up
+ * stream's state, with its stp_context, once its headers are complete. The
+ * sockets, the poll() loop and the limits and timeouts that keep the server up
  * against hostile peers are in server_loop.c and guard.c. Listens on 127.0.0.1
  * (port 0 picks a free port, written to --port-file); SIGTERM or SIGINT frees
  * everything and exits 0. --spans appends an `http.server` span record per
@@ -46,14 +46,14 @@ typedef struct server {
   const char *spans; /* the span log, or NULL */
 } server;
 
-/* ---- the handlers --------------------------------------------------------- */
+/* ---- the handlers ---------------------------------------------------------
+ */
 
 /* Each connection feeds its streams' request headers into a session. */
 static void *on_conn_open(void *user) {
   server *srv = user;
   stp_nghttp2_session *traces;
-  return stp_nghttp2_session_new(&traces, srv->cfg, NULL) == 0 ? traces
-                                                                 : NULL;
+  return stp_nghttp2_session_new(&traces, srv->cfg, NULL) == 0 ? traces : NULL;
 }
 
 static void on_conn_close(void *user, void *conn) {
@@ -172,8 +172,8 @@ int main(int argc, char **argv) {
   cli_options o;
   cli_options_init(&o, 1, 8080);
   static const h2_stream_handler handler = {
-      on_open, on_header, on_frame, on_close, on_sent, on_conn_open,
-      on_conn_close};
+      on_open, on_header,    on_frame,     on_close,
+      on_sent, on_conn_open, on_conn_close};
   server srv = {NULL, NULL};
   h2_loop_options lo = {0, NULL, "h2_server", &handler, &srv, {0}};
   for (int i = 1; i < argc; i++) {

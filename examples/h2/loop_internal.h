@@ -15,7 +15,7 @@ typedef struct conn {
   uint64_t idle_since_ms; /* accepted, or its last stream closed */
   uint64_t close_ms;
   nghttp2_session *session;
-  void *user; /* the handler's conn_open gave it */
+  void *user;             /* the handler's conn_open gave it */
   h2_stream *head, *tail; /* every stream we serve, oldest first */
   size_t n_streams;
   uint8_t *out; /* bytes the socket has not taken yet */

@@ -70,7 +70,8 @@ static bool value_is_legal(const char *value, size_t len) {
 static void md_reserve(stp_grpc_metadata *md) {
   if (md->count == md->cap) {
     size_t cap = md->cap * 2 + 4;
-    grpc_metadata *items = stp_grpc_call_arena_alloc(md->call, cap * sizeof *items);
+    grpc_metadata *items =
+        stp_grpc_call_arena_alloc(md->call, cap * sizeof *items);
     if (md->count)
       memcpy(items, md->items, md->count * sizeof *items);
     md->items = items;
@@ -78,7 +79,8 @@ static void md_reserve(stp_grpc_metadata *md) {
   }
   if (md->n_owned + 2 > md->cap_owned) {
     size_t cap = md->cap_owned * 2 + 8;
-    grpc_slice *owned = stp_grpc_call_arena_alloc(md->call, cap * sizeof *owned);
+    grpc_slice *owned =
+        stp_grpc_call_arena_alloc(md->call, cap * sizeof *owned);
     if (md->n_owned)
       memcpy(owned, md->owned, md->n_owned * sizeof *owned);
     md->owned = owned;

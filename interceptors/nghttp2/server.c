@@ -13,8 +13,8 @@ enum { METHOD_MAX = 16, PATH_MAX_KEPT = 256 };
 struct stp_nghttp2_session {
   stp_allocator alloc;
   const stp_config *cfg;
-  bool records;     /* the config has a record sink */
-  bool feeding;     /* a request header block is being fed */
+  bool records;      /* the config has a record sink */
+  bool feeding;      /* a request header block is being fed */
   int32_t stream_id; /* whose */
   uint64_t start_ns;
   uint8_t method_len;
@@ -105,8 +105,7 @@ static size_t keep(char *dst, size_t cap, const uint8_t *value, size_t len) {
 
 /* :method and :path of the request, for the span record. */
 static void note_pseudo(stp_nghttp2_session *s, const uint8_t *name,
-                        size_t namelen, const uint8_t *value,
-                        size_t valuelen) {
+                        size_t namelen, const uint8_t *value, size_t valuelen) {
   if (namelen == 7 && memcmp(name, ":method", 7) == 0)
     s->method_len = (uint8_t)keep(s->method, METHOD_MAX, value, valuelen);
   else if (namelen == 5 && memcmp(name, ":path", 5) == 0)
@@ -141,8 +140,7 @@ static stp_nghttp2_stream *stream_alloc(const stp_nghttp2_session *s) {
                    ~(size_t)(STP_CONTEXT_ALIGN - 1);
   size_t ctx_size = stp_context_compact_size(&s->ctx);
   size_t text = s->records ? (size_t)s->method_len + s->path_len : 0;
-  char *block =
-      s->alloc.malloc(ctx_off + ctx_size + text, s->alloc.user_data);
+  char *block = s->alloc.malloc(ctx_off + ctx_size + text, s->alloc.user_data);
   if (!block)
     return NULL;
   stp_nghttp2_stream *st = (stp_nghttp2_stream *)(void *)block;
@@ -225,10 +223,10 @@ int stp_nghttp2_stream_on_close(stp_nghttp2_stream *st, uint32_t error_code) {
     return STP_OK;
   char description[METHOD_MAX + PATH_MAX_KEPT + 2];
   stp__h2_slice none = {"", 0};
-  size_t len = stp__h2_describe(
-      description, sizeof description,
-      (stp__h2_slice){st->method, st->method_len}, none, none,
-      (stp__h2_slice){st->path, st->path_len});
+  size_t len =
+      stp__h2_describe(description, sizeof description,
+                       (stp__h2_slice){st->method, st->method_len}, none, none,
+                       (stp__h2_slice){st->path, st->path_len});
   stp_span_record rec = {
       .span = *stp_context_span(st->ctx),
       .op = "http.server",

@@ -7,9 +7,10 @@
 
 #include "internal.h"
 
-/* Metadata items the first batch may hold without another arena block:
- * the user's, and room for the interceptors' (sentry-trace, baggage). */
-#define MD_ROOM 8
+/* Items the first metadata batch has room for past the user's: what the
+ * Sentry interceptor adds (sentry-trace, baggage, traceparent). More grow
+ * the array in the arena (metadata.c). */
+#define MD_ROOM 3
 
 uint64_t stp__grpc_now_ns(void) {
   struct timespec ts;
@@ -28,8 +29,7 @@ int stp__grpc_ic_list_add(stp__grpc_ic_list *l,
 }
 
 /* One arena allocation per call: the call state, the interceptors' call
- * data, room for the first metadata batch (when there are hooks for it)
- * and the strings. */
+ * data and the strings. */
 stp_grpc_call *stp__grpc_call_alloc(grpc_call *gc, const stp__grpc_ic_list *l,
                                     size_t extra, char **strings) {
   size_t size = STP__GRPC_ALIGN16(sizeof(stp_grpc_call));
@@ -42,25 +42,20 @@ stp_grpc_call *stp__grpc_call_alloc(grpc_call *gc, const stp__grpc_ic_list *l,
     size += STP__GRPC_ALIGN16(l->items[i].call_data_size);
     md_hooks = md_hooks || l->items[i].send_initial_metadata;
   }
-  size_t room_off = size;
-  if (md_hooks)
-    size += STP__GRPC_ALIGN16(MD_ROOM * sizeof(grpc_metadata));
   size_t str_off = size;
   size += extra;
   char *base = grpc_call_arena_alloc(gc, size);
   /* Zero the call state and the call data but raw blocks, in runs
-   * between them; the room and the strings are written before they are
-   * read. */
+   * between them; the strings are written before they are read. */
   size_t zero_from = 0;
   for (size_t i = 0; i < l->n; i++)
     if (l->items[i].call_data_raw) {
       memset(base + zero_from, 0, data_off[i] - zero_from);
       zero_from = data_off[i] + STP__GRPC_ALIGN16(l->items[i].call_data_size);
     }
-  memset(base + zero_from, 0, room_off - zero_from);
+  memset(base + zero_from, 0, str_off - zero_from);
   stp_grpc_call *c = (stp_grpc_call *)base;
-  if (md_hooks)
-    c->md_room = (grpc_metadata *)(base + room_off);
+  c->md_hooks = md_hooks;
   c->call = gc;
   c->n_ics = l->n;
   stp_grpc_interceptor *ics = (stp_grpc_interceptor *)(base + ics_off);
@@ -199,8 +194,7 @@ void stp_grpc_call_unref(stp_grpc_call *call) {
  * through the interceptors' hooks. */
 static grpc_call_error start_batch(stp_grpc_call *call, const grpc_op *ops,
                                    size_t nops, void *tag, size_t send_md) {
-  bool hooks = call->md_room != NULL; /* there when a hook is */
-  if (send_md == nops || call->md_sent || !hooks) {
+  if (send_md == nops || call->md_sent || !call->md_hooks) {
     grpc_call_error err =
         grpc_call_start_batch(call->call, ops, nops, tag, NULL);
     if (err == GRPC_CALL_OK && send_md != nops)
@@ -215,13 +209,8 @@ static grpc_call_error start_batch(stp_grpc_call *call, const grpc_op *ops,
   md.owned = md.owned_first;
   md.n_owned = 0;
   md.cap_owned = sizeof md.owned_first / sizeof md.owned_first[0];
-  if (in->count + 4 <= MD_ROOM) {
-    md.cap = MD_ROOM;
-    md.items = call->md_room;
-  } else {
-    md.cap = in->count + 4;
-    md.items = stp_grpc_call_arena_alloc(call, md.cap * sizeof *md.items);
-  }
+  md.cap = in->count + MD_ROOM;
+  md.items = stp_grpc_call_arena_alloc(call, md.cap * sizeof *md.items);
   if (in->count)
     memcpy(md.items, in->metadata, in->count * sizeof *md.items);
   md.count = in->count;

@@ -32,10 +32,7 @@ struct stp_grpc_call {
   const grpc_metadata *req_md;
   size_t req_md_count;
 
-  /* Room in the arena block for the first metadata batch's items
-   * (MD_ROOM of them, not zeroed); NULL when no interceptor has a
-   * send_initial_metadata hook. */
-  grpc_metadata *md_room;
+  bool md_hooks;      /* an interceptor has a send_initial_metadata hook */
   size_t arena_bytes; /* taken from the call's arena by this layer */
 
   uint64_t start_ns;
@@ -54,9 +51,8 @@ int stp__grpc_ic_list_add(stp__grpc_ic_list *l, const stp_grpc_interceptor *ic);
 /* Rounds n up to a multiple of 16: the arena blocks' alignment. */
 #define STP__GRPC_ALIGN16(n) (((n) + 15) & ~(size_t)15)
 
-/* The call state of gc, its interceptors' call data and room for the
- * first metadata batch, with `extra` bytes for strings (*strings), in one
- * arena block (call.c). */
+/* The call state of gc and its interceptors' call data, with `extra`
+ * bytes for strings (*strings), in one arena block (call.c). */
 stp_grpc_call *stp__grpc_call_alloc(grpc_call *gc, const stp__grpc_ic_list *l,
                                     size_t extra, char **strings);
 

@@ -97,13 +97,25 @@ static inline const char *stp__cstore(const stp__ctx *c) {
   return (const char *)c + c->store_at;
 }
 
+/* Where the store of a whole context starts. */
+enum {
+  STP__FULL_STORE_AT = offsetof(stp__ctx, members) +
+                       STP_BAGGAGE_MAX_MEMBERS * sizeof(stp__member)
+};
+
 /* Room for the most a context may hold: what stp_context_init and
  * stp_context_begin give a context of STP_CONTEXT_SIZE. */
 static inline void stp__full_capacity(stp__ctx *c) {
   c->member_cap = STP_BAGGAGE_MAX_MEMBERS;
   c->store_cap = STP_BAGGAGE_MAX_BYTES;
-  c->store_at = (uint16_t)(offsetof(stp__ctx, members) +
-                           STP_BAGGAGE_MAX_MEMBERS * sizeof(stp__member));
+  c->store_at = STP__FULL_STORE_AT;
+}
+
+/* The store of a context being fed (between begin and finish), which is
+ * always a whole one: at a constant offset, so that the scan's loops keep
+ * no pointer to it in a register. */
+static inline char *stp__fed_store(stp__ctx *c) {
+  return (char *)c + STP__FULL_STORE_AT;
 }
 
 enum { STP__RAND_SCALE = 1000000 }; /* sample_rand has 6 decimals */

@@ -58,10 +58,8 @@ STP__INLINE const char *feed_scan(stp__ctx *ctx, const char *value, size_t len,
   size_t seen = ctx->scan_members;
   size_t n = ctx->n_members;
   uint64_t keys = ctx->dsc_keys;
-  size_t member_cap = ctx->member_cap;
-  const char *store = stp__cstore(ctx);
   while (seen + skipped < STP_BAGGAGE_SCAN_MAX_MEMBERS &&
-         (pad == UNPADDED || n < member_cap)) {
+         (pad == UNPADDED || n < STP_BAGGAGE_MAX_MEMBERS)) {
     /* Malformed members count against the bound too. */
     if (!next_member(&pos, end, &m, &skipped,
                      STP_BAGGAGE_SCAN_MAX_MEMBERS - seen, isa, pad,
@@ -82,10 +80,11 @@ STP__INLINE const char *feed_scan(stp__ctx *ctx, const char *value, size_t len,
     if (pad == PADDED) {
       if (sentry)
         keys = stp__dsc_noted(ctx, keys, n, hash);
-      stp__member_slices_from(stp__member_place(&ctx->members[n++],
-                                                (size_t)(m.key - store), m.len,
-                                                sentry, hash),
-                              &m);
+      stp__member_slices_from(
+          stp__member_place(&ctx->members[n++],
+                            (size_t)(m.key - stp__fed_store(ctx)), m.len,
+                            sentry, hash),
+          &m);
     } else {
       if (stp__member_add_copy(ctx, &m, sentry, hash) != STP_OK)
         ctx->dropped++; /* no room */
@@ -128,8 +127,8 @@ STP__INLINE void feed_members(stp__ctx *ctx, const char *value, size_t len,
                               bool cut, enum isa isa) {
   const char *pos = value;
   size_t base = ctx->store_len;
-  if (!cut && len > 0 && len <= (size_t)ctx->store_cap - base) {
-    char *copy = stp__store(ctx) + base;
+  if (!cut && len > 0 && len <= STP_BAGGAGE_MAX_BYTES - base) {
+    char *copy = stp__fed_store(ctx) + base;
     memcpy(copy, value, len);
     memset(copy + len, 0, STP__STORE_PAD);
     ctx->store_len = (uint16_t)(base + len);

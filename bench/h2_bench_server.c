@@ -16,8 +16,10 @@
  *                   [the limits of examples/h2/server_loop.h]
  *
  * Requests (about 8 KiB, the room of --mode hand) freed by closed streams
- * are kept for the next ones, as a busy server would; --mode stp adds its
- * stream state, one allocation per request. */
+ * are kept for the next ones, as a busy server would; so are the stream
+ * states of --mode stp, through the allocator its sessions are given:
+ * blocks of STATE_BLOCK bytes, which the reference request's state fits
+ * (larger ones come from malloc). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
@@ -51,6 +53,15 @@ typedef struct request {
 } request;
 
 enum { POOL_MAX = 200 }; /* twice what a connection opens by default */
+enum { STATE_BLOCK = 1024, STATE_HEAD = 16 }; /* STATE_HEAD keeps malloc's
+                                                 alignment */
+
+/* A stream state's block: its head says whether it is a pooled one. */
+typedef union state_block {
+  union state_block *next; /* in the pool */
+  size_t pooled;
+  unsigned char head[STATE_HEAD];
+} state_block;
 
 typedef struct server {
   enum mode mode;
@@ -58,6 +69,9 @@ typedef struct server {
   uint64_t rng; /* --mode hand: its span ids (xorshift) */
   request *free[POOL_MAX];
   size_t n_free;
+  state_block *states; /* pooled stream states, STATE_BLOCK bytes each */
+  size_t n_states;
+  stp_allocator alloc; /* the sessions' */
 } server;
 
 static const char kBody[] = "{\"answer\":\"the same\"}\n";
@@ -123,6 +137,35 @@ static int stp_child(stp_nghttp2_stream *trace) {
              : -1;
 }
 
+/* --mode stp: stream states from the pool when they fit a block. */
+static void *state_alloc(size_t size, void *user) {
+  server *srv = user;
+  bool fits = size <= STATE_BLOCK - STATE_HEAD;
+  state_block *b = fits && srv->states ? srv->states : NULL;
+  if (b) {
+    srv->states = b->next;
+    srv->n_states--;
+  } else {
+    b = malloc(fits ? STATE_BLOCK : STATE_HEAD + size);
+    if (!b)
+      return NULL;
+  }
+  b->pooled = fits;
+  return b->head + STATE_HEAD;
+}
+
+static void state_free(void *p, void *user) {
+  server *srv = user;
+  state_block *b = (state_block *)(void *)((unsigned char *)p - STATE_HEAD);
+  if (b->pooled && srv->n_states < POOL_MAX) {
+    b->next = srv->states;
+    srv->states = b;
+    srv->n_states++;
+  } else {
+    free(b);
+  }
+}
+
 /* --mode stp: a session per connection; the others need nothing, but a
  * connection given NULL is refused. */
 static void *on_conn_open(void *user) {
@@ -130,8 +173,8 @@ static void *on_conn_open(void *user) {
   stp_nghttp2_session *traces = NULL;
   if (srv->mode != MODE_STP)
     return srv;
-  return stp_nghttp2_session_new(&traces, srv->cfg, NULL) == 0 ? traces
-                                                                 : NULL;
+  return stp_nghttp2_session_new(&traces, srv->cfg, &srv->alloc) == 0 ? traces
+                                                                       : NULL;
 }
 
 static void on_conn_close(void *user, void *conn) {
@@ -234,11 +277,17 @@ int main(int argc, char **argv) {
   if (cli_config(&srv.cfg, &o, "h2_bench_server") != STP_OK)
     return 2;
   srv.rng = 0x9e3779b97f4a7c15u;
+  srv.alloc = (stp_allocator){state_alloc, state_free, &srv};
   lo.port = o.port;
   lo.port_file = o.port_file;
   int rc = h2_loop_run(&lo);
   while (srv.n_free)
     free(srv.free[--srv.n_free]);
+  while (srv.states) {
+    state_block *next = srv.states->next;
+    free(srv.states);
+    srv.states = next;
+  }
   stp_config_del(srv.cfg);
   return rc;
 }

@@ -24,9 +24,7 @@ void register_call(std::multimap<grpc::string_ref, grpc::string_ref> *md,
               grpc::string_ref(reinterpret_cast<const char *>(call), 0));
 }
 
-}  // namespace internal
-
-stp_context *call_context(const grpc::ServerContextBase *server_ctx) {
+server_call *find_call(const grpc::ServerContextBase *server_ctx) {
   if (!server_ctx)
     return nullptr;
   const auto &md = server_ctx->client_metadata();
@@ -34,11 +32,17 @@ stp_context *call_context(const grpc::ServerContextBase *server_ctx) {
   for (auto it = range.first; it != range.second; ++it) {
     if (it->first.data() != kCallKey)
       continue;
-    auto *call = reinterpret_cast<internal::server_call *>(
+    return reinterpret_cast<server_call *>(
         const_cast<char *>(it->second.data()));
-    return call->context();
   }
   return nullptr;
+}
+
+}  // namespace internal
+
+stp_context *call_context(const grpc::ServerContextBase *server_ctx) {
+  internal::server_call *call = internal::find_call(server_ctx);
+  return call ? call->context() : nullptr;
 }
 
 scope::scope(stp_context *ctx) : token_{}, attached_(ctx != nullptr) {

@@ -1,6 +1,8 @@
 // The Sentry client interceptor: per call, a copy of the parent and a
 // child span; the trace headers in the initial metadata; one grpc.client
 // record.
+#include <grpc/grpc.h>
+
 #include <cstring>
 #include <new>
 
@@ -47,44 +49,61 @@ int md_set(void *user, const char *name, size_t name_len, const char *value,
   return 0;
 }
 
-class client_call final : public grpc::experimental::Interceptor {
- public:
-  client_call(const sentry &s, const std::string *authority,
-              grpc::experimental::ClientRpcInfo *info);
-  ~client_call() override {
-    end(-1);  // the status never came (a stream left unfinished)
+}  // namespace
+
+void *client_call::operator new(size_t size, tail t) {
+  return ::operator new(size + t.bytes);
+}
+
+void client_call::operator delete(void *p, tail) {
+  ::operator delete(p);
+}
+
+void client_call::operator delete(void *p) {
+  ::operator delete(p);
+}
+
+client_call *client_call::make(const sentry &s, const std::string *authority,
+                               grpc::experimental::ClientRpcInfo *info) {
+  // The thread that creates the call is the caller's: its current context
+  // is the parent unless set_parent names another.
+  stp_context *current = stp_current();
+  size_t room = 0;
+  if (current) {
+    stp_context_freeze(current);
+    room = stp_context_compact_size(current);
   }
-  void Intercept(batch *m) override;
+  std::string_view method = info->method() ? info->method() : "";
+  return new (tail{room + method.size()})
+      client_call(s, authority, info, room, current, method);
+}
 
- private:
-  void start(send_map *md);
-  bool propagate() const;
-  void end(int code);
-
-  sentry sentry_;
-  const std::string *authority_;  // the factory's: it outlives the call
-  std::string method_;
-  uint64_t start_ns_;
-  bool copied_ = false;  // ctx_ holds a copy of the current context
-  bool started_ = false;
-  bool ended_ = false;
-  bool injected_ = false;
-  stp_span span_{};
-  stp_context ctx_;  // last: large, written only as far as it is used
-};
+// The room after the object starts aligned for a context: the object's
+// size is a multiple of its alignment, and operator new's alignment is
+// larger than a context's.
+static_assert(alignof(client_call) % STP_CONTEXT_ALIGN == 0 &&
+                  __STDCPP_DEFAULT_NEW_ALIGNMENT__ % STP_CONTEXT_ALIGN == 0,
+              "the room after a client_call holds a context");
 
 client_call::client_call(const sentry &s, const std::string *authority,
-                         grpc::experimental::ClientRpcInfo *info)
-    : sentry_(s), authority_(authority),
-      method_(info->method() ? info->method() : ""), start_ns_(now_ns()) {
-  // The thread that creates the call is the caller's: its current context
-  // is the parent unless set_parent names another. Copied now, as the
-  // caller may detach it before the call starts.
-  if (stp_context *current = stp_current()) {
-    stp_context_freeze(current);
-    stp_context_copy(&ctx_, current);
-    copied_ = true;
-  }
+                         grpc::experimental::ClientRpcInfo *info, size_t room,
+                         stp_context *current, std::string_view method)
+    : sentry_(s), authority_(authority), info_(info), start_ns_(now_ns()),
+      room_(room), tail_bytes_(room + method.size()) {
+  char *at = tail_at();
+  // ctx_ stays NULL for a context not decided yet (between begin and
+  // finish): no parent, as for a new trace.
+  if (current)
+    stp_context_compact(&ctx_, at, room, current);
+  if (!method.empty())
+    std::memcpy(at + room, method.data(), method.size());
+  method_ = std::string_view(at + room, method.size());
+}
+
+client_call::~client_call() {
+  end(-1);  // the status never came (a stream left unfinished)
+  if (call_)
+    grpc_call_unref(call_);  // after the last use of the arena
 }
 
 void client_call::Intercept(batch *m) {
@@ -95,23 +114,62 @@ void client_call::Intercept(batch *m) {
   m->Proceed();
 }
 
+// The call's context: set_parent's entry continued, else a child span of
+// the copy of the current context, else a new head. A context of the
+// call's own is made in a whole context on this thread's stack, for the
+// reasons server_call::decide gives, and kept as a compact copy (keep).
 void client_call::start(send_map *md) {
   if (started_)
     return;
-  if (md && continue_parent(&ctx_, sentry_.cfg, md)) {
-    span_ = *stp_context_span(&ctx_);  // a child of the parent span
-  } else if (copied_) {
-    stp_context_child_span(&ctx_, &span_);
-  } else {
-    if (stp_context_init(&ctx_, sentry_.cfg) != STP_OK)
+  stp_context whole;
+  if (md && continue_parent(&whole, sentry_.cfg, md)) {
+    if (!keep(&whole))
       return;
-    span_ = *stp_context_span(&ctx_);
+    span_ = *stp_context_span(ctx_);  // a child of the parent span
+  } else if (ctx_) {
+    stp_context_child_span(ctx_, &span_);
+  } else {
+    if (stp_context_init(&whole, sentry_.cfg) != STP_OK || !keep(&whole))
+      return;
+    span_ = *stp_context_span(ctx_);
   }
   started_ = true;
   if (md && propagate()) {
     stp_carrier carrier{md_foreach, md_set, md};
-    injected_ = stp_context_inject(&ctx_, &carrier, &span_) == STP_OK;
+    injected_ = stp_context_inject(ctx_, &carrier, &span_) == STP_OK;
   }
+}
+
+// Copies whole into the room after the object when it fits there (it
+// replaces the copy of the current context, which set_parent's parent
+// usually is), else into the call's arena.
+//
+// The arena lives as long as the grpc_call, which the ClientContext
+// releases in its destructor before it destroys the interceptors (grpc++
+// 1.51: ~ClientContext unrefs call_, then its rpc_info_ member goes), so
+// the record of a call whose status never came (~client_call) could
+// outlive it: this holds a reference to the call until then.
+bool client_call::keep(const stp_context *whole) {
+  size_t size = stp_context_compact_size(whole);
+  stp_context *copy = nullptr;
+  if (size <= room_) {
+    if (stp_context_compact(&copy, tail_at(), room_, whole) != STP_OK)
+      return false;
+    ctx_ = copy;
+    return true;
+  }
+  // Set before the first batch, so before this hook.
+  grpc_call *call = info_->client_context()->c_call();
+  if (!call)
+    return false;
+  void *mem = grpc_call_arena_alloc(call, size);
+  if (!mem || stp_context_compact(&copy, mem, size, whole) != STP_OK)
+    return false;
+  grpc_call_ref(call);
+  call_ = call;
+  arena_bytes_ = size;
+  ctx_ = copy;
+  return true;
 }
 
 // Whether authority + method matches the propagation targets.
@@ -124,7 +182,8 @@ bool client_call::propagate() const {
     std::memcpy(buf, authority_->data(), authority_->size());
     std::memcpy(buf + authority_->size(), method_.data(), method_.size());
   } else {
-    long_target = *authority_ + method_;
+    long_target = *authority_;
+    long_target.append(method_.data(), method_.size());
     target = long_target.data();
   }
   bool match = false;
@@ -144,9 +203,11 @@ void client_call::end(int code) {
   // A call that started a new trace is the root of its unit of work.
   rec.local_root = !span_.has_parent;
   rec.injected = injected_;
-  rec.ctx = &ctx_;
+  rec.ctx = ctx_;
   emit_record(sentry_, &rec, method_, code);
 }
+
+namespace {
 
 class client_factory final
     : public grpc::experimental::ClientInterceptorFactoryInterface {
@@ -155,7 +216,8 @@ class client_factory final
       : sentry_(s), authority_(authority) {}
   grpc::experimental::Interceptor *
   CreateClientInterceptor(grpc::experimental::ClientRpcInfo *info) override {
-    return sentry_.cfg ? new client_call(sentry_, &authority_, info) : nullptr;
+    return sentry_.cfg ? client_call::make(sentry_, &authority_, info)
+                       : nullptr;
   }
 
  private:

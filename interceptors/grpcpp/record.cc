@@ -15,8 +15,8 @@ uint64_t now_ns() {
          static_cast<uint64_t>(ts.tv_nsec);
 }
 
-void emit_record(const sentry &s, stp_span_record *rec,
-                 const std::string &method, int code) {
+void emit_record(const sentry &s, stp_span_record *rec, std::string_view method,
+                 int code) {
   void *user = s.record_user;
   stp_span_record_fn fn = s.on_record;
   if (!fn)

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "internal.h"
 
@@ -17,8 +18,8 @@ namespace internal {
 namespace {
 
 // The method path. grpc++ names it in the ServerRpcInfo, except for the
-// asynchronous generic service, whose context holds it.
-std::string method_of(grpc::experimental::ServerRpcInfo *info) {
+// generic services, whose context holds it (as long as the context).
+std::string_view method_of(grpc::experimental::ServerRpcInfo *info) {
   if (info->method() && *info->method())
     return info->method();
   grpc::ServerContextBase *sc = info->server_context();
@@ -26,7 +27,7 @@ std::string method_of(grpc::experimental::ServerRpcInfo *info) {
     return g->method();
   if (auto *g = dynamic_cast<grpc::GenericCallbackServerContext *>(sc))
     return g->method();
-  return std::string();
+  return std::string_view();
 }
 
 // A time point as Unix time in nanoseconds (a call without a deadline has
@@ -72,11 +73,33 @@ void server_call::start(std::multimap<grpc::string_ref, grpc::string_ref> *md) {
   // The asynchronous API makes the interceptor when the request is
   // posted: the call begins now.
   start_ns_ = now_ns();
-  method_ = method_of(info_);
   grpc::ServerContextBase *sc = info_->server_context();
   deadline_ = sc->raw_deadline();
   call_ = sc->c_call();
-  stp_context_begin(&ctx_, sentry_.cfg);
+  if (!decide(md))
+    return;
+  // From now on the context is only read: any thread may use it.
+  stp_context_freeze(ctx_);
+  started_ = true;
+  if (md)
+    register_call(md, this);
+}
+
+// The call's trace, continued from the request metadata or a new head,
+// kept as a compact copy (keep).
+//
+// It is decided in a whole context on this thread's stack rather than in
+// a thread_local one: a thread_local context would take its 9.6 KB on
+// every thread of the process for the thread's whole life (static TLS,
+// when stp is linked into the program), used or not; on the stack it
+// takes them only while this runs, on the thread gRPC delivers the call
+// on, and only as far as the request fills them (stp_context_begin does
+// not clear the rest). set_parent puts a buffer of that order on its
+// caller's stack too.
+bool server_call::decide(
+    std::multimap<grpc::string_ref, grpc::string_ref> *md) {
+  stp_context whole;
+  stp_context_begin(&whole, sentry_.cfg);
   if (md) {
     for (const auto &kv : *md) {
       const char *key = kv.first.data();
@@ -84,17 +107,45 @@ void server_call::start(std::multimap<grpc::string_ref, grpc::string_ref> *md) {
       // Binary values are base64 on the wire and never carry a trace.
       if (!stp_header_is_candidate(key, key_len) || is_bin_key(key, key_len))
         continue;
-      stp_context_feed(&ctx_, key, key_len, kv.second.data(), kv.second.size());
+      stp_context_feed(&whole, key, key_len, kv.second.data(),
+                       kv.second.size());
     }
   }
-  // A new head: this call is its transaction.
-  if (stp_context_finish(&ctx_) != STP_OK)
-    stp_context_set_transaction(&ctx_, method_.data(), method_.size());
-  // From now on the context is only read: any thread may use it.
-  stp_context_freeze(&ctx_);
-  started_ = true;
-  if (md)
-    register_call(md, this);
+  std::string_view method = method_of(info_);
+  // A new head: this call is its transaction. Named before the copy, which
+  // has room for what its source holds.
+  if (stp_context_finish(&whole) != STP_OK)
+    stp_context_set_transaction(&whole, method.data(), method.size());
+  return keep(&whole, method);
+}
+
+// Copies the decided context, then the method path (which a generic
+// context holds only as long as itself), into the call's arena.
+//
+// The arena goes with the grpc_call, and the call outlives every use of
+// the copy (grpc++ 1.51: server_context.h, server_context.cc; checked in
+// the installed libgrpc++). The ServerContext holds a reference to the
+// call in its first member, CallWrapper, "the last to be called", so it
+// releases it after its destructor has dropped its reference to the
+// ServerRpcInfo, which deletes the interceptors when it is the last. The
+// other holder of a ServerRpcInfo reference, the CompletionOp that runs
+// POST_RECV_CLOSE, holds its own reference to the call and drops the
+// ServerRpcInfo first too. So end (from POST_RECV_CLOSE or ~server_call)
+// and every call_context lookup, which needs the ServerContext, find the
+// arena alive.
+bool server_call::keep(const stp_context *whole, std::string_view method) {
+  if (!call_)  // not seen: grpc++ sets the call before this hook
+    return false;
+  size_t size = stp_context_compact_size(whole);
+  char *mem =
+      static_cast<char *>(grpc_call_arena_alloc(call_, size + method.size()));
+  if (!mem || stp_context_compact(&ctx_, mem, size, whole) != STP_OK)
+    return false;
+  if (!method.empty())
+    std::memcpy(mem + size, method.data(), method.size());
+  method_ = std::string_view(mem + size, method.size());
+  arena_bytes_ = size + method.size();
+  return true;
 }
 
 // From when on (Unix ns) the call counts as past its deadline; UINT64_MAX
@@ -131,13 +182,13 @@ void server_call::end() {
     code = static_cast<int>(end_ns >= late ? grpc::StatusCode::DEADLINE_EXCEEDED
                                            : grpc::StatusCode::CANCELLED);
   stp_span_record rec{};
-  rec.span = *stp_context_span(&ctx_);
+  rec.span = *stp_context_span(ctx_);
   rec.op = "grpc.server";
   rec.start_ns = start_ns_;
   rec.end_ns = end_ns;
   rec.local_root = true;
-  rec.continue_status = stp_context_status(&ctx_);
-  rec.ctx = &ctx_;
+  rec.continue_status = stp_context_status(ctx_);
+  rec.ctx = ctx_;
   emit_record(sentry_, &rec, method_, code);
 }
 

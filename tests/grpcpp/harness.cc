@@ -5,6 +5,8 @@
 #include <chrono>
 #include <optional>
 
+#include "interceptors/grpcpp/internal.h"
+
 namespace grpcpp_test {
 
 uint64_t ThreadId() {
@@ -54,6 +56,7 @@ void Recorder::Fn(void *user, const stp_span_record *rec) {
   if (rec->ctx) {
     r.ctx_span_id = Hex(stp_context_span(rec->ctx)->span_id);
     r.ctx_frozen = stp_context_frozen(rec->ctx);
+    r.ctx_bytes = stp_context_compact_size(rec->ctx);
   }
   r.thread = ThreadId();
   std::lock_guard<std::mutex> lock(self->mu_);
@@ -171,6 +174,13 @@ void Describe(grpc::ServerContextBase *ctx, Trace *t) {
                                          : "-");
   t->set_sampled(span->sampled);
   t->set_continue_status(stp_context_status(c));
+  t->set_call_bytes(stp::grpcpp::internal::find_call(ctx)->bytes());
+  t->set_context_bytes(stp_context_compact_size(c));
+  std::string baggage(STP_BAGGAGE_MAX_BYTES + 1, '\0');
+  size_t baggage_len = 0;
+  if (stp_context_baggage(c, &baggage[0], baggage.size(), &baggage_len,
+                          nullptr, 0) == STP_OK)
+    t->set_baggage(baggage.substr(0, baggage_len));
   for (size_t i = 0; i < stp_context_member_count(c); i++) {
     stp_baggage_member m;
     bool is_sentry = false;

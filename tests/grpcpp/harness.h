@@ -61,6 +61,7 @@ struct Record {
   bool has_ctx = false;
   std::string ctx_span_id; // the span of the record's context
   bool ctx_frozen = false;
+  size_t ctx_bytes = 0; // stp_context_compact_size of the record's context
   uint64_t thread = 0;
 };
 

@@ -39,26 +39,34 @@
  * else the thread's current context (stp_current) when the call is
  * created, or else none, and the call starts a new trace.
  *
- * Where a call's trace lives. Server: in the server interceptor, which
- * grpc++ creates for the call and destroys with its ServerContext
+ * Where a call's trace lives. Server: a compact copy (stp_context_compact)
+ * in the call's arena, kept by the server interceptor, which grpc++
+ * creates for the call and destroys with its ServerContext
  * (ServerContextBase owns the call's ServerRpcInfo, which owns the
- * interceptors). grpc++ offers no per-call slot that a handler can read
- * back from its ServerContext, except the received metadata: the
- * interceptor adds one entry to the call's client_metadata() multimap (key
- * STP_GRPCPP_CALL_KEY, an empty value whose data pointer is the state),
- * and call_context finds it, by the address of the key's bytes, so that
- * no entry that came from the wire can pass for it. There is no table, no
- * lock, and nothing that depends on the thread; the entry goes away with
- * the ServerContext. Client: in the client interceptor, which grpc++
+ * interceptors; the call and its arena outlive both). grpc++ offers no
+ * per-call slot that a handler can read back from its ServerContext,
+ * except the received metadata: the interceptor adds one entry to the
+ * call's client_metadata() multimap (key STP_GRPCPP_CALL_KEY, an empty
+ * value whose data pointer is the state), and call_context finds it, by
+ * the address of the key's bytes, so that no entry that came from the
+ * wire can pass for it. There is no table, no lock, and nothing that
+ * depends on the thread; the entry goes away with the ServerContext.
+ * Client: a compact copy kept by the client interceptor, which grpc++
  * creates for the call and destroys with its ClientContext; set_parent
  * hands it the parent's trace through one entry of the ClientContext's
  * metadata, which the interceptor removes before anything is sent.
  *
- * Memory: per call and side, one interceptor object (about 9.7 KiB, most
- * of it an stp_context that is written only as far as it is used),
- * allocated with operator new and freed with the call's context object,
- * and a copy of the method name; the client adds up to three metadata
- * strings (set_parent one more), the server one map entry.
+ * Memory: per call and side, a compact copy of the call's trace, sized by
+ * what it holds, with the method name, and one interceptor object from
+ * operator new, freed with the call's context object: under 1 KiB in all
+ * for usual trace headers (docs/grpcpp.md has the figures). The server
+ * keeps the copy in the call's arena; the client after its interceptor
+ * object, in the same allocation, when the parent is the thread's current
+ * context, else in the call's arena (it then holds a reference to the
+ * call until the interceptor goes). The trace is decided in a whole
+ * stp_context (STP_CONTEXT_SIZE) on the stack of the thread that runs
+ * the interceptor, and only the copy is kept. The client adds up to three
+ * metadata strings (set_parent one more), the server one map entry.
  * stp_config_should_propagate copies a target of 512 bytes or more.
  *
  * Threads: the factories are used by grpc++ from any thread. A server

@@ -1,7 +1,7 @@
 /* Continue from a carrier of fuzzer-made headers (repeated, mixed case),
  * then inject into an outgoing carrier that already holds some of them:
  * every emitted value is printable, within limits, and announces the
- * context's trace. The first byte picks the options, and whether the
+ * context's trace; a compact copy of the context sends the same baggage. The first byte picks the options, and whether the
  * headers come again and again (up to 64 of them), so that short inputs
  * reach the bounds of the context's store and of the scan too. */
 #include "fuzz_common.h"
@@ -27,6 +27,23 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   size_t stored;
   stp__context_store(&ctx, &stored);
   CHECK(stored <= STP_BAGGAGE_MAX_BYTES);
+
+  /* A compact copy, in storage of exactly its size (a read past it is
+   * caught), sends on what the whole context sends. */
+  size_t compact = stp_context_compact_size(&ctx);
+  CHECK(compact > 0 && compact <= sizeof ctx);
+  void *mem = malloc(compact);
+  stp_context *copy;
+  CHECK(mem && stp_context_compact(&copy, mem, compact, &ctx) == STP_OK);
+  static char whole_bag[STP_BAGGAGE_MAX_BYTES + 1],
+      copy_bag[STP_BAGGAGE_MAX_BYTES + 1];
+  size_t whole_len, copy_len;
+  CHECK(stp_context_baggage(&ctx, whole_bag, sizeof whole_bag, &whole_len,
+                            NULL, 0) == STP_OK);
+  CHECK(stp_context_baggage(copy, copy_bag, sizeof copy_bag, &copy_len, NULL,
+                            0) == STP_OK);
+  CHECK(whole_len == copy_len && !memcmp(whole_bag, copy_bag, whole_len));
+  free(mem);
 
   /* The outgoing request already carries part of the input. */
   fuzz_split(&out, data + 2, half);

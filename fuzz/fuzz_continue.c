@@ -1,9 +1,10 @@
 /* Continue from a carrier of fuzzer-made headers (repeated, mixed case),
  * then inject into an outgoing carrier that already holds some of them:
  * every emitted value is printable, within limits, and announces the
- * context's trace; a compact copy of the context sends the same baggage. The first byte picks the options, and whether the
- * headers come again and again (up to 64 of them), so that short inputs
- * reach the bounds of the context's store and of the scan too. */
+ * context's trace; a compact copy of the context sends the same baggage. The
+ * first byte picks the options, and whether the headers come again and again
+ * (up to 64 of them), so that short inputs reach the bounds of the context's
+ * store and of the scan too. */
 #include "fuzz_common.h"
 #include "src/internal.h"
 
@@ -38,8 +39,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
   static char whole_bag[STP_BAGGAGE_MAX_BYTES + 1],
       copy_bag[STP_BAGGAGE_MAX_BYTES + 1];
   size_t whole_len, copy_len;
-  CHECK(stp_context_baggage(&ctx, whole_bag, sizeof whole_bag, &whole_len,
-                            NULL, 0) == STP_OK);
+  CHECK(stp_context_baggage(&ctx, whole_bag, sizeof whole_bag, &whole_len, NULL,
+                            0) == STP_OK);
   CHECK(stp_context_baggage(copy, copy_bag, sizeof copy_bag, &copy_len, NULL,
                             0) == STP_OK);
   CHECK(whole_len == copy_len && !memcmp(whole_bag, copy_bag, whole_len));

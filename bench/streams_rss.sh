@@ -9,8 +9,9 @@
 # stp code; --mode stp: the trace continued), each with and without the
 # reference trace headers (bench/common.sh). gRPC: bench/grpc_hold.c holds
 # calls that sent their initial metadata and nothing more against the
-# example server (//examples/grpc:grpc_server), with and without the same
-# trace metadata.
+# example server (//examples/grpc:grpc_server), and against
+# //bench:grpc_hold_server (--mode off: plain gRPC core; --mode stp: the
+# Sentry server interceptor), with and without the same trace metadata.
 #
 # Every figure comes from a server of its own. The client first opens its
 # connections and nothing else (--pause): RSS_0; then its streams or calls,
@@ -21,8 +22,9 @@
 #
 # grpc_server serves each call on a thread of its own, at most 256 at once
 # (--max-calls, the cap of examples/grpc/call_pool.c); calls past it wait
-# inside gRPC, not yet accepted, with no state of the server's. So the
-# gRPC runs hold min(N, 256) calls. Last, //bench:grpc_arena prints the
+# inside gRPC, not yet accepted, with no state of the server's. So its
+# runs hold min(N, 256) calls; grpc_hold_server holds any number on one
+# thread. Last, //bench:grpc_arena prints the
 # bytes stp itself takes from a call's arena: its state per in-flight
 # call, whatever the server keeps around it.
 #
@@ -43,7 +45,8 @@ done
 
 source bench/common.sh
 bench_build //examples/h2:h2_server //bench:h2_bench_server //bench:h2_hold \
-  //examples/grpc:grpc_server //bench:grpc_hold //bench:grpc_arena
+  //examples/grpc:grpc_server //bench:grpc_hold //bench:grpc_arena \
+  //bench:grpc_hold_server
 bench_scratch
 client_pid=""
 # On exit: the client and the server of a run cut short are stopped.
@@ -145,14 +148,15 @@ h2_row() {
   row "$label" "$headers" "$n"
 }
 
+# A gRPC server (its command line in "$@") holding N calls.
 grpc_row() {
-  local headers=$1 n=$2 h=()
-  start_server "$bin/examples/grpc/grpc_server" --max-calls $grpc_cap \
-    --call-timeout "$hold_ms"
+  local label=$1 headers=$2 n=$3 h=()
+  shift 3
+  start_server "$@"
   [ "$headers" = none ] || h=("${trace_headers[@]}")
   hold "$bin/bench/grpc_hold" --target "127.0.0.1:$port" --calls "$n" "${h[@]}"
   stop_server
-  row grpc_server "$headers" "$n"
+  row "$label" "$headers" "$n"
 }
 
 max_n=0
@@ -183,7 +187,18 @@ for n in "$@"; do
 done
 grpc_ns=$(for n in "$@"; do echo $((n < grpc_cap ? n : grpc_cap)); done | sort -nu)
 for n in $grpc_ns; do
-  for headers in none trace; do grpc_row "$headers" "$n"; done
+  for headers in none trace; do
+    grpc_row grpc_server "$headers" "$n" "$bin/examples/grpc/grpc_server" \
+      --max-calls $grpc_cap --call-timeout "$hold_ms"
+  done
+done
+for n in "$@"; do
+  for mode in off stp; do
+    for headers in none trace; do
+      grpc_row "grpc_hold_server --mode $mode" "$headers" "$n" \
+        "$bin/bench/grpc_hold_server" --mode "$mode"
+    done
+  done
 done
 
 # What the trace costs each request, from the rows above.
@@ -202,6 +217,10 @@ diff("h2_server, trace headers against none", ("h2_server", "trace"), ("h2_serve
 diff("h2_bench_server, trace headers, --mode stp against --mode off",
      ("h2_bench_server --mode stp", "trace"), ("h2_bench_server --mode off", "trace"))
 diff("grpc_server, trace metadata against none", ("grpc_server", "trace"), ("grpc_server", "none"))
+diff("grpc_hold_server, trace metadata, --mode stp against --mode off",
+     ("grpc_hold_server --mode stp", "trace"), ("grpc_hold_server --mode off", "trace"))
+diff("grpc_hold_server, no trace metadata, --mode stp against --mode off",
+     ("grpc_hold_server --mode stp", "none"), ("grpc_hold_server --mode off", "none"))
 PY
 echo
 "$bin/bench/grpc_arena" "${trace_headers[@]}"

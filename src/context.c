@@ -60,11 +60,19 @@ static size_t aligned(size_t n) {
   return (n + STP_CONTEXT_ALIGN - 1) & ~(size_t)(STP_CONTEXT_ALIGN - 1);
 }
 
+/* Where a compact copy of ctx keeps its store. A compact copy has no pad
+ * after its store: it is never fed, and nothing else reads past a
+ * member's bytes. */
+static size_t compact_store_at(const stp__ctx *ctx) {
+  return offsetof(stp__ctx, members) +
+         compact_records(ctx) * sizeof(stp__member);
+}
+
 size_t stp_context_compact_size(const stp_context *context) {
   const stp__ctx *ctx = stp__cctx_of(context);
   if (!ctx)
     return 0;
-  return aligned(STP__CTX_BYTES(compact_records(ctx), ctx->store_len));
+  return aligned(compact_store_at(ctx) + ctx->store_len);
 }
 
 int stp_context_compact(stp_context **out, void *mem, size_t size,
@@ -79,19 +87,17 @@ int stp_context_compact(stp_context **out, void *mem, size_t size,
     return STP_ERR_STATE;
   if (size < stp_context_compact_size(src))
     return STP_ERR_BUFFER_TOO_SMALL;
-  size_t records = compact_records(s);
-  size_t store_at = offsetof(stp__ctx, members) + records * sizeof(stp__member);
-  size_t room = size - store_at - STP__STORE_PAD; /* >= s->store_len */
+  size_t store_at = compact_store_at(s);
+  size_t room = size - store_at; /* >= s->store_len */
   if (room > STP_BAGGAGE_MAX_BYTES)
     room = STP_BAGGAGE_MAX_BYTES;
   stp__ctx *d = mem;
-  memcpy(d, s, offsetof(stp__ctx, members));
-  d->member_cap = (uint16_t)records;
+  /* The fields and the member records in one piece, then the store. */
+  memcpy(d, s, offsetof(stp__ctx, members) + s->n_members * sizeof *s->members);
+  d->member_cap = (uint16_t)compact_records(s);
   d->store_cap = (uint16_t)room;
   d->store_at = (uint16_t)store_at;
-  memcpy(d->members, s->members, s->n_members * sizeof *s->members);
   memcpy(stp__store(d), stp__cstore(s), s->store_len);
-  memset(stp__store(d) + room, 0, STP__STORE_PAD);
   *out = stp__public(d);
   return STP_OK;
 }

@@ -51,9 +51,9 @@ typedef struct stp__ctx {
   uint16_t store_cap;
   uint64_t dsc_keys;  /* a bit per hash of every Sentry key stored */
   uint8_t dsc_at[64]; /* per bit set: the first Sentry member with it */
-  /* member_cap records, then the store: store_cap bytes and STORE_PAD
-   * more, zeros after a value being scanned in the store, where every run
-   * of the scanner stops. */
+  /* member_cap records, then the store: store_cap bytes, and in a whole
+   * context STORE_PAD more, zeros after a value being scanned in the
+   * store, where every run of the scanner stops. */
   stp__member members[];
 } stp__ctx;
 

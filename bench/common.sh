@@ -1,7 +1,7 @@
 # Sourced by the bench scripts (run from the repository root): the
 # reference input, the optimised build, CPU pinning and the run header.
 
-# The reference input of every benchmark (bench/core_bench.cc, the
+# The reference input of every benchmark (tests/reference_request.h, the
 # JavaScript benchmark and the HTTP/2 runs): 51 and 321 bytes.
 REF_SENTRY_TRACE="771a43a4192642f0b136d5159a501700-b1c2d3e4f5a6b7c8-1"
 REF_BAGGAGE="sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-public_key=49d0f7386ad645858ae85020e393bef3,sentry-sample_rate=0.25,sentry-sampled=true,sentry-release=backend%401.2.3,sentry-environment=production,sentry-transaction=GET%20%2Fapi%2Fusers,sentry-sample_rand=0.123456,vendor-a=a;prop1=1;prop2,vendor-b=beta%20two;p=x"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "stp/stp.h"
+#include "tests/reference_request.h"
 
 extern "C" {
 void *__real_malloc(size_t);
@@ -38,16 +39,9 @@ void *__wrap_realloc(void *p, size_t n) {
 
 namespace {
 
-const char kTrace[] = "771a43a4192642f0b136d5159a501700-b1c2d3e4f5a6b7c8-1";
-// 321 bytes: 8 sentry-* members and 2 third-party members with properties.
-const char kBaggage[] =
-    "sentry-trace_id=771a43a4192642f0b136d5159a501700,"
-    "sentry-public_key=49d0f7386ad645858ae85020e393bef3,"
-    "sentry-sample_rate=0.25,sentry-sampled=true,"
-    "sentry-release=backend%401.2.3,sentry-environment=production,"
-    "sentry-transaction=GET%20%2Fapi%2Fusers,sentry-sample_rand=0.123456,"
-    "vendor-a=a;prop1=1;prop2,vendor-b=beta%20two;p=x";
-static_assert(sizeof kBaggage - 1 == 321, "the reference baggage is 321 bytes");
+// The reference request (tests/reference_request.h).
+const char kTrace[] = STP_REF_SENTRY_TRACE;
+const char kBaggage[] = STP_REF_BAGGAGE;
 
 // Allocation count per iteration, as a benchmark counter.
 class AllocCounter {

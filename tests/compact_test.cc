@@ -10,15 +10,7 @@ namespace {
 
 using Compact = ContextTest;
 
-// The benchmarks' reference baggage (bench/core_bench.cc): 321 bytes, 8
-// sentry-* members and 2 third-party members with properties.
-const std::string kBench321 =
-    "sentry-trace_id=771a43a4192642f0b136d5159a501700,"
-    "sentry-public_key=49d0f7386ad645858ae85020e393bef3,"
-    "sentry-sample_rate=0.25,sentry-sampled=true,"
-    "sentry-release=backend%401.2.3,sentry-environment=production,"
-    "sentry-transaction=GET%20%2Fapi%2Fusers,sentry-sample_rand=0.123456,"
-    "vendor-a=a;prop1=1;prop2,vendor-b=beta%20two;p=x";
+const std::string kBench321 = STP_REF_BAGGAGE;
 
 // Storage for a compact copy, aligned for a context.
 struct Storage {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "stp/stp.h"
+#include "tests/reference_request.h"
 
 namespace stp_test {
 

@@ -1,6 +1,6 @@
 // What the interceptors keep per call, over real calls on 127.0.0.1: at
 // most 1 KiB on each side for the reference request (`sentry-trace` and
-// the 321-byte baggage of bench/core_bench.cc), whatever the server API
+// the 321-byte baggage of tests/reference_request.h), whatever the server API
 // and whichever parent the client takes; a baggage of 8 KB still goes
 // through whole, server to server. The figures are printed (run with
 // --test_output=all).
@@ -28,15 +28,8 @@ using stp_test::kTS1;
 constexpr size_t kBudget = 1024;
 constexpr int kMaxMetadata = 1 << 20;
 
-// The benchmarks' reference baggage (bench/core_bench.cc): 321 bytes, 8
-// sentry-* members and 2 third-party members with properties.
-const std::string kBench321 =
-    "sentry-trace_id=771a43a4192642f0b136d5159a501700,"
-    "sentry-public_key=49d0f7386ad645858ae85020e393bef3,"
-    "sentry-sample_rate=0.25,sentry-sampled=true,"
-    "sentry-release=backend%401.2.3,sentry-environment=production,"
-    "sentry-transaction=GET%20%2Fapi%2Fusers,sentry-sample_rand=0.123456,"
-    "vendor-a=a;prop1=1;prop2,vendor-b=beta%20two;p=x";
+// The reference baggage (tests/reference_request.h).
+const std::string kBench321 = STP_REF_BAGGAGE;
 
 // The reference baggage and third-party members up to exactly
 // STP_BAGGAGE_MAX_BYTES, within STP_BAGGAGE_MAX_MEMBERS.

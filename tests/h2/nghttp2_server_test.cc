@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "tests/h2/nghttp2_test_util.h"
+#include "tests/reference_request.h"
 
 using namespace nghttp2_test;
 
@@ -165,15 +166,9 @@ TEST(ServerStream, HostileHeadersAreBoundedAndHarmless) {
 }
 
 // The reference request (sentry-trace and the 321-byte baggage of
-// bench/core_bench.cc) costs under 1 KiB per stream, records on or off.
+// tests/reference_request.h) costs under 1 KiB per stream, records on or off.
 TEST(ServerStream, TheReferenceRequestKeepsUnderOneKibibyte) {
-  const std::string baggage =
-      "sentry-trace_id=771a43a4192642f0b136d5159a501700,"
-      "sentry-public_key=49d0f7386ad645858ae85020e393bef3,"
-      "sentry-sample_rate=0.25,sentry-sampled=true,"
-      "sentry-release=backend%401.2.3,sentry-environment=production,"
-      "sentry-transaction=GET%20%2Fapi%2Fusers,sentry-sample_rand=0.123456,"
-      "vendor-a=a;prop1=1;prop2,vendor-b=beta%20two;p=x";
+  const std::string baggage = STP_REF_BAGGAGE;
   ASSERT_EQ(baggage.size(), 321u);
   for (bool with_records : {false, true}) {
     stp_options o;

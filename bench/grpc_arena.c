@@ -17,7 +17,6 @@
  * the server (accepting it). */
 #define _POSIX_C_SOURCE 200809L
 
-#include <ctype.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
@@ -224,10 +223,8 @@ static void bench_stop(bench *b) {
 static int header(char *arg, grpc_metadata *md, stp_context *ctx) {
   size_t name_len;
   const char *value;
-  if (cli_header(arg, &name_len, &value) != 0)
+  if (cli_header_lower(arg, &name_len, &value) != 0)
     return -1;
-  for (size_t k = 0; k < name_len; k++)
-    arg[k] = (char)tolower((unsigned char)arg[k]);
   memset(md, 0, sizeof *md);
   md->key = grpc_slice_from_static_buffer(arg, name_len);
   md->value = grpc_slice_from_static_string(value);

@@ -24,19 +24,16 @@
  * line. */
 #define _POSIX_C_SOURCE 200809L
 
-#include <ctype.h>
-#include <errno.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "bench/hold_stdin.h"
 #include "examples/common/cli.h"
 
 #define MAX_HEADERS 16
@@ -182,22 +179,6 @@ static int connect_channel(hold *h) {
   return 0;
 }
 
-/* Reads stdin: a line sets *go; its end (or an error) returns 1. */
-static int read_stdin(int *go) {
-  struct pollfd p = {STDIN_FILENO, POLLIN, 0};
-  if (poll(&p, 1, 0) <= 0)
-    return 0;
-  char buf[256];
-  ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-  if (n < 0)
-    return errno == EINTR || errno == EAGAIN ? 0 : 1;
-  if (n == 0)
-    return 1;
-  if (memchr(buf, '\n', (size_t)n))
-    *go = 1;
-  return 0;
-}
-
 /* The pause, the calls and the hold, until stdin closes, a stop signal or
  * until_ms. Returns 0 when every call was held to the end, else -1. */
 static int run(hold *h, int pause, gpr_timespec until) {
@@ -208,7 +189,7 @@ static int run(hold *h, int pause, gpr_timespec until) {
   }
   while (!stop_signal &&
          gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), until) < 0) {
-    if (read_stdin(&go))
+    if (hold_read_stdin(&go))
       break;
     while (go && h->started < h->n_calls)
       if (call_start(h, h->started++) != 0) {
@@ -249,10 +230,8 @@ static int usage(void) {
 static int header_entry(char *arg, grpc_metadata *md) {
   size_t name_len;
   const char *value;
-  if (cli_header(arg, &name_len, &value) != 0)
+  if (cli_header_lower(arg, &name_len, &value) != 0)
     return -1;
-  for (size_t k = 0; k < name_len; k++)
-    arg[k] = (char)tolower((unsigned char)arg[k]);
   memset(md, 0, sizeof *md);
   md->key = grpc_slice_from_static_buffer(arg, name_len);
   md->value = grpc_slice_from_static_string(value);

@@ -24,7 +24,6 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -40,6 +39,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "bench/hold_stdin.h"
 #include "examples/common/cli.h"
 
 #define MAX_HEADERS 16
@@ -290,19 +290,6 @@ static int advance(hold *h, int *go) {
   return 0;
 }
 
-/* Reads stdin: a line sets *go, the end of it (or an error) returns 1. */
-static int read_stdin(int *go) {
-  char buf[256];
-  ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-  if (n < 0)
-    return errno == EINTR || errno == EAGAIN ? 0 : 1;
-  if (n == 0)
-    return 1;
-  if (memchr(buf, '\n', (size_t)n))
-    *go = 1;
-  return 0;
-}
-
 /* Polls stdin and the connections until the hold ends. Returns 0 when it
  * ended after "ready" with nothing lost, else -1. */
 static int run(hold *h, uint64_t until_ms) {
@@ -327,7 +314,7 @@ static int run(hold *h, uint64_t until_ms) {
      * between polls. */
     if (poll(pfds, h->n_conns + 1, 100) < 0 && errno != EINTR)
       break;
-    if (pfds[0].revents && read_stdin(&go)) {
+    if (pfds[0].revents && hold_read_stdin(&go)) {
       stdin_open = 0;
       break;
     }
@@ -386,10 +373,7 @@ static int parse(int argc, char **argv, int *port, hold *h, int *hold_ms,
     else if (strcmp(a, "--hold-ms") == 0)
       n = *hold_ms = cli_number(v, 1, 0x7fffffff);
     else if (strcmp(a, "-H") == 0 && *nvlen < 4 + MAX_HEADERS &&
-             cli_header(v, &name_len, &value) == 0) {
-      /* HTTP/2 wants the name in lowercase. */
-      for (size_t k = 0; k < name_len; k++)
-        v[k] = (char)tolower((unsigned char)v[k]);
+             cli_header_lower(v, &name_len, &value) == 0) {
       nva[(*nvlen)++] = make_nv(v, name_len, value);
     } else
       return -1;

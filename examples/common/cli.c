@@ -2,6 +2,7 @@
 
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,14 @@ int cli_header(const char *arg, size_t *name_len, const char **value) {
   while (*v == ' ' || *v == '\t')
     v++;
   *value = v;
+  return 0;
+}
+
+int cli_header_lower(char *arg, size_t *name_len, const char **value) {
+  if (cli_header(arg, name_len, value) != 0)
+    return -1;
+  for (size_t k = 0; k < *name_len; k++)
+    arg[k] = (char)tolower((unsigned char)arg[k]);
   return 0;
 }
 

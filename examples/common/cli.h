@@ -50,6 +50,10 @@ void cli_config_del(cli_options *o, stp_config *cfg);
  * pointing into arg. Returns 0, or -1 when there is no colon or no name. */
 int cli_header(const char *arg, size_t *name_len, const char **value);
 
+/* As cli_header, and lowercases the name in arg: HTTP/2 and gRPC send
+ * header names in lowercase. */
+int cli_header_lower(char *arg, size_t *name_len, const char **value);
+
 /* Writes the port to path, then renames it into place, so that a reader
  * never sees a partial file. Returns 0, or -1 with errno set. */
 int cli_write_port_file(const char *path, int port);

@@ -75,6 +75,11 @@ size_t stp_context_compact_size(const stp_context *context) {
   return aligned(compact_store_at(ctx) + ctx->store_len);
 }
 
+/* STP_OK when ctx is decided, so that it can be copied compactly. */
+static int compactable(const stp__ctx *ctx) {
+  return ctx->feeding || !ctx->cfg ? STP_ERR_STATE : STP_OK;
+}
+
 int stp_context_compact(stp_context **out, void *mem, size_t size,
                         const stp_context *src) {
   if (!out)
@@ -83,8 +88,9 @@ int stp_context_compact(stp_context **out, void *mem, size_t size,
   const stp__ctx *s = stp__cctx_of(src);
   if (!s || !mem || (uintptr_t)mem % STP_CONTEXT_ALIGN != 0)
     return STP_ERR_INVALID_ARGUMENT;
-  if (s->feeding || !s->cfg)
-    return STP_ERR_STATE;
+  int err = compactable(s);
+  if (err != STP_OK)
+    return err;
   if (size < stp_context_compact_size(src))
     return STP_ERR_BUFFER_TOO_SMALL;
   size_t store_at = compact_store_at(s);
@@ -109,8 +115,9 @@ int stp_context_clone(stp_context **out, const stp_context *src,
   *out = NULL;
   if (!src || (alloc && (!alloc->malloc || !alloc->free)))
     return STP_ERR_INVALID_ARGUMENT;
-  if (stp__cctx_of(src)->feeding || !stp__cctx_of(src)->cfg)
-    return STP_ERR_STATE;
+  int err = compactable(stp__cctx_of(src));
+  if (err != STP_OK)
+    return err;
   if (!alloc)
     alloc = stp_allocator_default();
   size_t size = stp_context_compact_size(src);

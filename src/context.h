@@ -61,12 +61,13 @@ typedef struct stp__ctx {
  * in the store (scan.h). */
 enum { STP__STORE_PAD = 16 };
 
-/* The bytes of a context with room for this many members and store bytes. */
-#define STP__CTX_BYTES(n_records, n_bytes)                                     \
-  (offsetof(stp__ctx, members) + (n_records) * sizeof(stp__member) +           \
-   (n_bytes) + STP__STORE_PAD)
+/* Where the store of a whole context starts. */
+enum {
+  STP__FULL_STORE_AT = offsetof(stp__ctx, members) +
+                       STP_BAGGAGE_MAX_MEMBERS * sizeof(stp__member)
+};
 
-_Static_assert(STP__CTX_BYTES(STP_BAGGAGE_MAX_MEMBERS, STP_BAGGAGE_MAX_BYTES) <=
+_Static_assert(STP__FULL_STORE_AT + STP_BAGGAGE_MAX_BYTES + STP__STORE_PAD <=
                    STP_CONTEXT_SIZE,
                "STP_CONTEXT_SIZE (stp.h) holds the private layout at its "
                "largest");
@@ -96,12 +97,6 @@ static inline char *stp__store(stp__ctx *c) {
 static inline const char *stp__cstore(const stp__ctx *c) {
   return (const char *)c + c->store_at;
 }
-
-/* Where the store of a whole context starts. */
-enum {
-  STP__FULL_STORE_AT = offsetof(stp__ctx, members) +
-                       STP_BAGGAGE_MAX_MEMBERS * sizeof(stp__member)
-};
 
 /* Room for the most a context may hold: what stp_context_init and
  * stp_context_begin give a context of STP_CONTEXT_SIZE. */

@@ -134,3 +134,26 @@ int span_log_write(const char *path, const span_log_entry *e) {
   free(j.buf);
   return rc;
 }
+
+void span_log_client_get(const char *path, const char *process, const char *url,
+                         const stp_span *span, int status, uint64_t start_ns,
+                         const span_log_header *sent, size_t n_sent) {
+  if (!path)
+    return;
+  char description[600];
+  if (snprintf(description, sizeof description, "GET %s", url) < 0)
+    description[0] = '\0';
+  span_log_entry e = {.process = process,
+                      .op = "http.client",
+                      .description = description,
+                      .description_len = strlen(description),
+                      .span = span,
+                      .status =
+                          status ? stp_span_status_http(status) : "unavailable",
+                      .start_ns = start_ns,
+                      .end_ns = span_log_now_ns(),
+                      .headers = sent,
+                      .n_headers = n_sent};
+  if (span_log_write(path, &e) != 0)
+    perror(path);
+}

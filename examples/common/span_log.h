@@ -94,4 +94,11 @@ void span_log_kept_free(span_log_kept *k);
  * path does nothing. Returns 0, or -1 with errno set. */
 int span_log_write(const char *path, const span_log_entry *e);
 
+/* Appends the `http.client` record of a GET a client made: `GET url`, the
+ * :status it got (0: none, "unavailable"), the trace headers it sent. A
+ * failure to write is reported on stderr; a NULL path does nothing. */
+void span_log_client_get(const char *path, const char *process, const char *url,
+                         const stp_span *span, int status, uint64_t start_ns,
+                         const span_log_header *sent, size_t n_sent);
+
 #endif /* STP_EXAMPLES_SPAN_LOG_H */

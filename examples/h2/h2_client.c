@@ -121,22 +121,8 @@ static void log_span(const char *path, const char *url, const nghttp2_nv *nva,
       sent[n_sent++] = (span_log_header){
           name, nva[i].namelen, (const char *)nva[i].value, nva[i].valuelen};
   }
-  char description[600];
-  if (snprintf(description, sizeof description, "GET %s", url) < 0)
-    description[0] = '\0';
-  span_log_entry e = {.process = "h2_client",
-                      .op = "http.client",
-                      .description = description,
-                      .description_len = strlen(description),
-                      .span = stp_context_span(ctx),
-                      .status =
-                          status ? stp_span_status_http(status) : "unavailable",
-                      .start_ns = start_ns,
-                      .end_ns = span_log_now_ns(),
-                      .headers = sent,
-                      .n_headers = n_sent};
-  if (span_log_write(path, &e) != 0)
-    perror(path);
+  span_log_client_get(path, "h2_client", url, stp_context_span(ctx), status,
+                      start_ns, sent, n_sent);
 }
 
 static int usage(void) {

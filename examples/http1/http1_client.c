@@ -176,21 +176,8 @@ static void log_span(const char *log, const char *url, const header_list *l,
       sent[n_sent++] = (span_log_header){name, strlen(name), l->h[i].value,
                                          strlen(l->h[i].value)};
   }
-  char description[600];
-  snprintf(description, sizeof description, "GET %s", url);
-  span_log_entry e = {.process = "http1_client",
-                      .op = "http.client",
-                      .description = description,
-                      .description_len = strlen(description),
-                      .span = stp_context_span(ctx),
-                      .status =
-                          status ? stp_span_status_http(status) : "unavailable",
-                      .start_ns = start_ns,
-                      .end_ns = span_log_now_ns(),
-                      .headers = sent,
-                      .n_headers = n_sent};
-  if (span_log_write(log, &e) != 0)
-    perror(log);
+  span_log_client_get(log, "http1_client", url, stp_context_span(ctx), status,
+                      start_ns, sent, n_sent);
 }
 
 /* Whether s holds a byte that must not reach a request line or header: a

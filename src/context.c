@@ -44,6 +44,8 @@ void stp_context_copy(stp_context *dst, const stp_context *src) {
   stp__full_capacity(d);
   memcpy(d->members, s->members, s->n_members * sizeof *s->members);
   memcpy(stp__store(d), stp__cstore(s), s->store_len);
+  if (s->feeding) /* then src is a whole context too */
+    *stp__feed_of(d) = *stp__cfeed_of(s);
 }
 
 /* ---- compact copies ------------------------------------------------------ */

@@ -28,18 +28,9 @@ typedef struct stp__ctx {
   double sample_rand;
   bool continued;
   bool frozen;
-  bool feeding;
-  bool have_trace;
-  bool have_traceparent;
+  bool feeding; /* between begin and finish: the feed state (stp__feed_of) */
   uint16_t store_at; /* the store: this many bytes from the context */
   int status;
-  int trace_error;
-  int traceparent_error;
-  stp_trace_header incoming;
-  stp_trace_header incoming_tp;
-  uint32_t trace_values_seen;
-  uint32_t scan_bytes;
-  uint32_t scan_members;
   uint32_t skipped;
   uint32_t dropped;
   uint16_t n_members;
@@ -67,8 +58,29 @@ enum {
                        STP_BAGGAGE_MAX_MEMBERS * sizeof(stp__member)
 };
 
-_Static_assert(STP__FULL_STORE_AT + STP_BAGGAGE_MAX_BYTES + STP__STORE_PAD <=
-                   STP_CONTEXT_SIZE,
+/* What only a context being fed keeps, between begin and finish: the
+ * trace headers as parsed, and the scan's bounds. A context is fed only
+ * when it is a whole one: this lives past its store (and the store's pad),
+ * so that a compact copy has none of it. */
+typedef struct stp__feed {
+  stp_trace_header incoming;
+  stp_trace_header incoming_tp;
+  uint32_t scan_bytes;
+  uint32_t scan_members;
+  int16_t trace_error; /* STP_ERR_* */
+  int16_t traceparent_error;
+  uint8_t trace_values_seen;
+  bool have_trace;
+  bool have_traceparent;
+} stp__feed;
+
+enum {
+  STP__FEED_AT = (STP__FULL_STORE_AT + STP_BAGGAGE_MAX_BYTES + STP__STORE_PAD +
+                  _Alignof(stp__feed) - 1) &
+                 ~(_Alignof(stp__feed) - 1)
+};
+
+_Static_assert(STP__FEED_AT + sizeof(stp__feed) <= STP_CONTEXT_SIZE,
                "STP_CONTEXT_SIZE (stp.h) holds the private layout at its "
                "largest");
 _Static_assert(_Alignof(stp__ctx) <= STP_CONTEXT_ALIGN &&
@@ -111,6 +123,15 @@ static inline void stp__full_capacity(stp__ctx *c) {
  * no pointer to it in a register. */
 static inline char *stp__fed_store(stp__ctx *c) {
   return (char *)c + STP__FULL_STORE_AT;
+}
+
+/* The feed state of a context being fed (ctx->feeding). */
+static inline stp__feed *stp__feed_of(stp__ctx *c) {
+  return (stp__feed *)(void *)((char *)c + STP__FEED_AT);
+}
+
+static inline const stp__feed *stp__cfeed_of(const stp__ctx *c) {
+  return (const stp__feed *)(const void *)((const char *)c + STP__FEED_AT);
 }
 
 enum { STP__RAND_SCALE = 1000000 }; /* sample_rand has 6 decimals */

@@ -15,14 +15,15 @@ STP__INLINE void begin(stp__ctx *ctx, const stp_config *cfg) {
   ctx->frozen = false;
   ctx->feeding = true;
   stp__full_capacity(ctx);
-  ctx->have_trace = false;
-  ctx->have_traceparent = false;
   ctx->status = STP_ERR_ABSENT;
-  ctx->trace_error = 0;
-  ctx->traceparent_error = 0;
-  ctx->trace_values_seen = 0;
-  ctx->scan_bytes = 0;
-  ctx->scan_members = 0;
+  stp__feed *f = stp__feed_of(ctx);
+  f->have_trace = false;
+  f->have_traceparent = false;
+  f->trace_error = 0;
+  f->traceparent_error = 0;
+  f->trace_values_seen = 0;
+  f->scan_bytes = 0;
+  f->scan_members = 0;
   ctx->skipped = 0;
   ctx->dropped = 0;
   stp__store_clear(ctx);
@@ -55,7 +56,7 @@ STP__INLINE const char *feed_scan(stp__ctx *ctx, const char *value, size_t len,
   size_t skipped = 0;
   /* Members looked at: those before this value and the valid ones in it
    * (seen), and the malformed ones in it (skipped). */
-  size_t seen = ctx->scan_members;
+  size_t seen = stp__feed_of(ctx)->scan_members;
   size_t n = ctx->n_members;
   uint64_t keys = ctx->dsc_keys;
   while (seen + skipped < STP_BAGGAGE_SCAN_MAX_MEMBERS &&
@@ -93,7 +94,7 @@ STP__INLINE const char *feed_scan(stp__ctx *ctx, const char *value, size_t len,
       keys = ctx->dsc_keys;
     }
   }
-  ctx->scan_members = (uint32_t)(seen + skipped);
+  stp__feed_of(ctx)->scan_members = (uint32_t)(seen + skipped);
   ctx->n_members = (uint16_t)n;
   ctx->dsc_keys = keys;
   ctx->skipped += (uint32_t)skipped;
@@ -158,19 +159,20 @@ feed_members_ssse3(stp__ctx *ctx, const char *value, size_t len, bool cut) {
 #endif
 
 static void feed_baggage(stp__ctx *ctx, const char *value, size_t len) {
-  if (ctx->scan_bytes >= STP_BAGGAGE_SCAN_MAX_BYTES ||
-      ctx->scan_members >= STP_BAGGAGE_SCAN_MAX_MEMBERS) {
+  stp__feed *f = stp__feed_of(ctx);
+  if (f->scan_bytes >= STP_BAGGAGE_SCAN_MAX_BYTES ||
+      f->scan_members >= STP_BAGGAGE_SCAN_MAX_MEMBERS) {
     if (len)
       ctx->dropped++;
     return;
   }
-  size_t room = STP_BAGGAGE_SCAN_MAX_BYTES - ctx->scan_bytes;
+  size_t room = STP_BAGGAGE_SCAN_MAX_BYTES - f->scan_bytes;
   bool cut = len > room;
   if (cut) {
     len = room;
     ctx->dropped++;
   }
-  ctx->scan_bytes += (uint32_t)len;
+  f->scan_bytes += (uint32_t)len;
 #ifdef STP__HAVE_SSSE3
   if (stp__scan_isa() == ISA_SSSE3) {
     feed_members_ssse3(ctx, value, len, cut);
@@ -185,28 +187,28 @@ static void feed_baggage(stp__ctx *ctx, const char *value, size_t len) {
 STP__HOT STP__NOINLINE static void
 feed_trace_header(stp__ctx *ctx, const char *name, size_t name_len,
                   const char *value, size_t value_len) {
+  stp__feed *f = stp__feed_of(ctx);
   switch (name_len) {
   case 12:
     if (stp__name_eq(name, name_len, STP__KEY("sentry-trace")) &&
-        !ctx->have_trace && ctx->trace_values_seen < TRACE_VALUES_MAX) {
-      ctx->trace_values_seen++;
-      int err = stp_sentry_trace_parse(&ctx->incoming, value, value_len);
+        !f->have_trace && f->trace_values_seen < TRACE_VALUES_MAX) {
+      f->trace_values_seen++;
+      int err = stp_sentry_trace_parse(&f->incoming, value, value_len);
       if (err == STP_OK)
-        ctx->have_trace = true;
-      else if (!ctx->trace_error)
-        ctx->trace_error = err;
+        f->have_trace = true;
+      else if (!f->trace_error)
+        f->trace_error = (int16_t)err;
     }
     break;
   case 11:
     if (stp__name_eq(name, name_len, STP__KEY("traceparent")) &&
-        !ctx->have_traceparent && !ctx->traceparent_error &&
-        ctx->cfg->accept_tp) {
+        !f->have_traceparent && !f->traceparent_error && ctx->cfg->accept_tp) {
       /* W3C: a second traceparent is not looked at. */
-      int err = stp_traceparent_parse(&ctx->incoming_tp, value, value_len);
+      int err = stp_traceparent_parse(&f->incoming_tp, value, value_len);
       if (err == STP_OK)
-        ctx->have_traceparent = true;
+        f->have_traceparent = true;
       else
-        ctx->traceparent_error = err;
+        f->traceparent_error = (int16_t)err;
     }
     break;
   case 7:
@@ -298,16 +300,17 @@ STP__HOT int stp_context_finish(stp_context *context) {
   if (!ctx->feeding)
     return STP_ERR_STATE;
   ctx->feeding = false;
-  const stp_trace_header *in = ctx->have_trace         ? &ctx->incoming
-                               : ctx->have_traceparent ? &ctx->incoming_tp
-                                                       : NULL;
+  const stp__feed *f = stp__cfeed_of(ctx);
+  const stp_trace_header *in = f->have_trace         ? &f->incoming
+                               : f->have_traceparent ? &f->incoming_tp
+                                                     : NULL;
   int status = STP_ERR_ABSENT;
   if (in)
     status = org_check(ctx);
-  else if (ctx->trace_error)
-    status = ctx->trace_error;
-  else if (ctx->traceparent_error)
-    status = ctx->traceparent_error;
+  else if (f->trace_error)
+    status = f->trace_error;
+  else if (f->traceparent_error)
+    status = f->traceparent_error;
   if (status != STP_OK) {
     stp__start_head(ctx); /* incoming baggage is dropped with it */
     ctx->status = status;

@@ -18,7 +18,7 @@
  * Requests (about 8 KiB, the room of --mode hand) freed by closed streams
  * are kept for the next ones, as a busy server would; so are the stream
  * states of --mode stp, through the allocator its sessions are given:
- * blocks of STATE_BLOCK bytes, which the reference request's state (848
+ * blocks of STATE_BLOCK bytes, which the reference request's state (752
  * bytes, tests/h2/nghttp2_server_test.cc) fits with the block's head
  * (larger ones come from malloc). */
 #define _POSIX_C_SOURCE 200809L
@@ -54,7 +54,7 @@ typedef struct request {
 } request;
 
 enum { POOL_MAX = 200 }; /* twice what a connection opens by default */
-enum { STATE_BLOCK = 896, STATE_HEAD = 16 }; /* STATE_HEAD keeps malloc's
+enum { STATE_BLOCK = 768, STATE_HEAD = 16 }; /* STATE_HEAD keeps malloc's
                                                  alignment */
 
 /* A stream state's block: its head says whether it is a pooled one. */

@@ -93,15 +93,11 @@ static size_t describe(stp_grpc_call *call, char *buf, size_t cap) {
 static size_t trace_metadata(stp_grpc_call *call, span_log_header *headers,
                              size_t cap) {
   size_t n = 0, n_md;
-  const grpc_metadata *md = stp_grpc_call_request_metadata(call, &n_md);
-  for (size_t i = 0; i < n_md && n < cap; i++) {
-    const char *name = (const char *)GRPC_SLICE_START_PTR(md[i].key);
-    size_t name_len = GRPC_SLICE_LENGTH(md[i].key);
-    if (span_log_trace_header(name, name_len))
-      headers[n++] = (span_log_header){
-          name, name_len, (const char *)GRPC_SLICE_START_PTR(md[i].value),
-          GRPC_SLICE_LENGTH(md[i].value)};
-  }
+  const stp_grpc_md *md = stp_grpc_call_request_metadata(call, &n_md);
+  for (size_t i = 0; i < n_md && n < cap; i++)
+    if (span_log_trace_header(md[i].key, md[i].key_len))
+      headers[n++] = (span_log_header){md[i].key, md[i].key_len, md[i].value,
+                                       md[i].value_len};
   return n;
 }
 

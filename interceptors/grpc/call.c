@@ -12,6 +12,13 @@
  * the array in the arena (metadata.c). */
 #define MD_ROOM 3
 
+/* The items of a first metadata batch of up to this many are on the
+ * stack of start_batch: grpc_call_start_batch takes its own copy of the
+ * metadata (references to the values, copies of the keys) before it
+ * returns, so the array needs no life past it. Larger ones go to the
+ * arena. */
+#define MD_ON_STACK 16
+
 uint64_t stp__grpc_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -28,13 +35,29 @@ int stp__grpc_ic_list_add(stp__grpc_ic_list *l,
   return STP_OK;
 }
 
+/* Where the call data of the interceptors start in a call's block: after
+ * the call state and the copies of the n interceptors. */
+static size_t data_start(size_t n) {
+  return STP__GRPC_ALIGN16(sizeof(stp_grpc_call)) +
+         STP__GRPC_ALIGN16(n * sizeof(stp_grpc_interceptor));
+}
+
+/* Interceptor i's call data, or NULL when it asked for none. */
+static inline void *call_data(const stp_grpc_call *c, size_t i) {
+  if (!c->ics[i].call_data_size)
+    return NULL;
+  size_t off = data_start(c->n_ics);
+  for (size_t j = 0; j < i; j++)
+    off += STP__GRPC_ALIGN16(c->ics[j].call_data_size);
+  return (char *)c + off;
+}
+
 /* One arena allocation per call: the call state, the interceptors' call
  * data and the strings. */
 stp_grpc_call *stp__grpc_call_alloc(grpc_call *gc, const stp__grpc_ic_list *l,
                                     size_t extra, char **strings) {
-  size_t size = STP__GRPC_ALIGN16(sizeof(stp_grpc_call));
-  size_t ics_off = size;
-  size += STP__GRPC_ALIGN16(l->n * sizeof(stp_grpc_interceptor));
+  size_t ics_off = STP__GRPC_ALIGN16(sizeof(stp_grpc_call));
+  size_t size = data_start(l->n);
   size_t data_off[STP_GRPC_MAX_INTERCEPTORS];
   bool md_hooks = false;
   for (size_t i = 0; i < l->n; i++) {
@@ -57,12 +80,10 @@ stp_grpc_call *stp__grpc_call_alloc(grpc_call *gc, const stp__grpc_ic_list *l,
   stp_grpc_call *c = (stp_grpc_call *)base;
   c->md_hooks = md_hooks;
   c->call = gc;
-  c->n_ics = l->n;
+  c->n_ics = (uint8_t)l->n;
   stp_grpc_interceptor *ics = (stp_grpc_interceptor *)(base + ics_off);
   memcpy(ics, l->items, l->n * sizeof *ics);
   c->ics = ics;
-  for (size_t i = 0; i < l->n; i++)
-    c->call_data[i] = l->items[i].call_data_size ? base + data_off[i] : NULL;
   c->status = GRPC_STATUS_UNKNOWN;
   c->start_ns = stp__grpc_now_ns();
   c->arena_bytes = size;
@@ -73,7 +94,7 @@ stp_grpc_call *stp__grpc_call_alloc(grpc_call *gc, const stp__grpc_ic_list *l,
 void stp__grpc_run_start(stp_grpc_call *c) {
   for (size_t i = 0; i < c->n_ics; i++)
     if (c->ics[i].start)
-      c->ics[i].start(c->ics[i].user, c, c->call_data[i]);
+      c->ics[i].start(c->ics[i].user, c, call_data(c, i));
 }
 
 /* ---- calls ------------------------------------------------------------- */
@@ -131,8 +152,8 @@ stp_context *stp_grpc_call_parent(const stp_grpc_call *call) {
   return call ? call->parent : NULL;
 }
 
-const grpc_metadata *stp_grpc_call_request_metadata(const stp_grpc_call *call,
-                                                    size_t *out_count) {
+const stp_grpc_md *stp_grpc_call_request_metadata(const stp_grpc_call *call,
+                                                  size_t *out_count) {
   *out_count = call ? call->req_md_count : 0;
   return call ? call->req_md : NULL;
 }
@@ -142,7 +163,7 @@ bool stp_grpc_call_status(const stp_grpc_call *call, grpc_status_code *out) {
     *out = call->status;
     return true;
   }
-  if (call->cancelled_ptr && *call->cancelled_ptr) {
+  if (call->is_server && call->end_out.cancelled && *call->end_out.cancelled) {
     *out = GRPC_STATUS_CANCELLED;
     return true;
   }
@@ -150,8 +171,8 @@ bool stp_grpc_call_status(const stp_grpc_call *call, grpc_status_code *out) {
     *out = call->status;
     return true;
   }
-  if (call->status_ptr) {
-    *out = *call->status_ptr;
+  if (!call->is_server && call->end_out.status) {
+    *out = *call->end_out.status;
     return true;
   }
   *out = GRPC_STATUS_UNKNOWN;
@@ -180,7 +201,7 @@ void stp_grpc_call_unref(stp_grpc_call *call) {
     call->end_ns = stp__grpc_now_ns();
     for (size_t i = 0; i < call->n_ics; i++)
       if (call->ics[i].end)
-        call->ics[i].end(call->ics[i].user, call, call->call_data[i]);
+        call->ics[i].end(call->ics[i].user, call, call_data(call, i));
   }
   grpc_call_unref(gc); /* frees the arena, and call with it */
 }
@@ -209,8 +230,11 @@ static grpc_call_error start_batch(stp_grpc_call *call, const grpc_op *ops,
   md.owned = md.owned_first;
   md.n_owned = 0;
   md.cap_owned = sizeof md.owned_first / sizeof md.owned_first[0];
+  grpc_metadata on_stack[MD_ON_STACK];
   md.cap = in->count + MD_ROOM;
-  md.items = stp_grpc_call_arena_alloc(call, md.cap * sizeof *md.items);
+  md.items = md.cap <= MD_ON_STACK
+                 ? on_stack
+                 : stp_grpc_call_arena_alloc(call, md.cap * sizeof *md.items);
   if (in->count)
     memcpy(md.items, in->metadata, in->count * sizeof *md.items);
   md.count = in->count;
@@ -218,7 +242,7 @@ static grpc_call_error start_batch(stp_grpc_call *call, const grpc_op *ops,
   for (size_t i = 0; i < call->n_ics; i++)
     if (call->ics[i].send_initial_metadata)
       call->ics[i].send_initial_metadata(call->ics[i].user, call,
-                                         call->call_data[i], &md);
+                                         call_data(call, i), &md);
 
   grpc_op copy[MAX_OPS];
   memcpy(copy, ops, nops * sizeof *ops);
@@ -287,14 +311,15 @@ grpc_call_error stp_grpc_call_start_batch(stp_grpc_call *call,
     return err;
   }
   if (!call->status_override) {
-    if (recv_status)
-      call->status_ptr = recv_status;
+    /* gRPC refuses each of these ops on the other side's calls. */
+    if (recv_status && !call->is_server)
+      call->end_out.status = recv_status;
     if (sends_status) {
       call->status = sent;
       call->status_set = true;
     }
-    if (recv_close)
-      call->cancelled_ptr = recv_close;
+    if (recv_close && call->is_server)
+      call->end_out.cancelled = recv_close;
   }
   return err;
 }

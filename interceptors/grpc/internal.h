@@ -6,37 +6,44 @@
 
 #include "stp/grpc.h"
 
+/* A call's state, the first part of its block in the call's arena:
+ * then the interceptors (copied), then each one's call data in turn
+ * (call.c), then the strings. */
 struct stp_grpc_call {
   grpc_call *call;
-  size_t n_ics;
-  const stp_grpc_interceptor *ics; /* copied into the arena */
-  void *call_data[STP_GRPC_MAX_INTERCEPTORS];
+  const stp_grpc_interceptor *ics; /* n_ics of them */
 
-  bool is_server;
-  bool md_sent; /* the first SEND_INITIAL_METADATA went through */
-  bool ended;
-  bool status_override; /* stp_grpc_call_set_status: status, whatever else */
-  bool status_set;      /* a server status op: status */
-  grpc_status_code status;
-  grpc_status_code *status_ptr; /* client: the user's RECV_STATUS out */
-  int *cancelled_ptr;           /* server: the user's RECV_CLOSE out */
+  /* The user's out variable of the op that ends the call, once started:
+   * RECV_STATUS_ON_CLIENT's status (client), RECV_CLOSE_ON_SERVER's
+   * cancelled flag (server). */
+  union {
+    grpc_status_code *status;
+    int *cancelled;
+  } end_out;
 
   stp_context *parent; /* client, during the start hooks only */
   stp_context *ctx;
   const stp_span *span;
 
-  const char *target; /* authority followed by method, in the arena */
+  const char *target; /* authority followed by method */
   size_t authority_len;
   size_t target_len;
 
-  const grpc_metadata *req_md;
+  const stp_grpc_md *req_md;
   size_t req_md_count;
 
-  bool md_hooks;      /* an interceptor has a send_initial_metadata hook */
   size_t arena_bytes; /* taken from the call's arena by this layer */
-
   uint64_t start_ns;
   uint64_t end_ns;
+
+  grpc_status_code status;
+  uint8_t n_ics;
+  bool is_server;
+  bool md_hooks; /* an interceptor has a send_initial_metadata hook */
+  bool md_sent;  /* the first SEND_INITIAL_METADATA went through */
+  bool ended;
+  bool status_override; /* stp_grpc_call_set_status: status, whatever else */
+  bool status_set;      /* a server status op: status */
 };
 
 /* The interceptor list of a channel or a server. */

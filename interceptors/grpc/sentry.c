@@ -118,19 +118,14 @@ static void server_start(void *user, stp_grpc_call *call, void *data) {
   const stp_grpc_sentry *s = user;
   server_data *sd = data;
   size_t n;
-  const grpc_metadata *md = stp_grpc_call_request_metadata(call, &n);
+  const stp_grpc_md *md = stp_grpc_call_request_metadata(call, &n);
   stp_context whole;
   stp_context_begin(&whole, s->cfg);
-  for (size_t i = 0; i < n; i++) {
-    const char *key = (const char *)GRPC_SLICE_START_PTR(md[i].key);
-    size_t key_len = GRPC_SLICE_LENGTH(md[i].key);
+  for (size_t i = 0; i < n; i++)
     /* Binary values are base64 on the wire and never carry a trace. */
-    if (stp__grpc_is_bin_key(key, key_len))
-      continue;
-    stp_context_feed(&whole, key, key_len,
-                     (const char *)GRPC_SLICE_START_PTR(md[i].value),
-                     GRPC_SLICE_LENGTH(md[i].value));
-  }
+    if (!stp__grpc_is_bin_key(md[i].key, md[i].key_len))
+      stp_context_feed(&whole, md[i].key, md[i].key_len, md[i].value,
+                       md[i].value_len);
   stp_context_finish(&whole);
   sd->ctx = keep(call, &whole);
   stp_grpc_call_set_context(call, sd->ctx, stp_context_span(sd->ctx));

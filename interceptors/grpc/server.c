@@ -86,6 +86,24 @@ void stp_grpc_request_destroy(stp_grpc_request *req) {
   req->call = NULL;
 }
 
+/* The bytes of a request metadata slice without a refcount are inlined in
+ * the slice itself, inside gRPC's array, which goes before the call ends:
+ * the call keeps a copy of those. Other slices' bytes are the call's. */
+static size_t inlined_len(grpc_slice s) {
+  return s.refcount ? 0 : GRPC_SLICE_LENGTH(s);
+}
+
+static const char *call_bytes(grpc_slice s, char **copies) {
+  const char *bytes = (const char *)GRPC_SLICE_START_PTR(s);
+  size_t len = inlined_len(s);
+  if (!len)
+    return bytes;
+  char *copy = *copies;
+  memcpy(copy, bytes, len);
+  *copies += len;
+  return copy;
+}
+
 int stp_grpc_server_accept(stp_grpc_server *srv, stp_grpc_call **out,
                            stp_grpc_request *req) {
   if (!out)
@@ -108,18 +126,27 @@ int stp_grpc_server_accept(stp_grpc_server *srv, stp_grpc_call **out,
     auth_len = GRPC_SLICE_LENGTH(req->details.host);
   }
   size_t n = req->metadata.count;
-  size_t md_size = STP__GRPC_ALIGN16(n * sizeof(grpc_metadata));
+  const grpc_metadata *in = req->metadata.metadata;
+  size_t md_size = STP__GRPC_ALIGN16(n * sizeof(stp_grpc_md));
+  size_t copied = 0;
+  for (size_t i = 0; i < n; i++)
+    copied += inlined_len(in[i].key) + inlined_len(in[i].value);
   char *strings;
   stp_grpc_call *c = stp__grpc_call_alloc(
-      req->call, &srv->ics, md_size + auth_len + method_len + 1, &strings);
+      req->call, &srv->ics, md_size + copied + auth_len + method_len + 1,
+      &strings);
   c->is_server = true;
+  char *copies = strings + md_size;
   if (n) {
-    grpc_metadata *md = (grpc_metadata *)strings;
-    memcpy(md, req->metadata.metadata, n * sizeof *md);
+    stp_grpc_md *md = (stp_grpc_md *)(void *)strings;
+    for (size_t i = 0; i < n; i++)
+      md[i] = (stp_grpc_md){
+          call_bytes(in[i].key, &copies), call_bytes(in[i].value, &copies),
+          GRPC_SLICE_LENGTH(in[i].key), GRPC_SLICE_LENGTH(in[i].value)};
     c->req_md = md;
     c->req_md_count = n;
   }
-  char *t = strings + md_size;
+  char *t = copies;
   if (auth_len)
     memcpy(t, auth, auth_len);
   if (method_len)

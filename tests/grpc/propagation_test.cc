@@ -463,23 +463,42 @@ std::vector<std::string> SortedMembers(const std::string &list) {
 
 // The reference request: sentry-trace and the 321-byte baggage of
 // tests/reference_request.h. Each side keeps a compact copy of the context
-// in the call's arena, sized by what the call carried.
-TEST_F(PropagationTest, EachSideKeepsAContextOfUnderOneKibibyte) {
+// in the call's arena, sized by what the call carried, and all the layer
+// takes from the arena for the call (its state, the interceptors' data,
+// the method, the request metadata's entries) stays within 1 KiB.
+TEST_F(PropagationTest, EachSideKeepsUnderOneKibibyte) {
   CallResult r;
   auto body = CallUnderParent(cfg_.cfg, server_.address(), STP_REF_BAGGAGE, &r);
   EXPECT_EQ(One(body, "trace"), kTrace);
   size_t server_ctx = std::stoul(One(body, "context_bytes"));
   size_t server_arena = std::stoul(One(body, "arena_bytes"));
   EXPECT_GT(server_ctx, 321u);
-  EXPECT_LE(server_ctx, 1024u);
   EXPECT_GT(r.context_bytes, 321u);
-  EXPECT_LE(r.context_bytes, 1024u);
   // The context is part of what the layer took from each call's arena.
   EXPECT_GE(server_arena, server_ctx);
   EXPECT_GE(r.arena_bytes, r.context_bytes);
+  EXPECT_LE(server_arena, 1024u);
+  EXPECT_LE(r.arena_bytes, 1024u);
   std::cout << "stp's arena bytes per call: client " << r.arena_bytes
             << " (context " << r.context_bytes << "), server " << server_arena
             << " (context " << server_ctx << ")\n";
+
+  // The same headers from a client without stp: the server keeps all of
+  // the baggage (its third-party members too) and every metadata entry.
+  TestClient plain(server_.address(), nullptr);
+  CallOptions o;
+  o.metadata = {{"sentry-trace", STP_REF_SENTRY_TRACE},
+                {"baggage", STP_REF_BAGGAGE}};
+  CallResult pr = plain.Call(o);
+  ASSERT_EQ(pr.status, GRPC_STATUS_OK) << pr.details;
+  ASSERT_EQ(pr.responses.size(), 1u);
+  auto plain_body = ParseBody(pr.responses[0]);
+  size_t plain_arena = std::stoul(One(plain_body, "arena_bytes"));
+  EXPECT_GT(std::stoul(One(plain_body, "context_bytes")), server_ctx);
+  EXPECT_LE(plain_arena, 1024u);
+  std::cout << "stp's arena bytes per call, server, from a client without "
+               "stp: "
+            << plain_arena << "\n";
 }
 
 // A large baggage still travels whole: the copy grows with what was

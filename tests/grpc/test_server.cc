@@ -54,14 +54,13 @@ std::string Describe(stp_grpc_call *call, int received) {
     stp_detach(tok);
   }
   size_t n;
-  const grpc_metadata *md = stp_grpc_call_request_metadata(call, &n);
+  const stp_grpc_md *md = stp_grpc_call_request_metadata(call, &n);
   for (size_t i = 0; i < n; i++) {
-    std::string key = SliceStr(md[i].key);
+    std::string key(md[i].key, md[i].key_len);
     if (IsBin(key))
-      line("md", key + ": <" + std::to_string(GRPC_SLICE_LENGTH(md[i].value)) +
-                     " bytes>");
+      line("md", key + ": <" + std::to_string(md[i].value_len) + " bytes>");
     else
-      line("md", key + ": " + SliceStr(md[i].value));
+      line("md", key + ": " + std::string(md[i].value, md[i].value_len));
   }
   size_t len;
   const char *s = stp_grpc_call_method(call, &len);

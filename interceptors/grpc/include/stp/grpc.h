@@ -126,11 +126,20 @@ void stp_grpc_call_set_context(stp_grpc_call *call, stp_context *ctx,
  * do not keep it past that hook (the caller owns it). */
 stp_context *stp_grpc_call_parent(const stp_grpc_call *call);
 
-/* Server: the request metadata (keys and values owned by the call, the
- * array by the arena; valid as long as the call). NULL with *out_count 0
- * on the client. */
-const grpc_metadata *stp_grpc_call_request_metadata(const stp_grpc_call *call,
-                                                    size_t *out_count);
+/* One entry of a call's request metadata: its key and value, bytes of the
+ * call's own (not NUL-terminated). */
+typedef struct stp_grpc_md {
+  const char *key;
+  const char *value;
+  size_t key_len;
+  size_t value_len;
+} stp_grpc_md;
+
+/* Server: the request metadata, in the order received (the bytes owned by
+ * the call, the array by its arena; valid as long as the call). NULL with
+ * *out_count 0 on the client. */
+const stp_grpc_md *stp_grpc_call_request_metadata(const stp_grpc_call *call,
+                                                  size_t *out_count);
 
 /* The gRPC status code as far as known: client, the status received by a
  * GRPC_OP_RECV_STATUS_ON_CLIENT batch (read from your grpc_status_code when

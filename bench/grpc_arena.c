@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "examples/common/cli.h"
+#include "examples/grpc/grpc_util.h"
 #include "stp/grpc.h"
 
 #define MAX_HEADERS 16
@@ -186,15 +186,6 @@ static int bench_start(bench *b, const stp_grpc_sentry *sentry) {
   return 0;
 }
 
-static void cq_drain(grpc_completion_queue *cq) {
-  grpc_completion_queue_shutdown(cq);
-  while (
-      grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
-          .type != GRPC_QUEUE_SHUTDOWN) {
-  }
-  grpc_completion_queue_destroy(cq);
-}
-
 static void bench_stop(bench *b) {
   if (b->server) {
     grpc_server_shutdown_and_notify(b->server, b->scq, b);
@@ -218,17 +209,15 @@ static void bench_stop(bench *b) {
 
 /* ---- main ---------------------------------------------------------------- */
 
-/* The -H argument as a metadata entry (the key lowercased) and fed to
- * ctx. Returns 0, or -1 when it is not `name: value`. */
+/* The -H argument as a metadata entry, fed to ctx too. Returns 0, or -1
+ * when it is not `name: value`. */
 static int header(char *arg, grpc_metadata *md, stp_context *ctx) {
-  size_t name_len;
-  const char *value;
-  if (cli_header_lower(arg, &name_len, &value) != 0)
+  if (metadata_from_header(arg, md) != 0)
     return -1;
-  memset(md, 0, sizeof *md);
-  md->key = grpc_slice_from_static_buffer(arg, name_len);
-  md->value = grpc_slice_from_static_string(value);
-  stp_context_feed(ctx, arg, name_len, value, strlen(value));
+  stp_context_feed(ctx, (const char *)GRPC_SLICE_START_PTR(md->key),
+                   GRPC_SLICE_LENGTH(md->key),
+                   (const char *)GRPC_SLICE_START_PTR(md->value),
+                   GRPC_SLICE_LENGTH(md->value));
   return 0;
 }
 

@@ -35,6 +35,7 @@
 
 #include "bench/hold_stdin.h"
 #include "examples/common/cli.h"
+#include "examples/grpc/grpc_util.h"
 
 #define MAX_HEADERS 16
 #define CONNECT_MS 10000
@@ -225,19 +226,6 @@ static int usage(void) {
   return 2;
 }
 
-/* The -H argument as a metadata entry: the key lowercased, both slices
- * pointing into arg. Returns 0, or -1 when it is not `name: value`. */
-static int header_entry(char *arg, grpc_metadata *md) {
-  size_t name_len;
-  const char *value;
-  if (cli_header_lower(arg, &name_len, &value) != 0)
-    return -1;
-  memset(md, 0, sizeof *md);
-  md->key = grpc_slice_from_static_buffer(arg, name_len);
-  md->value = grpc_slice_from_static_string(value);
-  return 0;
-}
-
 int main(int argc, char **argv) {
   const char *target = NULL;
   int calls = 100, hold_ms = 600000, pause = 0;
@@ -259,7 +247,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--hold-ms") == 0)
       hold_ms = cli_number(v, 1, 0x7fffffff);
     else if (strcmp(a, "-H") != 0 || n_md == MAX_HEADERS ||
-             header_entry(v, &md[n_md++]) != 0)
+             metadata_from_header(v, &md[n_md++]) != 0)
       return usage();
   }
   if (!target || calls < 0 || hold_ms < 0)
@@ -289,12 +277,7 @@ int main(int argc, char **argv) {
     rc = run(&h, pause, until) == 0 ? 0 : 1;
   calls_end(&h);
   free(h.calls);
-  grpc_completion_queue_shutdown(h.cq);
-  while (grpc_completion_queue_next(h.cq, gpr_inf_future(GPR_CLOCK_MONOTONIC),
-                                    NULL)
-             .type != GRPC_QUEUE_SHUTDOWN) {
-  }
-  grpc_completion_queue_destroy(h.cq);
+  cq_drain(h.cq);
   grpc_channel_destroy(h.channel);
   grpc_shutdown_blocking();
   return rc;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "examples/common/cli.h"
+#include "examples/grpc/grpc_util.h"
 
 /* A worker waiting for its call's batch looks at the stop flag this
  * often; so does the main thread waiting for a stop. */
@@ -147,16 +148,6 @@ int call_pool_serve(call_pool *p) {
   while (!atomic_load(p->o.stopping))
     nanosleep(&check, NULL);
   return 0;
-}
-
-/* Shuts a completion queue down and waits until it is drained. */
-static void cq_drain(grpc_completion_queue *cq) {
-  grpc_completion_queue_shutdown(cq);
-  while (
-      grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
-          .type != GRPC_QUEUE_SHUTDOWN) {
-  }
-  grpc_completion_queue_destroy(cq);
 }
 
 void call_pool_del(call_pool *p) {

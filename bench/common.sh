@@ -84,9 +84,11 @@ wait_port_file() {
 }
 
 # h2load with the reference headers: REQUESTS requests over 8 connections
-# of 16 streams each, on CPU 1.
+# of 16 streams each, on CPU 1. With REF_HEADERS=trace, `sentry-trace`
+# alone: what propagation costs without the baggage.
 h2load_ref() {
-  local requests=$1 url=$2
+  local requests=$1 url=$2 bag=(-H "baggage: $REF_BAGGAGE")
+  [ "${REF_HEADERS:-both}" != trace ] || bag=()
   timeout 300 "${cpu1[@]}" h2load -n "$requests" -c 8 -m 16 \
-    -H "sentry-trace: $REF_SENTRY_TRACE" -H "baggage: $REF_BAGGAGE" "$url"
+    -H "sentry-trace: $REF_SENTRY_TRACE" "${bag[@]}" "$url"
 }

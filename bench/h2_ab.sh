@@ -22,7 +22,11 @@
 # the budget the 0.97 target leaves (3.1 % of B's CPU per request) against
 # what A and H add over B in the same round.
 #
-#   bash bench/h2_ab.sh [ROUNDS] [REQUESTS] [REV]   # default 40 100000
+# With REF_HEADERS=trace, every request carries `sentry-trace` alone: the
+# share of the costs that is not the baggage's.
+#
+#   [REF_HEADERS=trace] bash bench/h2_ab.sh [ROUNDS] [REQUESTS] [REV]
+#   # default 40 100000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-40}
@@ -75,7 +79,11 @@ one() {
 }
 
 bench_header
-echo "h2load -n $requests -c 8 -m 16 per run, both headers on every request"
+if [ "${REF_HEADERS:-both}" = trace ]; then
+  echo "h2load -n $requests -c 8 -m 16 per run, sentry-trace alone on every request"
+else
+  echo "h2load -n $requests -c 8 -m 16 per run, both headers on every request"
+fi
 echo "A: propagation on, B: off, H: hand-written, no checks${rev:+, C: propagation on as of $rev}"
 for s in "${servers[@]}"; do one "$s"; : >"$work/$s"; done # warm-up
 for i in $(seq "$rounds"); do

@@ -70,11 +70,22 @@ static size_t compact_store_at(const stp__ctx *ctx) {
          compact_records(ctx) * sizeof(stp__member);
 }
 
+/* Store bytes a compact copy of ctx has past what it holds: for a context
+ * whose DSC is not frozen yet (a head), a `sentry-transaction` member of
+ * STP_COMPACT_TRANSACTION_ROOM bytes and its comma, since a head is
+ * usually named once its request is routed, after it was copied; none
+ * for a frozen one, which takes no name. */
+static size_t compact_spare(const stp__ctx *ctx) {
+  return ctx->frozen ? 0
+                     : sizeof "sentry-transaction=" - 1 +
+                           STP_COMPACT_TRANSACTION_ROOM + 1;
+}
+
 size_t stp_context_compact_size(const stp_context *context) {
   const stp__ctx *ctx = stp__cctx_of(context);
   if (!ctx)
     return 0;
-  return aligned(compact_store_at(ctx) + ctx->store_len);
+  return aligned(compact_store_at(ctx) + ctx->store_len + compact_spare(ctx));
 }
 
 /* STP_OK when ctx is decided, so that it can be copied compactly. */
@@ -127,6 +138,10 @@ int stp_context_clone(stp_context **out, const stp_context *src,
       alloc->malloc(offsetof(heap_context, ctx) + size, alloc->user_data);
   if (!h)
     return STP_ERR_NOMEM;
+  if ((uintptr_t)h % STP_CONTEXT_ALIGN != 0) { /* not as malloc's */
+    alloc->free(h, alloc->user_data);
+    return STP_ERR_INVALID_ARGUMENT;
+  }
   h->alloc = *alloc;
   stp_context_compact(out, &h->ctx, size, src);
   return STP_OK;

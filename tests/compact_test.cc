@@ -109,30 +109,49 @@ TEST_F(Compact, ChildSpansAndInjectFromACopy) {
   stp_context_del(copy);
 }
 
-TEST_F(Compact, TransactionNameNeedsRoomGiven) {
+TEST_F(Compact, AHeadHasRoomForItsTransactionName) {
   ASSERT_EQ(stp_context_init(&ctx_, cfg_.get()), STP_OK);
   size_t size = stp_context_compact_size(&ctx_);
-  const std::string name = Repeat("n", 64);
+  const std::string name = Repeat("n", STP_COMPACT_TRANSACTION_ROOM);
+  const std::string longer = Repeat("l", STP_COMPACT_TRANSACTION_ROOM + 8);
   Storage tight(size);
   stp_context *copy = nullptr;
-  // Copied with room to spare: the name fits.
-  Storage roomy(size + 128);
-  ASSERT_EQ(stp_context_compact(&copy, roomy.at(), size + 128, &ctx_), STP_OK);
+  // At its own size, a head takes a name of the room's length, as a
+  // server names it once the request is routed...
+  ASSERT_EQ(stp_context_compact(&copy, tight.at(), size, &ctx_), STP_OK);
   ASSERT_EQ(stp_context_set_transaction(copy, name.data(), name.size()),
             STP_OK);
   EXPECT_EQ(Dsc(copy, "transaction"), name);
-  // A longer one does not fit: the name set before stays.
-  const std::string longer = Repeat("l", 200);
+  // ...and another in its place; a longer one does not fit, and the name
+  // set before stays.
+  ASSERT_EQ(stp_context_set_transaction(copy, "GET /a", 6), STP_OK);
   EXPECT_EQ(ErrName(stp_context_set_transaction(copy, longer.data(),
                                                 longer.size())),
             ErrName(STP_ERR_LIMIT));
-  EXPECT_EQ(Dsc(copy, "transaction"), name);
-  // Without spare room, it does not fit.
-  ASSERT_EQ(stp_context_compact(&copy, tight.at(), size, &ctx_), STP_OK);
-  EXPECT_EQ(ErrName(stp_context_set_transaction(copy, name.data(),
-                                                name.size())),
-            ErrName(STP_ERR_LIMIT));
-  EXPECT_EQ(Dsc(copy, "transaction"), "<absent>");
+  EXPECT_EQ(Dsc(copy, "transaction"), "GET /a");
+  // Room given past the size is room for a longer name.
+  Storage roomy(size + 128);
+  ASSERT_EQ(stp_context_compact(&copy, roomy.at(), size + 128, &ctx_), STP_OK);
+  ASSERT_EQ(stp_context_set_transaction(copy, longer.data(), longer.size()),
+            STP_OK);
+  EXPECT_EQ(Dsc(copy, "transaction"), longer);
+}
+
+TEST_F(Compact, AFrozenContextKeepsNoRoomForAName) {
+  ASSERT_EQ(stp_context_init(&ctx_, cfg_.get()), STP_OK);
+  size_t head = stp_context_compact_size(&ctx_);
+  stp_context_freeze(&ctx_);
+  size_t frozen = stp_context_compact_size(&ctx_);
+  // `sentry-transaction=`, the name and a comma, to a multiple of 8.
+  const size_t spare = sizeof "sentry-transaction=" - 1 +
+                       STP_COMPACT_TRANSACTION_ROOM + 1;
+  EXPECT_GE(head - frozen, spare - 7);
+  EXPECT_LE(head - frozen, spare + 7);
+  Storage mem(frozen);
+  stp_context *copy = nullptr;
+  ASSERT_EQ(stp_context_compact(&copy, mem.at(), frozen, &ctx_), STP_OK);
+  EXPECT_EQ(ErrName(stp_context_set_transaction(copy, "x", 1)),
+            ErrName(STP_ERR_FROZEN));
 }
 
 TEST_F(Compact, CopyBackToAWholeContextGrowsAgain) {
@@ -178,6 +197,19 @@ TEST_F(Compact, TheLargestInputStaysWithinAWholeContext) {
   stp_context *copy = nullptr;
   ASSERT_EQ(stp_context_compact(&copy, mem.at(), size, &ctx_), STP_OK);
   ExpectSame(copy, &ctx_);
+
+  // The largest head, its room for a name included: a release as long as
+  // the config takes.
+  stp_options o = DefaultOptions();
+  std::string release = Repeat("r", STP_BAGGAGE_MAX_BYTES);
+  stp_config *big = nullptr;
+  for (o.release = release.c_str(); stp_config_new(&big, &o, nullptr) != STP_OK;
+       o.release = release.c_str())
+    release.resize(release.size() - 1);
+  ConfigPtr big_cfg(big);
+  ASSERT_EQ(stp_context_init(&ctx_, big), STP_OK);
+  EXPECT_GT(stp_context_compact_size(&ctx_), 8000u);
+  EXPECT_LE(stp_context_compact_size(&ctx_), sizeof(stp_context));
 }
 
 TEST_F(Compact, BadArgumentsAreRefused) {
@@ -213,6 +245,26 @@ struct OneShotAllocator {
   static void *Fail(size_t, void *) { return nullptr; }
   static void Free(void *p, void *) { free(p); }
 };
+
+// An allocator that breaks the rule: its blocks are 4 bytes off malloc's
+// alignment.
+struct MisalignedAllocator {
+  static void *Malloc(size_t n, void *) {
+    char *p = static_cast<char *>(malloc(n + 4));
+    return p ? p + 4 : nullptr;
+  }
+  static void Free(void *p, void *) { free(static_cast<char *>(p) - 4); }
+};
+
+TEST_F(Compact, CloneGivesBackAMisalignedBlock) {
+  ASSERT_EQ(stp_context_init(&ctx_, cfg_.get()), STP_OK);
+  stp_allocator off = {MisalignedAllocator::Malloc, MisalignedAllocator::Free,
+                       nullptr};
+  stp_context *copy = reinterpret_cast<stp_context *>(0x1);
+  EXPECT_EQ(ErrName(stp_context_clone(&copy, &ctx_, &off)),
+            ErrName(STP_ERR_INVALID_ARGUMENT));
+  EXPECT_EQ(copy, nullptr);
+}
 
 TEST_F(Compact, CloneReportsAFailedAllocation) {
   ASSERT_EQ(stp_context_init(&ctx_, cfg_.get()), STP_OK);

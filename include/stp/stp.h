@@ -98,9 +98,10 @@ const char *stp_strerror(int err);
 const char *stp_error_name(int err);
 
 /* ------------------------------------------------------------------------ */
-/* Allocation. Only stp_config_new and stp_context_new allocate, and        */
-/* stp_config_should_propagate for a long URL (see there). NULL where an    */
-/* allocator is asked for means malloc and free.                            */
+/* Allocation. In the core only stp_config_new, stp_context_new and        */
+/* stp_context_clone allocate, and stp_config_should_propagate for a long   */
+/* URL (see there). NULL where an allocator is asked for means malloc and   */
+/* free. An allocator's blocks are aligned as malloc's.                     */
 
 typedef struct stp_allocator {
   void *(*malloc)(size_t size, void *user_data);
@@ -411,7 +412,8 @@ typedef struct stp_span {
  * stack, in an arena, inside your own per-request struct, or come from
  * stp_context_new. Its size and alignment are public so that it can; its
  * fields are not (they change between versions without notice). Copy
- * one only with stp_context_copy.
+ * one only with stp_context_copy, or compactly (stp_context_compact,
+ * stp_context_clone) once it is decided.
  *
  * A context is used by one thread at a time. It keeps a pointer to its
  * config, which must outlive it. */
@@ -461,17 +463,21 @@ void stp_context_copy(stp_context *dst, const stp_context *src);
  *
  * A compact copy is a context like any other for reading it, sending the
  * trace on (stp_context_sentry_trace, _baggage, _inject, child spans),
- * attaching it, freezing it and setting its transaction name
- * (STP_ERR_LIMIT when the name does not fit its room). It is not begun,
+ * attaching it, freezing it and setting its transaction name. A copy of a
+ * context whose DSC is not frozen yet (a new head) has room for a name of
+ * at least STP_COMPACT_TRANSACTION_ROOM bytes once percent-encoded,
+ * besides any room it is given (STP_ERR_LIMIT past it). It is not begun,
  * continued or initialised again: those need storage of STP_CONTEXT_SIZE
  * (stp_context_copy makes a whole context from a compact copy). */
+#define STP_COMPACT_TRANSACTION_ROOM 128
 
 /* The bytes a compact copy of ctx needs, a multiple of STP_CONTEXT_ALIGN
  * (0 for NULL). */
 size_t stp_context_compact_size(const stp_context *ctx);
 
 /* Copy src into `size` bytes at mem (aligned to STP_CONTEXT_ALIGN, owned
- * by you: an arena, a request struct's tail); *out is the copy, at mem.
+ * by you: an arena, a request struct's tail; not overlapping src); *out
+ * is the copy, at mem.
  * Returns 0, STP_ERR_INVALID_ARGUMENT (NULL, or mem misaligned),
  * STP_ERR_STATE (src is between begin and finish, or was never made), or
  * STP_ERR_BUFFER_TOO_SMALL (size < stp_context_compact_size(src)). */
@@ -480,8 +486,9 @@ int stp_context_compact(stp_context **out, void *mem, size_t size,
 
 /* A heap compact copy of src (one allocation through alloc, NULL for
  * malloc): free it with stp_context_del. Returns 0,
- * STP_ERR_INVALID_ARGUMENT, STP_ERR_STATE (as stp_context_compact) or
- * STP_ERR_NOMEM (*out is then NULL). */
+ * STP_ERR_INVALID_ARGUMENT (also for a block from alloc not aligned to
+ * STP_CONTEXT_ALIGN, which is freed), STP_ERR_STATE (as
+ * stp_context_compact) or STP_ERR_NOMEM (*out is then NULL). */
 int stp_context_clone(stp_context **out, const stp_context *src,
                       const stp_allocator *alloc);
 

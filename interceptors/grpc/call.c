@@ -1,9 +1,7 @@
 /* Calls: their state in the call arena, what can be read from them, and
  * their batches through the interceptors. */
-#define _GNU_SOURCE
 
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -18,12 +16,6 @@
  * returns, so the array needs no life past it. Larger ones go to the
  * arena. */
 #define MD_ON_STACK 16
-
-uint64_t stp__grpc_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int stp__grpc_ic_list_add(stp__grpc_ic_list *l,
                           const stp_grpc_interceptor *ic) {
@@ -85,7 +77,7 @@ stp_grpc_call *stp__grpc_call_alloc(grpc_call *gc, const stp__grpc_ic_list *l,
   memcpy(ics, l->items, l->n * sizeof *ics);
   c->ics = ics;
   c->status = GRPC_STATUS_UNKNOWN;
-  c->start_ns = stp__grpc_now_ns();
+  c->start_ns = stp_time_now_ns();
   c->arena_bytes = size;
   *strings = base + str_off;
   return c;
@@ -198,7 +190,7 @@ void stp_grpc_call_unref(stp_grpc_call *call) {
   grpc_call *gc = call->call;
   if (!call->ended) {
     call->ended = true;
-    call->end_ns = stp__grpc_now_ns();
+    call->end_ns = stp_time_now_ns();
     for (size_t i = 0; i < call->n_ics; i++)
       if (call->ics[i].end)
         call->ics[i].end(call->ics[i].user, call, call_data(call, i));

@@ -89,7 +89,4 @@ static inline bool stp__grpc_is_bin_key(const char *key, size_t len) {
  * slices; other names get stp_grpc_metadata_set itself. */
 void stp__grpc_trace_carrier(stp_grpc_metadata *md, stp_carrier *out);
 
-/* Unix time in nanoseconds. */
-uint64_t stp__grpc_now_ns(void);
-
 #endif /* STP_GRPC_INTERNAL_H */

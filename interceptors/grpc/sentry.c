@@ -19,7 +19,9 @@ typedef struct server_data {
   stp_context *ctx;
 } server_data;
 
-/* A compact copy of a decided context in the call's arena. */
+/* A compact copy of a decided context in the call's arena, or NULL when
+ * ctx is not decided (a parent between begin and finish: its room in the
+ * arena then goes unused until the call ends). */
 static stp_context *keep(stp_grpc_call *call, const stp_context *ctx) {
   size_t size = stp_context_compact_size(ctx);
   stp_context *copy = NULL;
@@ -63,16 +65,17 @@ static void client_start(void *user, stp_grpc_call *call, void *data) {
   const stp_grpc_sentry *s = user;
   client_data *cd = data;
   stp_context *parent = stp_grpc_call_parent(call);
-  if (parent) {
-    /* The DSC leaves the process with this call: freeze it in the parent
-     * too, so that every call of the unit of work carries the same one. */
+  /* The DSC leaves the process with this call: freeze it in the parent
+   * too, so that every call of the unit of work carries the same one. */
+  if (parent)
     stp_context_freeze(parent);
-    cd->ctx = keep(call, parent);
+  if (parent && (cd->ctx = keep(call, parent)) != NULL) {
     stp_context_child_span(cd->ctx, &cd->span);
-  } else {
+  } else { /* no parent, or one not decided: a new trace of its own */
     stp_context head;
     if (stp_context_init(&head, s->cfg) != STP_OK)
       return;
+    stp_context_freeze(&head); /* its DSC goes out with the call */
     cd->ctx = keep(call, &head);
     cd->span = *stp_context_span(cd->ctx);
   }

@@ -94,12 +94,13 @@ static size_t inlined_len(grpc_slice s) {
 }
 
 static const char *call_bytes(grpc_slice s, char **copies) {
-  const char *bytes = (const char *)GRPC_SLICE_START_PTR(s);
-  size_t len = inlined_len(s);
+  if (s.refcount)
+    return (const char *)s.data.refcounted.bytes;
+  size_t len = s.data.inlined.length;
   if (!len)
-    return bytes;
+    return ""; /* not a pointer into s, a copy that goes on return */
   char *copy = *copies;
-  memcpy(copy, bytes, len);
+  memcpy(copy, s.data.inlined.bytes, len);
   *copies += len;
   return copy;
 }

@@ -88,8 +88,9 @@ static_assert(alignof(client_call) % STP_CONTEXT_ALIGN == 0 &&
 client_call::client_call(const sentry &s, const std::string *authority,
                          grpc::experimental::ClientRpcInfo *info, size_t room,
                          stp_context *current, std::string_view method)
-    : sentry_(s), authority_(authority), info_(info), start_ns_(now_ns()),
-      room_(room), tail_bytes_(room + method.size()) {
+    : sentry_(s), authority_(authority), info_(info),
+      start_ns_(stp_time_now_ns()), room_(room),
+      tail_bytes_(room + method.size()) {
   char *at = tail_at();
   // ctx_ stays NULL for a context not decided yet (between begin and
   // finish): no parent, as for a new trace.
@@ -129,7 +130,12 @@ void client_call::start(send_map *md) {
   } else if (ctx_) {
     stp_context_child_span(ctx_, &span_);
   } else {
-    if (stp_context_init(&whole, sentry_.cfg) != STP_OK || !keep(&whole))
+    // A new trace of the call's own, whose DSC goes out with it: frozen
+    // before the copy, which then keeps no room for a transaction name.
+    if (stp_context_init(&whole, sentry_.cfg) != STP_OK)
+      return;
+    stp_context_freeze(&whole);
+    if (!keep(&whole))
       return;
     span_ = *stp_context_span(ctx_);
   }
@@ -199,7 +205,7 @@ void client_call::end(int code) {
   rec.span = span_;
   rec.op = "grpc.client";
   rec.start_ns = start_ns_;
-  rec.end_ns = now_ns();
+  rec.end_ns = stp_time_now_ns();
   // A call that started a new trace is the root of its unit of work.
   rec.local_root = !span_.has_parent;
   rec.injected = injected_;

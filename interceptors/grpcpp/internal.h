@@ -21,9 +21,6 @@ namespace internal {
 using hook = grpc::experimental::InterceptionHookPoints;
 using batch = grpc::experimental::InterceptorBatchMethods;
 
-// Unix time in nanoseconds.
-uint64_t now_ns();
-
 // Whether a metadata key ends in "-bin": its value is binary (base64 on
 // the wire), never a trace header.
 inline bool is_bin_key(const char *key, size_t len) {

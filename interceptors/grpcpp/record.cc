@@ -1,19 +1,10 @@
 // Span records: what the interceptors know of a finished call, handed to
 // the application's callback as the core's stp_span_record.
-#include <time.h>
-
 #include "internal.h"
 
 namespace stp {
 namespace grpcpp {
 namespace internal {
-
-uint64_t now_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u +
-         static_cast<uint64_t>(ts.tv_nsec);
-}
 
 void emit_record(const sentry &s, stp_span_record *rec, std::string_view method,
                  int code) {

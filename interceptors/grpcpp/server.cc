@@ -56,7 +56,7 @@ void server_call::Intercept(batch *m) {
       !m->GetSendMessageStatus())
     cut_.store(true, std::memory_order_release);
   if (m->QueryInterceptionHookPoint(hook::PRE_SEND_STATUS)) {
-    sent_ns_.store(now_ns(), std::memory_order_relaxed);
+    sent_ns_.store(stp_time_now_ns(), std::memory_order_relaxed);
     sent_status_.store(static_cast<int>(m->GetSendStatus().error_code()),
                        std::memory_order_release);
   }
@@ -72,14 +72,12 @@ void server_call::start(std::multimap<grpc::string_ref, grpc::string_ref> *md) {
     return;
   // The asynchronous API makes the interceptor when the request is
   // posted: the call begins now.
-  start_ns_ = now_ns();
+  start_ns_ = stp_time_now_ns();
   grpc::ServerContextBase *sc = info_->server_context();
   deadline_ = sc->raw_deadline();
   call_ = sc->c_call();
   if (!decide(md))
     return;
-  // From now on the context is only read: any thread may use it.
-  stp_context_freeze(ctx_);
   started_ = true;
   if (md)
     register_call(md, this);
@@ -112,10 +110,12 @@ bool server_call::decide(
     }
   }
   std::string_view method = method_of(info_);
-  // A new head: this call is its transaction. Named before the copy, which
-  // has room for what its source holds.
+  // A new head: this call is its transaction. Named before the copy, and
+  // frozen: from now on the context is only read, so any thread may use
+  // it (and the copy keeps no room for another name).
   if (stp_context_finish(&whole) != STP_OK)
     stp_context_set_transaction(&whole, method.data(), method.size());
+  stp_context_freeze(&whole);
   return keep(&whole, method);
 }
 
@@ -172,7 +172,7 @@ void server_call::end() {
   if (!started_ || ended_)
     return;
   ended_ = true;
-  uint64_t end_ns = now_ns();
+  uint64_t end_ns = stp_time_now_ns();
   uint64_t late = late_ns();
   int code = sent_status_.load(std::memory_order_acquire);
   bool cut = code < 0 || cut_.load(std::memory_order_acquire) ||

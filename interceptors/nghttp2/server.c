@@ -36,6 +36,7 @@ struct stp_nghttp2_stream {
   bool closed;
   uint8_t method_len;
   uint16_t path_len;
+  uint16_t ctx_bytes; /* the compact copy's room in the block */
   const char *method; /* in the block, after the context */
   const char *path;
 };
@@ -143,9 +144,14 @@ static stp_nghttp2_stream *stream_alloc(const stp_nghttp2_session *s) {
   char *block = s->alloc.malloc(ctx_off + ctx_size + text, s->alloc.user_data);
   if (!block)
     return NULL;
+  if ((uintptr_t)block % STP_CONTEXT_ALIGN != 0) { /* not as malloc's */
+    s->alloc.free(block, s->alloc.user_data);
+    return NULL;
+  }
   stp_nghttp2_stream *st = (stp_nghttp2_stream *)(void *)block;
-  st->alloc = s->alloc;
   stp_context_compact(&st->ctx, block + ctx_off, ctx_size, &s->ctx);
+  st->alloc = s->alloc;
+  st->ctx_bytes = (uint16_t)ctx_size;
   char *tail = block + ctx_off + ctx_size;
   st->method = tail;
   st->path = tail + s->method_len;
@@ -194,8 +200,7 @@ size_t stp_nghttp2_stream_bytes(const stp_nghttp2_stream *st) {
   if (!st)
     return 0;
   size_t ctx_off = (size_t)((const char *)st->ctx - (const char *)st);
-  return ctx_off + stp_context_compact_size(st->ctx) + st->method_len +
-         st->path_len;
+  return ctx_off + st->ctx_bytes + st->method_len + st->path_len;
 }
 
 void stp_nghttp2_stream_on_frame_send(stp_nghttp2_stream *st,

@@ -297,6 +297,25 @@ TEST_F(PropagationTest, NoContextAtAllStartsANewTraceAtTheClient) {
   EXPECT_EQ(s.parent_span_id, c.span_id);
 }
 
+// A parent between begin and finish is not decided: the call starts a
+// trace of its own, as with no parent, and the server continues it.
+TEST_F(PropagationTest, AParentNotDecidedYetStartsANewTraceAtTheClient) {
+  TestClient client(server_.address(), cfg_.cfg);
+  stp_context parent;
+  ASSERT_EQ(stp_context_begin(&parent, cfg_.cfg), STP_OK);
+  stp_token tok = stp_attach(&parent);
+  CallResult r = client.Call(CallOptions());
+  EXPECT_EQ(stp_detach(tok), STP_OK);
+  ASSERT_TRUE(r.has_span);
+  EXPECT_FALSE(r.span.has_parent);
+  auto body = ParseBody(r.responses.at(0));
+  EXPECT_EQ(One(body, "trace"), Hex(r.span.trace_id));
+  EXPECT_EQ(One(body, "continued"), "1");
+  Record c, s;
+  TwoRecords(client, server_, &c, &s);
+  EXPECT_EQ(s.parent_span_id, c.span_id);
+}
+
 TEST_F(PropagationTest, ServerWithoutTraceMetadataStartsANewHead) {
   TestClient plain(server_.address(), nullptr); // no interceptor
   CallResult r = plain.Call(CallOptions());

@@ -106,6 +106,36 @@ TEST(ServerStream, IgnoresWhatIsNotTheRequestBlock) {
   EXPECT_FALSE(stp_context_continued(ctx)) << "trailers change nothing";
 }
 
+// A request without a trace gets a new head, which the handler names once
+// it has routed the request: its stream's context has room for the name.
+TEST(ServerStream, AHeadIsNamedOnceRouted) {
+  Config cfg = MakeConfig();
+  Session sess(cfg.get());
+  const nghttp2_frame req = HeadersFrame(1, NGHTTP2_HCAT_REQUEST);
+  ASSERT_EQ(stp_nghttp2_session_on_begin_headers(sess.s, &req), STP_OK);
+  Feed(sess.s, req, ":method", "GET");
+  Feed(sess.s, req, ":path", "/api/users/42");
+  Stream st;
+  st.st = End(sess.s, req);
+  stp_context *ctx = stp_nghttp2_stream_context(st.st);
+  ASSERT_NE(ctx, nullptr);
+  ASSERT_FALSE(stp_context_continued(ctx));
+  const std::string route = "GET /api/users/{id}";
+  ASSERT_STREQ(stp_error_name(stp_context_set_transaction(ctx, route.data(),
+                                                          route.size())),
+               stp_error_name(STP_OK));
+  char bag[STP_BAGGAGE_MAX_BYTES + 1];
+  size_t n = 0;
+  ASSERT_EQ(stp_context_dsc_get(ctx, bag, sizeof bag, &n, "transaction", 11),
+            STP_OK);
+  EXPECT_EQ(std::string(bag, n), route);
+  ASSERT_EQ(stp_context_baggage(ctx, bag, sizeof bag, &n, nullptr, 0), STP_OK);
+  EXPECT_NE(std::string(bag, n).find(
+                "sentry-transaction=GET%20/api/users/{id}"),
+            std::string::npos)
+      << std::string(bag, n);
+}
+
 // One block at a time per connection: each stream gets its own trace, and
 // a block begun and never ended (its connection failed it) is dropped.
 TEST(ServerStream, StreamsOfOneSessionKeepTheirOwnTrace) {
@@ -236,18 +266,25 @@ TEST(ServerStream, NullsAreRefused) {
 // STP_ERR_NOMEM, and the stream has no state.
 TEST(ServerStream, AllocationsGoThroughTheAllocatorGiven) {
   struct Counts {
-    int allocs = 0, frees = 0, fail_at = 0;
+    int allocs = 0, frees = 0, fail_at = 0, misalign_at = 0;
+    char *off = nullptr; // the misaligned block given
   } n;
+  // A block misaligned by 4 bytes (an allocator that breaks the rule) is
+  // given back, not used.
   stp_allocator a = {
       [](size_t size, void *u) -> void * {
         auto *c = static_cast<Counts *>(u);
         if (++c->allocs == c->fail_at)
           return nullptr;
-        return malloc(size);
+        char *p = static_cast<char *>(malloc(size + 4));
+        if (c->allocs != c->misalign_at)
+          return p;
+        return c->off = p + 4;
       },
       [](void *p, void *u) {
-        static_cast<Counts *>(u)->frees++;
-        free(p);
+        auto *c = static_cast<Counts *>(u);
+        c->frees++;
+        free(static_cast<char *>(p) - (p == c->off ? 4 : 0));
       },
       &n};
   Config cfg = MakeConfig();
@@ -267,8 +304,16 @@ TEST(ServerStream, AllocationsGoThroughTheAllocatorGiven) {
     EXPECT_EQ(stp_nghttp2_session_on_frame_recv(sess.s, &failed, &next),
               STP_ERR_NOMEM);
     EXPECT_EQ(failed, nullptr);
+    n.misalign_at = 4;
+    const nghttp2_frame third = HeadersFrame(5, NGHTTP2_HCAT_REQUEST);
+    stp_nghttp2_session_on_begin_headers(sess.s, &third);
+    failed = reinterpret_cast<stp_nghttp2_stream *>(0x1);
+    EXPECT_EQ(stp_nghttp2_session_on_frame_recv(sess.s, &failed, &third),
+              STP_ERR_NOMEM);
+    EXPECT_EQ(failed, nullptr);
+    EXPECT_EQ(n.frees, 1) << "the misaligned block, given back";
   }
-  EXPECT_EQ(n.frees, 2);
+  EXPECT_EQ(n.frees, 3);
 }
 
 // ---- a client session talking to a server session, in memory

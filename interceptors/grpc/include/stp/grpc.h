@@ -50,9 +50,12 @@
  *   stp_detach(tok);
  *
  * Memory: a call's state (this layer's, each interceptor's, the Sentry
- * context and the added metadata) lives in the call's arena
- * (grpc_call_arena_alloc) and goes away with the call, whatever way the
- * call ends (status, cancel, deadline, failure). The channel and server
+ * context) lives in the call's arena (grpc_call_arena_alloc) and goes away
+ * with the call, whatever way the call ends (status, cancel, deadline,
+ * failure). The metadata the interceptors add is built on the stack, up
+ * to 16 entries a batch (in the arena past that): grpc_call_start_batch
+ * copies the keys and takes its own references to the values before it
+ * returns. The channel and server
  * handles are the only heap allocations of this layer (gRPC's own copy of
  * a call's method or host is on the heap when longer than 23 bytes, and
  * stp_config_should_propagate copies a target of 512 bytes or more).

@@ -214,13 +214,17 @@ int stp_nghttp2_session_on_header(stp_nghttp2_session *s,
  * block begun, decides (stp_context_finish) and makes *out, the stream's
  * state, with a compact copy of the context: free it with
  * stp_nghttp2_stream_del. Otherwise *out is NULL. Returns 0,
- * STP_ERR_INVALID_ARGUMENT or STP_ERR_NOMEM (*out NULL; the stream then
- * has no trace: answer it or reset it as you see fit). */
+ * STP_ERR_INVALID_ARGUMENT or STP_ERR_NOMEM (no memory, or a block from
+ * the allocator not aligned as malloc's; *out NULL: the stream then has
+ * no trace, so answer it or reset it as you see fit). */
 int stp_nghttp2_session_on_frame_recv(stp_nghttp2_session *s,
                                       stp_nghttp2_stream **out,
                                       const nghttp2_frame *frame);
 
-/* The stream's context, valid as long as st (NULL for NULL). */
+/* The stream's context, valid as long as st (NULL for NULL). For a new
+ * head (no trace came), name it with stp_context_set_transaction once the
+ * request is routed: it has room for a name of at least
+ * STP_COMPACT_TRANSACTION_ROOM bytes once percent-encoded. */
 stp_context *stp_nghttp2_stream_context(stp_nghttp2_stream *st);
 
 /* The bytes of the stream's state (0 for NULL): what stp keeps for it. */

@@ -129,7 +129,14 @@ static void server_start(void *user, stp_grpc_call *call, void *data) {
     if (!stp__grpc_is_bin_key(md[i].key, md[i].key_len))
       stp_context_feed(&whole, md[i].key, md[i].key_len, md[i].value,
                        md[i].value_len);
-  stp_context_finish(&whole);
+  /* A new head: this call is its transaction, named by the method path
+   * (the grpc++ server names it so too). Its copy keeps room for the
+   * handler to name it otherwise. */
+  if (stp_context_finish(&whole) != STP_OK) {
+    size_t len;
+    const char *method = stp_grpc_call_method(call, &len);
+    stp_context_set_transaction(&whole, method, len);
+  }
   sd->ctx = keep(call, &whole);
   stp_grpc_call_set_context(call, sd->ctx, stp_context_span(sd->ctx));
 }

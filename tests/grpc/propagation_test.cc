@@ -325,6 +325,10 @@ TEST_F(PropagationTest, ServerWithoutTraceMetadataStartsANewHead) {
   EXPECT_EQ(One(body, "continued"), "0");
   EXPECT_EQ(One(body, "parent"), "-");
   EXPECT_EQ(One(body, "status"), std::to_string(STP_ERR_ABSENT));
+  // Named by the method path, as the grpc++ server names its heads.
+  EXPECT_TRUE(Contains(One(body, "baggage"),
+                       "sentry-transaction=" + One(body, "method")))
+      << One(body, "baggage");
   std::vector<Record> sr = server_.records.WaitFor(1);
   ASSERT_EQ(sr.size(), 1u);
   EXPECT_EQ(sr[0].continue_status, STP_ERR_ABSENT);

@@ -79,11 +79,9 @@ one() {
 }
 
 bench_header
-if [ "${REF_HEADERS:-both}" = trace ]; then
-  echo "h2load -n $requests -c 8 -m 16 per run, sentry-trace alone on every request"
-else
-  echo "h2load -n $requests -c 8 -m 16 per run, both headers on every request"
-fi
+input="both headers"
+[ "${REF_HEADERS:-both}" != trace ] || input="sentry-trace alone"
+echo "h2load -n $requests -c 8 -m 16 per run, $input on every request"
 echo "A: propagation on, B: off, H: hand-written, no checks${rev:+, C: propagation on as of $rev}"
 for s in "${servers[@]}"; do one "$s"; : >"$work/$s"; done # warm-up
 for i in $(seq "$rounds"); do

@@ -55,10 +55,10 @@
  * failure). The metadata the interceptors add is built on the stack, up
  * to 16 entries a batch (in the arena past that): grpc_call_start_batch
  * copies the keys and takes its own references to the values before it
- * returns. The channel and server
- * handles are the only heap allocations of this layer (gRPC's own copy of
- * a call's method or host is on the heap when longer than 23 bytes, and
- * stp_config_should_propagate copies a target of 512 bytes or more).
+ * returns. The channel and server handles are the only heap allocations
+ * of this layer (gRPC's own copy of a call's method or host is on the heap
+ * when longer than 23 bytes, and stp_config_should_propagate copies a
+ * target of 512 bytes or more).
  *
  * Threads: a channel or server handle is shared freely once its
  * interceptors are added. A call follows gRPC's own rule for

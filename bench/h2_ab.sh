@@ -3,9 +3,11 @@
 # carrying `sentry-trace` and `baggage`, with propagation on (A: --mode
 # stp, the server continues each request's trace and computes the headers
 # a downstream call would carry) and off (B: --mode off, no stp code
-# runs), and H (--mode hand: the work of A written by hand with no checks
-# and no stp, the floor any propagation code reaches in this server). All
-# answer the same 22-byte body. With REV, a fourth server C is the same
+# runs), K (--mode checked: the work of A written by hand with the checks
+# of docs/SPEC.md and no stp, bench/checked.h) and H (--mode hand: the
+# same with no checks at all, the floor any propagation code reaches in
+# this server). All answer the same 22-byte body. With REV, a fifth
+# server C is the same
 # program as A built from that revision (one that has
 # //bench:h2_bench_server), to compare two versions of stp against the
 # same B in the same run.
@@ -13,14 +15,15 @@
 # The servers run for the whole comparison, on CPU 0 (only one is sent
 # requests at a time; the others sleep), and h2load runs on CPU 1 when the
 # machine has two. Each round is two short runs against each server in
-# mirrored order (A H B B H A, or A C H B B H C A), so that a drift of the
+# mirrored order (A K H B B H K A, or A C K H B B H K C A), so that a drift of the
 # machine's speed during a round weighs on all alike. Prints each round's
 # requests/s and ratios, then the median of the per-round ratios, their
 # quartiles, and the ratio of the medians (target for A/B requests/s: at
-# least 0.97; H/B: the same work by hand, checking nothing); likewise the
-# servers' CPU time per request, read from /proc/PID/schedstat (ns). Last,
-# the budget the 0.97 target leaves (3.1 % of B's CPU per request) against
-# what A and H add over B in the same round.
+# least 0.97; K/B and H/B: the same work by hand); likewise the servers'
+# CPU time per request, read from /proc/PID/schedstat (ns). Last, the
+# budget the 0.97 target leaves (3.1 % of B's CPU per request) against
+# what each adds over B in the same round, and what A adds against what
+# K and H add (aim: A at most twice H).
 #
 # With REF_HEADERS=trace, every request carries `sentry-trace` alone: the
 # share of the costs that is not the baggage's.
@@ -37,10 +40,10 @@ source bench/common.sh
 bench_build //bench:h2_bench_server
 bench_scratch
 cp "$bin/bench/h2_bench_server" "$work/server_this"
-servers=(a h b)
+servers=(a k h b)
 if [ -n "$rev" ]; then
   bench_build_at "$rev" //bench:h2_bench_server "$work/server_other"
-  servers=(a c h b)
+  servers=(a c k h b)
 fi
 
 pids=()
@@ -61,6 +64,7 @@ start() { # BINARY MODE NAME: starts a server, sets pid_NAME and port_NAME
 }
 start "$work/server_this" stp a
 start "$work/server_this" off b
+start "$work/server_this" checked k
 start "$work/server_this" hand h
 [ -z "$rev" ] || start "$work/server_other" stp c
 
@@ -82,7 +86,7 @@ bench_header
 input="both headers"
 [ "${REF_HEADERS:-both}" != trace ] || input="sentry-trace alone"
 echo "h2load -n $requests -c 8 -m 16 per run, $input on every request"
-echo "A: propagation on, B: off, H: hand-written, no checks${rev:+, C: propagation on as of $rev}"
+echo "A: propagation on, B: off, K: by hand with the checks, H: by hand, no checks${rev:+, C: propagation on as of $rev}"
 for s in "${servers[@]}"; do one "$s"; : >"$work/$s"; done # warm-up
 for i in $(seq "$rounds"); do
   for s in "${servers[@]}"; do one "$s"; done
@@ -129,4 +133,7 @@ added = {n: statistics.median(x[1] - y[1] for x, y in zip(rounds[n], rounds["b"]
          for n in names if n != "b"}
 print(f"budget for 0.97: {budget:.0f} ns of server CPU per request; added over B "
       "(median of rounds): " + ", ".join(f"{n.upper()} {added[n]:+.0f} ns" for n in added))
+print("what A adds over B, as a multiple of what K and H add: "
+      + ", ".join(f"{added['a'] / added[n]:.2f} times {n.upper()}'s" for n in ("k", "h")
+                  if added[n] > 0))
 PY

@@ -1,6 +1,6 @@
 /* The HTTP/2 server of the benchmarks (bench/h2_ab.sh, instructions.sh,
  * profile.sh): the example server's loop (examples/h2/server_loop.c), every
- * request answered with the same 22-byte body, and one of three ways of
+ * request answered with the same 22-byte body, and one of four ways of
  * handling the trace headers:
  *
  *   --mode stp   continue each request's trace (stp_nghttp2_session) and
@@ -9,29 +9,35 @@
  *   --mode off   no stp code at all (B);
  *   --mode hand  the work of `stp` written by hand with no checks at all
  *                (it trusts every byte it is sent): the floor any
- *                propagation code reaches in this server (H).
+ *                propagation code reaches in this server (H);
+ *   --mode checked  the work of `stp` written by hand with the checks of
+ *                docs/SPEC.md, and no stp code (bench/checked.h): what
+ *                those checks cost when written plainly (K).
  *
- *   h2_bench_server --mode stp|off|hand [--port N|0] [--port-file FILE]
+ *   h2_bench_server --mode stp|off|hand|checked [--port N|0]
+ *                   [--port-file FILE]
  *                   [the stp options of examples/common/cli.h]
  *                   [the limits of examples/h2/server_loop.h]
  *
  * Requests (about 8 KiB, the room of --mode hand) freed by closed streams
- * are kept for the next ones, as a busy server would; so are the stream
- * states of --mode stp, through the allocator its sessions are given:
- * blocks of STATE_BLOCK bytes, which the reference request's state (752
- * bytes, tests/h2/nghttp2_server_test.cc) fits with the block's head
- * (larger ones come from malloc). */
+ * are kept for the next ones, as a busy server would; so are the states
+ * of --mode checked (about 8.4 KiB each), and the stream states of --mode
+ * stp, through the allocator its sessions are given: blocks of
+ * STATE_BLOCK bytes, which the reference request's state (752 bytes,
+ * tests/h2/nghttp2_server_test.cc) fits with the block's head (larger
+ * ones come from malloc). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/checked.h"
 #include "examples/common/cli.h"
 #include "examples/h2/server_loop.h"
 #include "stp/nghttp2.h"
 
-enum mode { MODE_UNSET, MODE_STP, MODE_OFF, MODE_HAND };
+enum mode { MODE_UNSET, MODE_STP, MODE_OFF, MODE_HAND, MODE_CHECKED };
 
 /* --mode hand: the incoming trace id and flag, the `sentry-*` members of
  * the incoming baggage as they came, and the outgoing `sentry-trace`. */
@@ -48,8 +54,9 @@ typedef struct request {
     struct {
       stp_nghttp2_session *traces; /* its connection's */
       stp_nghttp2_stream *trace;   /* once its headers are complete */
-    } stp;     /* --mode stp */
-    hand hand; /* --mode hand */
+    } stp;            /* --mode stp */
+    hand hand;        /* --mode hand */
+    checked *checked; /* --mode checked: from the server's pool */
   } u;
 } request;
 
@@ -67,9 +74,11 @@ typedef union state_block {
 typedef struct server {
   enum mode mode;
   stp_config *cfg;
-  uint64_t rng; /* --mode hand: its span ids (xorshift) */
+  uint64_t rng; /* --mode hand and checked: their ids (xorshift) */
   request *free[POOL_MAX];
   size_t n_free;
+  checked *free_checked[POOL_MAX]; /* --mode checked */
+  size_t n_free_checked;
   state_block *states; /* pooled stream states, STATE_BLOCK bytes each */
   size_t n_states;
   stp_allocator alloc; /* the sessions' */
@@ -198,6 +207,15 @@ static h2_stream *on_open(void *user, void *conn, nghttp2_session *session,
   } else if (srv->mode == MODE_HAND) {
     r->u.hand.trace[STP_TRACE_ID_HEX_LEN] = '-'; /* none seen */
     r->u.hand.bag_len = 0;
+  } else if (srv->mode == MODE_CHECKED) {
+    r->u.checked = srv->n_free_checked
+                       ? srv->free_checked[--srv->n_free_checked]
+                       : malloc(sizeof *r->u.checked);
+    if (!r->u.checked) {
+      free(r);
+      return NULL;
+    }
+    checked_begin(r->u.checked);
   }
   return &r->base;
 }
@@ -212,6 +230,8 @@ static void on_header(void *user, h2_stream *s, const nghttp2_frame *frame,
                                   value, valuelen);
   else if (srv->mode == MODE_HAND)
     hand_header(&r->u.hand, name, namelen, value, valuelen);
+  else if (srv->mode == MODE_CHECKED)
+    checked_header(r->u.checked, name, namelen, value, valuelen);
 }
 
 static int on_frame(void *user, h2_stream *s, const nghttp2_frame *frame) {
@@ -229,6 +249,8 @@ static int on_frame(void *user, h2_stream *s, const nghttp2_frame *frame) {
     err = stp_child(r->u.stp.trace);
   else if (srv->mode == MODE_HAND)
     hand_child(srv, &r->u.hand);
+  else if (srv->mode == MODE_CHECKED)
+    checked_finish(r->u.checked, &srv->rng);
   err = err ? h2_stream_reset(s)
             : h2_stream_respond(s, "application/json", kBody, sizeof kBody - 1);
   return err == 0 ? 0 : -1;
@@ -236,17 +258,24 @@ static int on_frame(void *user, h2_stream *s, const nghttp2_frame *frame) {
 
 static void on_close(void *user, h2_stream *s) {
   server *srv = user;
+  request *r = (request *)s;
   if (srv->mode == MODE_STP)
-    stp_nghttp2_stream_del(((request *)s)->u.stp.trace);
+    stp_nghttp2_stream_del(r->u.stp.trace);
+  if (srv->mode == MODE_CHECKED) {
+    if (srv->n_free_checked < POOL_MAX)
+      srv->free_checked[srv->n_free_checked++] = r->u.checked;
+    else
+      free(r->u.checked);
+  }
   if (srv->n_free < POOL_MAX)
-    srv->free[srv->n_free++] = (request *)s;
+    srv->free[srv->n_free++] = r;
   else
-    free(s);
+    free(r);
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: h2_bench_server --mode stp|off|hand [--port N|0] "
-                  "[--port-file FILE]\n"
+  fprintf(stderr, "usage: h2_bench_server --mode stp|off|hand|checked "
+                  "[--port N|0] [--port-file FILE]\n"
                   "                       [the options of h2_server]\n");
   return 2;
 }
@@ -268,22 +297,26 @@ int main(int argc, char **argv) {
     if (r < 0 || strcmp(argv[i], "--mode") != 0 || i + 1 == argc)
       return usage();
     const char *v = argv[++i];
-    srv.mode = strcmp(v, "stp") == 0    ? MODE_STP
-               : strcmp(v, "off") == 0  ? MODE_OFF
-               : strcmp(v, "hand") == 0 ? MODE_HAND
-                                        : MODE_UNSET;
+    srv.mode = strcmp(v, "stp") == 0       ? MODE_STP
+               : strcmp(v, "off") == 0     ? MODE_OFF
+               : strcmp(v, "hand") == 0    ? MODE_HAND
+               : strcmp(v, "checked") == 0 ? MODE_CHECKED
+                                           : MODE_UNSET;
   }
   if (srv.mode == MODE_UNSET)
     return usage();
   if (cli_config(&srv.cfg, &o, "h2_bench_server") != STP_OK)
     return 2;
   srv.rng = 0x9e3779b97f4a7c15u;
+  checked_init();
   srv.alloc = (stp_allocator){state_alloc, state_free, &srv};
   lo.port = o.port;
   lo.port_file = o.port_file;
   int rc = h2_loop_run(&lo);
   while (srv.n_free)
     free(srv.free[--srv.n_free]);
+  while (srv.n_free_checked)
+    free(srv.free_checked[--srv.n_free_checked]);
   while (srv.states) {
     state_block *next = srv.states->next;
     free(srv.states);

@@ -6,8 +6,10 @@
 #      (those of BM_UnitOfWork divided by its calls to
 #      stp_context_continue), and the largest of stp's functions.
 #   2. //bench:h2_bench_server under h2load (REQUESTS, default 20 000, both
-#      headers): the server's instructions per request with propagation on
-#      (--mode stp) and off (--mode off), and the difference.
+#      headers): the server's instructions per request with propagation by
+#      stp (--mode stp), by hand with the checks of docs/SPEC.md (--mode
+#      checked) and without any (--mode hand), and off (--mode off); what
+#      each adds over off. With REF_HEADERS=trace, `sentry-trace` alone.
 #   3. //bench:grpc_bench, one mode at a time (see bench/grpc_ab.sh):
 #      the whole process's instructions per unary call (client, server and
 #      gRPC's threads), as the difference between runs of 2300 and 300
@@ -19,7 +21,8 @@
 #      of stp's own functions (the core and the interceptor layer; not the
 #      benchmark's, not gRPC's), which do not move.
 #
-#   [GRPC_REPEATS=N] bash bench/instructions.sh [REQUESTS]   # needs valgrind
+#   [GRPC_REPEATS=N] [REF_HEADERS=trace] bash bench/instructions.sh [REQUESTS]
+#   # needs valgrind
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=${1:-20000}
@@ -40,8 +43,10 @@ callgrind_annotate --inclusive=yes --tree=calling "$work/core.out" 2>/dev/null |
       c = $0; sub(/.*\(/, "", c); sub(/x\).*/, "", c); gsub(/,/, "", c); calls = c }
     END { printf "  %.0f instructions per unit of work (%d units)\n", total / calls, calls }'
 
-echo "2. h2_bench_server under h2load -n $requests -c 8 -m 16, both headers"
-for mode in stp off; do
+input="both headers"
+[ "${REF_HEADERS:-both}" != trace ] || input="sentry-trace alone"
+echo "2. h2_bench_server under h2load -n $requests -c 8 -m 16, $input"
+for mode in stp checked hand off; do
   rm -f "$work/port"
   valgrind --tool=callgrind --callgrind-out-file="$work/h2$mode.out" \
     "$bin/bench/h2_bench_server" --port 0 --port-file "$work/port" \
@@ -58,10 +63,12 @@ for mode in stp off; do
   echo "$mode $((total / requests))" >>"$work/h2"
 done
 awk '{ n[$1] = $2 } END {
-  printf "  propagation on:  %6d instructions per request\n", n["stp"]
-  printf "  propagation off: %6d instructions per request\n", n["off"]
-  printf "  difference:      %6d (%+.1f%%)\n", n["stp"] - n["off"],
-    100 * (n["stp"] - n["off"]) / n["off"] }' "$work/h2"
+  printf "  propagation off:     %6d instructions per request\n", n["off"]
+  split("stp checked hand", modes, " ")
+  for (i = 1; i <= 3; i++)
+    printf "  --mode %-8s %6d instructions per request, %+6d (%+.1f%%) over off\n",
+      modes[i], n[modes[i]], n[modes[i]] - n["off"],
+      100 * (n[modes[i]] - n["off"]) / n["off"] }' "$work/h2"
 
 repeats=${GRPC_REPEATS:-3}
 echo "3. grpc_bench, instructions per unary call ($repeats runs per mode)"

@@ -124,11 +124,11 @@ static void server_start(void *user, stp_grpc_call *call, void *data) {
   const stp_grpc_md *md = stp_grpc_call_request_metadata(call, &n);
   stp_context whole;
   stp_context_begin(&whole, s->cfg);
+  /* A binary ("-bin") key is never a trace header's name: the core
+   * ignores it like any other. */
   for (size_t i = 0; i < n; i++)
-    /* Binary values are base64 on the wire and never carry a trace. */
-    if (!stp__grpc_is_bin_key(md[i].key, md[i].key_len))
-      stp_context_feed(&whole, md[i].key, md[i].key_len, md[i].value,
-                       md[i].value_len);
+    stp_context_feed(&whole, md[i].key, md[i].key_len, md[i].value,
+                     md[i].value_len);
   /* A new head: this call is its transaction, named by the method path
    * (the grpc++ server names it so too). Its copy keeps room for the
    * handler to name it otherwise. */

@@ -21,13 +21,6 @@ namespace internal {
 using hook = grpc::experimental::InterceptionHookPoints;
 using batch = grpc::experimental::InterceptorBatchMethods;
 
-// Whether a metadata key ends in "-bin": its value is binary (base64 on
-// the wire), never a trace header.
-inline bool is_bin_key(const char *key, size_t len) {
-  return len >= 4 &&
-         std::char_traits<char>::compare(key + len - 4, "-bin", 4) == 0;
-}
-
 // Completes rec (the span, op, times and the side's own fields set by the
 // caller) with the method as description and Sentry's status of `code`
 // (a gRPC status code, -1 when not known), and hands it to s.on_record,

@@ -99,15 +99,11 @@ bool server_call::decide(
   stp_context whole;
   stp_context_begin(&whole, sentry_.cfg);
   if (md) {
-    for (const auto &kv : *md) {
-      const char *key = kv.first.data();
-      size_t key_len = kv.first.size();
-      // Binary values are base64 on the wire and never carry a trace.
-      if (!stp_header_is_candidate(key, key_len) || is_bin_key(key, key_len))
-        continue;
-      stp_context_feed(&whole, key, key_len, kv.second.data(),
-                       kv.second.size());
-    }
+    // A binary ("-bin") key is never a trace header's name: the core
+    // ignores it like any other.
+    for (const auto &kv : *md)
+      stp_context_feed(&whole, kv.first.data(), kv.first.size(),
+                       kv.second.data(), kv.second.size());
   }
   std::string_view method = method_of(info_);
   // A new head: this call is its transaction. Named before the copy, and

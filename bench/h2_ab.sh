@@ -7,23 +7,23 @@
 # of docs/SPEC.md and no stp, bench/checked.h) and H (--mode hand: the
 # same with no checks at all, the floor any propagation code reaches in
 # this server). All answer the same 22-byte body. With REV, a fifth
-# server C is the same
-# program as A built from that revision (one that has
-# //bench:h2_bench_server), to compare two versions of stp against the
-# same B in the same run.
+# server C is the same program as A built from that revision (one that
+# has //bench:h2_bench_server), to compare two versions of stp against
+# the same B in the same run.
 #
 # The servers run for the whole comparison, on CPU 0 (only one is sent
 # requests at a time; the others sleep), and h2load runs on CPU 1 when the
 # machine has two. Each round is two short runs against each server in
-# mirrored order (A K H B B H K A, or A C K H B B H K C A), so that a drift of the
-# machine's speed during a round weighs on all alike. Prints each round's
-# requests/s and ratios, then the median of the per-round ratios, their
-# quartiles, and the ratio of the medians (target for A/B requests/s: at
-# least 0.97; K/B and H/B: the same work by hand); likewise the servers'
-# CPU time per request, read from /proc/PID/schedstat (ns). Last, the
-# budget the 0.97 target leaves (3.1 % of B's CPU per request) against
-# what each adds over B in the same round, and what A adds against what
-# K and H add (aim: A at most twice H).
+# mirrored order (A K H B B H K A, or A C K H B B H K C A), so that a
+# drift of the machine's speed during a round weighs on all alike. Prints
+# each round's requests/s and ratios, then the median of the per-round
+# ratios, their quartiles, and the ratio of the medians (target for A/B
+# requests/s: at least 0.97; K/B and H/B: the same work by hand);
+# likewise the servers' CPU time per request, read from
+# /proc/PID/schedstat (ns). Last, the budget the 0.97 target leaves (3.1 %
+# of B's CPU per request) against what each adds over B in the same
+# round, and what A adds against what K and H add (aim: A at most twice
+# H).
 #
 # With REF_HEADERS=trace, every request carries `sentry-trace` alone: the
 # share of the costs that is not the baggage's.

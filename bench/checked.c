@@ -70,8 +70,9 @@ static bool trace_element(checked *c, const uint8_t *v, size_t n) {
 /* The first valid element of a value, in its first CHECKED_TRACE_SCAN
  * bytes (an element the bound cuts is not). */
 static void trace_header(checked *c, const uint8_t *v, size_t n) {
-  if (c->have_trace || c->trace_values++ == CHECKED_TRACE_VALUES)
+  if (c->have_trace || c->trace_values == CHECKED_TRACE_VALUES)
     return;
+  c->trace_values++;
   bool cut = n > CHECKED_TRACE_SCAN;
   const uint8_t *end = v + (cut ? CHECKED_TRACE_SCAN : n);
   while (!c->have_trace && v <= end) {
@@ -290,12 +291,11 @@ void checked_finish(checked *c, uint64_t *rng) {
     hex64(c->trace_id, next(rng));
     hex64(c->trace_id + 16, next(rng));
     c->flag = 0;
-    c->n_dsc = 0;
-    c->dsc_len = 0;
     memcpy(c->dsc, "sentry-trace_id=", 16);
     memcpy(c->dsc + 16, c->trace_id, 32);
     c->key_at[0] = 0;
-    c->key_len[c->n_dsc++] = 15;
+    c->key_len[0] = 15;
+    c->n_dsc = 1;
     c->dsc_len = 48;
     draw_rand(c, rng, 0, 1);
   } else {

@@ -149,6 +149,12 @@ TEST(Checked, TraceHeaders) {
         kT.substr(0, 31) + "g-" + kS + "-1", kTS + "\n"})
     ExpectSame({{"sentry-trace", v}, {"baggage", kRefBaggage}});
   ExpectSame({{"sentry-trace", "nope"}, {"sentry-trace", kTS + "-0"}});
+  // At most 16 values are examined, however many come.
+  for (int bad : {15, 16, 17}) {
+    Headers h(bad, {"sentry-trace", "nope"});
+    h.push_back({"sentry-trace", kTS + "-1"});
+    ExpectSame(h);
+  }
 }
 
 TEST(Checked, BaggageMembers) {

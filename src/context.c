@@ -138,12 +138,15 @@ int stp_context_clone(stp_context **out, const stp_context *src,
       alloc->malloc(offsetof(heap_context, ctx) + size, alloc->user_data);
   if (!h)
     return STP_ERR_NOMEM;
-  if ((uintptr_t)h % STP_CONTEXT_ALIGN != 0) { /* not as malloc's */
+  /* The copy refuses a block not aligned as malloc's, before any field of
+   * h is written through a misaligned pointer. */
+  err = stp_context_compact(out, (char *)h + offsetof(heap_context, ctx), size,
+                            src);
+  if (err != STP_OK) {
     alloc->free(h, alloc->user_data);
-    return STP_ERR_INVALID_ARGUMENT;
+    return err;
   }
   h->alloc = *alloc;
-  stp_context_compact(out, &h->ctx, size, src);
   return STP_OK;
 }
 

@@ -144,12 +144,15 @@ static stp_nghttp2_stream *stream_alloc(const stp_nghttp2_session *s) {
   char *block = s->alloc.malloc(ctx_off + ctx_size + text, s->alloc.user_data);
   if (!block)
     return NULL;
-  if ((uintptr_t)block % STP_CONTEXT_ALIGN != 0) { /* not as malloc's */
+  /* The copy refuses a block not aligned as malloc's, before any field of
+   * the state is written through a misaligned pointer. */
+  stp_context *ctx;
+  if (stp_context_compact(&ctx, block + ctx_off, ctx_size, &s->ctx) != STP_OK) {
     s->alloc.free(block, s->alloc.user_data);
     return NULL;
   }
   stp_nghttp2_stream *st = (stp_nghttp2_stream *)(void *)block;
-  stp_context_compact(&st->ctx, block + ctx_off, ctx_size, &s->ctx);
+  st->ctx = ctx;
   st->alloc = s->alloc;
   st->ctx_bytes = (uint16_t)ctx_size;
   char *tail = block + ctx_off + ctx_size;

@@ -199,15 +199,18 @@ static void hex64(char *out, uint64_t x) {
     out[i] = digits[x & 15];
 }
 
-/* The value of the DSC member with this key, or NULL. */
-static const char *dsc_value(const checked *c, const char *key, size_t *len) {
-  int i = find_dsc(c, key, strlen(key));
+/* The index of the DSC member with this key (a string literal), or -1;
+ * *v and *len get its value. */
+#define DSC_VALUE(c, key, v, len) dsc_value(c, key, sizeof key - 1, v, len)
+static int dsc_value(const checked *c, const char *key, size_t klen,
+                     const char **v, size_t *len) {
+  int i = find_dsc(c, key, klen);
   if (i < 0)
-    return NULL;
-  const char *v = c->dsc + c->key_at[i] + c->key_len[i] + 1;
-  const char *comma = memchr(v, ',', c->dsc_len - (size_t)(v - c->dsc));
-  *len = comma ? (size_t)(comma - v) : c->dsc_len - (size_t)(v - c->dsc);
-  return v;
+    return -1;
+  *v = c->dsc + c->key_at[i] + klen + 1;
+  const char *comma = memchr(*v, ',', c->dsc_len - (size_t)(*v - c->dsc));
+  *len = comma ? (size_t)(comma - *v) : c->dsc_len - (size_t)(*v - c->dsc);
+  return i;
 }
 
 /* A plain decimal (digits, one optional '.', an optional exponent; no
@@ -299,24 +302,23 @@ void checked_finish(checked *c, uint64_t *rng) {
     c->dsc_len = 48;
     draw_rand(c, rng, 0, 1);
   } else {
+    const char *v;
     size_t n;
-    char decided = c->flag;
-    const char *v = dsc_value(c, "sentry-sampled", &n);
-    if (!decided && v && n == 4 && memcmp(v, "true", 4) == 0)
-      decided = '1';
-    else if (!decided && v && n == 5 && memcmp(v, "false", 5) == 0)
-      decided = '0';
-    c->flag = decided;
-    v = dsc_value(c, "sentry-sample_rand", &n);
-    double r = v ? decimal(v, n) : -1;
+    /* Without the flag, a sentry-sampled of the DSC decides. */
+    if (!c->flag && DSC_VALUE(c, "sentry-sampled", &v, &n) >= 0)
+      c->flag = n == 4 && memcmp(v, "true", 4) == 0    ? '1'
+                : n == 5 && memcmp(v, "false", 5) == 0 ? '0'
+                                                       : 0;
+    int at = DSC_VALUE(c, "sentry-sample_rand", &v, &n);
+    double r = at >= 0 ? decimal(v, n) : -1;
     if (!(r >= 0 && r < 1)) {
-      if (v)
-        remove_dsc(c, find_dsc(c, "sentry-sample_rand", 18));
-      const char *rate = dsc_value(c, "sentry-sample_rate", &n);
-      double p = rate ? decimal(rate, n) : -1;
-      bool known = decided && p >= 0 && p <= 1;
-      draw_rand(c, rng, known && decided == '0' ? p : 0,
-                known && decided == '1' ? p : 1);
+      if (at >= 0)
+        remove_dsc(c, at);
+      double p =
+          DSC_VALUE(c, "sentry-sample_rate", &v, &n) >= 0 ? decimal(v, n) : -1;
+      bool known = c->flag && p >= 0 && p <= 1;
+      draw_rand(c, rng, known && c->flag == '0' ? p : 0,
+                known && c->flag == '1' ? p : 1);
     }
   }
   uint64_t span;

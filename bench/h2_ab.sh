@@ -18,12 +18,12 @@
 # drift of the machine's speed during a round weighs on all alike. Prints
 # each round's requests/s and ratios, then the median of the per-round
 # ratios, their quartiles, and the ratio of the medians (target for A/B
-# requests/s: at least 0.97; K/B and H/B: the same work by hand);
+# requests/s: at least 0.97; K/B: the same work by hand; H/B: a floor);
 # likewise the servers' CPU time per request, read from
 # /proc/PID/schedstat (ns). Last, the budget the 0.97 target leaves (3.1 %
 # of B's CPU per request) against what each adds over B in the same
 # round, and what A adds against what K and H add (aim: A at most twice
-# H).
+# K, the same propagation by hand; H is a floor).
 #
 # With REF_HEADERS=trace, every request carries `sentry-trace` alone: the
 # share of the costs that is not the baggage's.

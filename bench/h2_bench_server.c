@@ -8,8 +8,9 @@
  *                from here: the work of a propagating server (A);
  *   --mode off   no stp code at all (B);
  *   --mode hand  the work of `stp` written by hand with no checks at all
- *                (it trusts every byte it is sent): the floor any
- *                propagation code reaches in this server (H);
+ *                (it trusts every byte it is sent, and draws no
+ *                `sentry-sample_rand`): the floor any propagation code
+ *                reaches in this server (H), not a propagation;
  *   --mode checked  the work of `stp` written by hand with the checks of
  *                docs/SPEC.md, and no stp code (bench/checked.h): what
  *                those checks cost when written plainly (K).

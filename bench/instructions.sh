@@ -10,6 +10,9 @@
 #      stp (--mode stp), by hand with the checks of docs/SPEC.md (--mode
 #      checked) and without any (--mode hand), and off (--mode off); what
 #      each adds over off. With REF_HEADERS=trace, `sentry-trace` alone.
+#      Besides, callgrind's simulated instruction-cache misses per request
+#      (a 32 KiB, 8-way L1 of 64-byte lines, as the machine's): what a
+#      path of many short functions costs beyond its instructions.
 #   3. //bench:grpc_bench, one mode at a time (see bench/grpc_ab.sh):
 #      the whole process's instructions per unary call (client, server and
 #      gRPC's threads), as the difference between runs of 2300 and 300
@@ -48,7 +51,9 @@ input="both headers"
 echo "2. h2_bench_server under h2load -n $requests -c 8 -m 16, $input"
 for mode in stp checked hand off; do
   rm -f "$work/port"
-  valgrind --tool=callgrind --callgrind-out-file="$work/h2$mode.out" \
+  valgrind --tool=callgrind --cache-sim=yes --I1=32768,8,64 \
+    --D1=32768,8,64 --LL=33554432,16,64 \
+    --callgrind-out-file="$work/h2$mode.out" \
     "$bin/bench/h2_bench_server" --port 0 --port-file "$work/port" \
     --mode "$mode" >"$work/h2$mode.log" 2>&1 &
   server_pid=$!
@@ -59,16 +64,20 @@ for mode in stp checked hand off; do
   kill -INT "$server_pid"
   wait "$server_pid" || true
   server_pid=""
-  total=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/h2$mode.log")
-  echo "$mode $((total / requests))" >>"$work/h2"
+  # The events: Ir Dr Dw I1mr ...
+  sed -n 's/.*Collected : //p' "$work/h2$mode.log" |
+    awk -v m="$mode" -v r="$requests" '{ print m, int($1 / r), $4 / r }' \
+      >>"$work/h2"
 done
-awk '{ n[$1] = $2 } END {
-  printf "  propagation off:     %6d instructions per request\n", n["off"]
+awk '{ n[$1] = $2; i1[$1] = $3 } END {
+  printf "  propagation off:     %6d instructions per request, %5.1f I1 misses\n",
+    n["off"], i1["off"]
   split("stp checked hand", modes, " ")
   for (i = 1; i <= 3; i++)
-    printf "  --mode %-8s %6d instructions per request, %+6d (%+.1f%%) over off\n",
+    printf "  --mode %-8s %6d instructions per request, %+6d (%+.1f%%) over off; %5.1f I1 misses, %+5.1f\n",
       modes[i], n[modes[i]], n[modes[i]] - n["off"],
-      100 * (n[modes[i]] - n["off"]) / n["off"] }' "$work/h2"
+      100 * (n[modes[i]] - n["off"]) / n["off"], i1[modes[i]],
+      i1[modes[i]] - i1["off"] }' "$work/h2"
 
 repeats=${GRPC_REPEATS:-3}
 echo "3. grpc_bench, instructions per unary call ($repeats runs per mode)"

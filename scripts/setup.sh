@@ -9,6 +9,9 @@ packages=(
   bazel-bootstrap   # Bazel 4.2.3, the build
   libgrpc-dev       # gRPC core C API, for the gRPC interceptor
   libgrpc++-dev     # grpc++
+  libprotobuf-dev   # protobuf, for the grpc++ examples' and tests' services
+  protobuf-compiler # protoc, which writes their messages
+  protobuf-compiler-grpc # grpc_cpp_plugin, which writes their stubs
   libnghttp2-dev    # nghttp2, for the HTTP/2 helpers
   libcurl4-openssl-dev # libcurl, for the exporter's HTTP transport
   nghttp2-client    # nghttp, h2load: real HTTP/2 peers for tests

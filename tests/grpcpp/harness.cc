@@ -256,8 +256,17 @@ void Handle(const HandlerEnv &env, grpc::ServerContextBase *ctx,
     Nested(env, ctx, req, reply);
   if (req.server_cancel())
     ctx->TryCancel();
-  if (req.delay_ms() > 0)
-    std::this_thread::sleep_for(std::chrono::milliseconds(req.delay_ms()));
+  auto wait = std::chrono::milliseconds(req.delay_ms());
+  if (!req.until_cancelled()) {
+    std::this_thread::sleep_for(wait);
+    return;
+  }
+  auto until = std::chrono::steady_clock::now() + wait;
+  // A status sent after the cancel but before gRPC ran the interceptor's
+  // POST_RECV_CLOSE would count as the call's (docs/grpcpp.md).
+  while (std::chrono::steady_clock::now() < until &&
+         !(ctx->IsCancelled() && !env.records->Of("grpc.server").empty()))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
 // ---- server -----------------------------------------------------------------

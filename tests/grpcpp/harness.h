@@ -112,7 +112,7 @@ private:
 // What every handler shares.
 struct HandlerEnv {
   const stp_config *cfg; // for the nested call's client interceptor
-  Recorder *records;     // where the nested call's records go
+  Recorder *records;     // the server's records and the nested call's
   std::atomic<int> *started;
   std::mutex *mu;
   std::condition_variable *cv;
@@ -122,8 +122,9 @@ struct HandlerEnv {
 void Describe(grpc::ServerContextBase *ctx, Trace *t);
 
 // One request, handled as every API does it: fills reply->trace from the
-// call's ServerContext, makes the nested call, waits delay_ms. `delivered`
-// is the thread gRPC handed the call over on.
+// call's ServerContext, makes the nested call, waits delay_ms (less when
+// the request asks to stop at a cancel). `delivered` is the thread gRPC
+// handed the call over on.
 void Handle(const HandlerEnv &env, grpc::ServerContextBase *ctx,
             const EchoRequest &req, uint64_t delivered, EchoReply *reply);
 

@@ -38,7 +38,10 @@ TEST_P(LifecycleTest, ClientCancelsWhileTheHandlerRuns) {
   TestClient client(server.address(), cfg.cfg);
   CallOptions o;
   o.shape = shape();
-  o.request.set_delay_ms(300);
+  // Long enough that only the cancel ends the handler: one that returned
+  // first would answer before the cancel reached the server.
+  o.request.set_delay_ms(20000);
+  o.request.set_until_cancelled(true);
   o.cancel_server = &server;
   o.cancel_when_started = 1;
   CallResult r = client.Call(o);

@@ -36,7 +36,35 @@ bool Start(AsyncEnv *e, const std::function<void()> &op) {
   return started;
 }
 
-class UnaryCall {
+// What every call class shares: its ServerContext, which asks for the
+// notice of the call's end (so that a handler may ask IsCancelled), and
+// the count that frees the call. A call that started is freed once both
+// its last step and that notice are through with it; one that never
+// started (the server stopping) gets no notice and is freed at once.
+class AsyncCall {
+public:
+  virtual ~AsyncCall() = default;
+
+protected:
+  AsyncCall() {
+    ctx_.AsyncNotifyWhenDone(&done_);
+  }
+  void Release() {
+    if (refs_.fetch_sub(1) == 1)
+      delete this;
+  }
+  void NeverStarted() {
+    delete this;
+  }
+
+  grpc::ServerContext ctx_;
+
+private:
+  std::atomic<int> refs_{2};
+  Step done_{[this](bool) { Release(); }};
+};
+
+class UnaryCall final : public AsyncCall {
 public:
   explicit UnaryCall(AsyncEnv *e) : e_(e) {
     e_->service.RequestUnary(&ctx_, &req_, &responder_, e_->cq.get(),
@@ -46,7 +74,7 @@ public:
 private:
   void Requested(bool ok) {
     if (!ok) {
-      delete this;
+      NeverStarted();
       return;
     }
     Post<UnaryCall>(e_);
@@ -55,19 +83,18 @@ private:
           Handle(e_->env, &ctx_, req_, delivered, &reply_);
           responder_.Finish(reply_, grpc::Status::OK, &finished_);
         }))
-      delete this;
+      Release();
   }
 
   AsyncEnv *e_;
-  grpc::ServerContext ctx_;
   EchoRequest req_;
   EchoReply reply_;
   grpc::ServerAsyncResponseWriter<EchoReply> responder_{&ctx_};
   Step requested_{[this](bool ok) { Requested(ok); }};
-  Step finished_{[this](bool) { delete this; }};
+  Step finished_{[this](bool) { Release(); }};
 };
 
-class ClientStreamCall {
+class ClientStreamCall final : public AsyncCall {
 public:
   explicit ClientStreamCall(AsyncEnv *e) : e_(e) {
     e_->service.RequestClientStream(&ctx_, &reader_, e_->cq.get(),
@@ -77,41 +104,40 @@ public:
 private:
   void Requested(bool ok) {
     if (!ok) {
-      delete this;
+      NeverStarted();
       return;
     }
     Post<ClientStreamCall>(e_);
     delivered_ = ThreadId();
     if (!Start(e_, [this] { reader_.Read(&req_, &read_); }))
-      delete this;
+      Release();
   }
 
   void Read(bool ok) {
     if (ok) {
       last_ = req_;
       if (!Start(e_, [this] { reader_.Read(&req_, &read_); }))
-        delete this;
+        Release();
       return;
     }
     if (!e_->workers.Run([this] {
           Handle(e_->env, &ctx_, last_, delivered_, &reply_);
           reader_.Finish(reply_, grpc::Status::OK, &finished_);
         }))
-      delete this;
+      Release();
   }
 
   AsyncEnv *e_;
   uint64_t delivered_ = 0;
-  grpc::ServerContext ctx_;
   EchoRequest req_, last_;
   EchoReply reply_;
   grpc::ServerAsyncReader<EchoReply, EchoRequest> reader_{&ctx_};
   Step requested_{[this](bool ok) { Requested(ok); }};
   Step read_{[this](bool ok) { Read(ok); }};
-  Step finished_{[this](bool) { delete this; }};
+  Step finished_{[this](bool) { Release(); }};
 };
 
-class ServerStreamCall {
+class ServerStreamCall final : public AsyncCall {
 public:
   explicit ServerStreamCall(AsyncEnv *e) : e_(e) {
     e_->service.RequestServerStream(&ctx_, &req_, &writer_, e_->cq.get(),
@@ -121,7 +147,7 @@ public:
 private:
   void Requested(bool ok) {
     if (!ok) {
-      delete this;
+      NeverStarted();
       return;
     }
     Post<ServerStreamCall>(e_);
@@ -130,7 +156,7 @@ private:
           Handle(e_->env, &ctx_, req_, delivered, &reply_);
           writer_.Write(reply_, &wrote_);
         }))
-      delete this;
+      Release();
   }
 
   void Wrote(bool ok) {
@@ -141,21 +167,20 @@ private:
           else
             writer_.Finish(grpc::Status::OK, &finished_);
         }))
-      delete this;
+      Release();
   }
 
   AsyncEnv *e_;
   int sent_ = 0;
-  grpc::ServerContext ctx_;
   EchoRequest req_;
   EchoReply reply_;
   grpc::ServerAsyncWriter<EchoReply> writer_{&ctx_};
   Step requested_{[this](bool ok) { Requested(ok); }};
   Step wrote_{[this](bool ok) { Wrote(ok); }};
-  Step finished_{[this](bool) { delete this; }};
+  Step finished_{[this](bool) { Release(); }};
 };
 
-class BidiCall {
+class BidiCall final : public AsyncCall {
 public:
   explicit BidiCall(AsyncEnv *e) : e_(e) {
     e_->service.RequestBidi(&ctx_, &stream_, e_->cq.get(), e_->cq.get(),
@@ -165,13 +190,13 @@ public:
 private:
   void Requested(bool ok) {
     if (!ok) {
-      delete this;
+      NeverStarted();
       return;
     }
     Post<BidiCall>(e_);
     delivered_ = ThreadId();
     if (!Start(e_, [this] { stream_.Read(&req_, &read_); }))
-      delete this;
+      Release();
   }
 
   void Read(bool ok) {
@@ -182,7 +207,7 @@ private:
         }))
       return;
     if (!Start(e_, [this] { stream_.Finish(grpc::Status::OK, &finished_); }))
-      delete this;
+      Release();
   }
 
   void Wrote(bool ok) {
@@ -192,19 +217,18 @@ private:
           else
             stream_.Finish(grpc::Status::OK, &finished_);
         }))
-      delete this;
+      Release();
   }
 
   AsyncEnv *e_;
   uint64_t delivered_ = 0;
-  grpc::ServerContext ctx_;
   EchoRequest req_;
   EchoReply reply_;
   grpc::ServerAsyncReaderWriter<EchoReply, EchoRequest> stream_{&ctx_};
   Step requested_{[this](bool ok) { Requested(ok); }};
   Step read_{[this](bool ok) { Read(ok); }};
   Step wrote_{[this](bool ok) { Wrote(ok); }};
-  Step finished_{[this](bool) { delete this; }};
+  Step finished_{[this](bool) { Release(); }};
 };
 
 struct AsyncService final : TestServer::Impl {

@@ -37,10 +37,11 @@ bool Start(AsyncEnv *e, const std::function<void()> &op) {
 }
 
 // What every call class shares: its ServerContext, which asks for the
-// notice of the call's end (so that a handler may ask IsCancelled), and
-// the count that frees the call. A call that started is freed once both
-// its last step and that notice are through with it; one that never
-// started (the server stopping) gets no notice and is freed at once.
+// notice of the call's end (so that a handler may ask IsCancelled), its
+// last step (finished_, the tag of its Finish), and the count that frees
+// the call. A call that started is freed once both its last step and that
+// notice are through with it; one that never started (the server
+// stopping) gets no notice and is freed at once.
 class AsyncCall {
 public:
   virtual ~AsyncCall() = default;
@@ -58,6 +59,7 @@ protected:
   }
 
   grpc::ServerContext ctx_;
+  Step finished_{[this](bool) { Release(); }};
 
 private:
   std::atomic<int> refs_{2};
@@ -91,7 +93,6 @@ private:
   EchoReply reply_;
   grpc::ServerAsyncResponseWriter<EchoReply> responder_{&ctx_};
   Step requested_{[this](bool ok) { Requested(ok); }};
-  Step finished_{[this](bool) { Release(); }};
 };
 
 class ClientStreamCall final : public AsyncCall {
@@ -134,7 +135,6 @@ private:
   grpc::ServerAsyncReader<EchoReply, EchoRequest> reader_{&ctx_};
   Step requested_{[this](bool ok) { Requested(ok); }};
   Step read_{[this](bool ok) { Read(ok); }};
-  Step finished_{[this](bool) { Release(); }};
 };
 
 class ServerStreamCall final : public AsyncCall {
@@ -177,7 +177,6 @@ private:
   grpc::ServerAsyncWriter<EchoReply> writer_{&ctx_};
   Step requested_{[this](bool ok) { Requested(ok); }};
   Step wrote_{[this](bool ok) { Wrote(ok); }};
-  Step finished_{[this](bool) { Release(); }};
 };
 
 class BidiCall final : public AsyncCall {
@@ -228,7 +227,6 @@ private:
   Step requested_{[this](bool ok) { Requested(ok); }};
   Step read_{[this](bool ok) { Read(ok); }};
   Step wrote_{[this](bool ok) { Wrote(ok); }};
-  Step finished_{[this](bool) { Release(); }};
 };
 
 struct AsyncService final : TestServer::Impl {
